@@ -1,0 +1,139 @@
+/**
+ * The error hierarchy. Every error thrown by this package is a `MemcachedCacheError` with a
+ * stable `code` to branch on, the trace id of the call that failed, and — where they apply —
+ * the server and the key. Values are never part of an error: they may be secrets.
+ */
+
+export interface ErrorOptions {
+  traceId?: string | null;
+  server?: string;
+  key?: string;
+  cause?: unknown;
+  details?: Record<string, unknown>;
+}
+
+export class MemcachedCacheError extends Error {
+  /** Stable identifier to branch on; messages may change, codes do not. */
+  readonly code: string;
+  traceId: string | null;
+  readonly server?: string;
+  readonly key?: string;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: string, message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.traceId = options.traceId ?? null;
+    if (options.server !== undefined) this.server = options.server;
+    if (options.key !== undefined) this.key = options.key;
+    if (options.details !== undefined) this.details = options.details;
+  }
+
+  /** Attaches the trace id of the call this error surfaced in, if it has none yet. */
+  withTraceId(traceId: string | null | undefined): this {
+    if (this.traceId == null && traceId != null) this.traceId = traceId;
+    return this;
+  }
+}
+
+/** A configuration value is missing or invalid; the message names the key. */
+export class ConfigError extends MemcachedCacheError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('CONFIG', message, options);
+  }
+}
+
+/** pip-services4 spells it this way; both names refer to one class. */
+export const ConfigException = ConfigError;
+
+/** A required reference was not found in `References`. */
+export class ReferenceException extends MemcachedCacheError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('REF_NOT_FOUND', message, options);
+  }
+}
+
+/** A socket could not be opened, or broke while requests were in flight. */
+export class ConnectionError extends MemcachedCacheError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('CONNECTION', message, options);
+  }
+}
+
+/** No response within `request_timeout`, or no connection within `reconnect`. */
+export class TimeoutError extends MemcachedCacheError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('TIMEOUT', message, options);
+  }
+}
+
+/** The key is empty, not a string, or longer than `max_key_size` bytes. Nothing was sent. */
+export class InvalidKeyError extends MemcachedCacheError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('INVALID_KEY', message, options);
+  }
+}
+
+/** The value cannot be encoded (BigInt, cycle, unsupported type), or a TTL is invalid. */
+export class InvalidValueError extends MemcachedCacheError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('INVALID_VALUE', message, options);
+  }
+}
+
+/** The encoded value is larger than `max_value` bytes. Nothing was sent. */
+export class ValueTooLargeError extends MemcachedCacheError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('VALUE_TOO_LARGE', message, options);
+  }
+}
+
+/** The server answered `SERVER_ERROR`, `CLIENT_ERROR` or `ERROR`. */
+export class ServerError extends MemcachedCacheError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('SERVER_ERROR', message, options);
+  }
+}
+
+/** The byte stream from the server could not be parsed or did not match the requests sent. */
+export class ProtocolError extends MemcachedCacheError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('PROTOCOL', message, options);
+  }
+}
+
+/** The server does not speak the meta protocol (memcached < 1.6 or another product). */
+export class UnsupportedServerError extends MemcachedCacheError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('UNSUPPORTED_SERVER', message, options);
+  }
+}
+
+/** The server refused the credentials. */
+export class AuthenticationError extends MemcachedCacheError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('AUTHENTICATION', message, options);
+  }
+}
+
+/** A method was called before `open()` or after `close()`. */
+export class InvalidStateError extends MemcachedCacheError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('INVALID_STATE', message, options);
+  }
+}
+
+/** The operation was cancelled through its `AbortSignal`. */
+export class AbortError extends MemcachedCacheError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ABORTED', message, options);
+  }
+}
+
+/** `acquireLock` did not get the lock within its timeout. */
+export class LockTimeoutError extends MemcachedCacheError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('LOCK_TIMEOUT', message, options);
+  }
+}
