@@ -1,0 +1,66 @@
+import { InvalidKeyError } from '../component/errors.js';
+
+/** memcached's limit on the key token as it appears on the wire. */
+export const MAX_WIRE_KEY_BYTES = 250;
+
+/** A key ready for the wire. */
+export interface EncodedKey {
+  /**
+   * The key token followed, for base64 keys, by the ` b` flag — so it can be placed right
+   * after the command name: `mg ${token} v`.
+   */
+  token: string;
+  /** UTF-8 bytes of the key as the user gave it: what consistent hashing uses. */
+  bytes: Buffer | null;
+  /** The key itself, for routing and error messages. */
+  key: string;
+}
+
+/**
+ * Validates a key and picks its wire form. Printable ASCII keys go as they are; keys with
+ * spaces, control characters or non-ASCII bytes are sent base64-encoded with the `b` flag, so
+ * they round-trip and can never smuggle a command (`"x\r\nflush_all"`) onto the wire.
+ *
+ * `maxKeyBytes` bounds the UTF-8 length of the key; the base64 form must also fit memcached's
+ * 250-byte token limit (so a binary key may be at most 186 bytes).
+ */
+export function encodeKey(key: unknown, maxKeyBytes: number): EncodedKey {
+  if (typeof key !== 'string') {
+    throw new InvalidKeyError(`Key must be a string, got ${key === null ? 'null' : typeof key}`);
+  }
+  const length = key.length;
+  if (length === 0) throw new InvalidKeyError('Key must not be empty', { key });
+  let plain = length <= maxKeyBytes && length <= MAX_WIRE_KEY_BYTES;
+  for (let i = 0; plain && i < length; i++) {
+    const c = key.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) plain = false;
+  }
+  if (plain) return { token: key, bytes: null, key };
+  const bytes = Buffer.from(key, 'utf8');
+  if (bytes.length > maxKeyBytes) {
+    throw new InvalidKeyError(`Key is ${bytes.length} bytes long; the limit is ${maxKeyBytes} (max_key_size)`, {
+      key: shortKey(key),
+    });
+  }
+  // A printable ASCII key that got here is only too long for the wire, not unsafe.
+  const base64 = bytes.toString('base64');
+  if (base64.length > MAX_WIRE_KEY_BYTES) {
+    throw new InvalidKeyError(
+      `Key needs base64 on the wire (it has spaces, control or non-ASCII characters) and is then ` +
+        `${base64.length} bytes; memcached accepts ${MAX_WIRE_KEY_BYTES} (at most 186 raw bytes)`,
+      { key: shortKey(key) },
+    );
+  }
+  return { token: `${base64} b`, bytes, key };
+}
+
+/** Bytes of the key for hashing, computed only when routing needs them. */
+export function keyBytes(encoded: EncodedKey): Buffer {
+  if (encoded.bytes === null) encoded.bytes = Buffer.from(encoded.key, 'latin1');
+  return encoded.bytes;
+}
+
+/** Errors name the key, but a huge key is cut so logs stay readable. */
+function shortKey(key: string): string {
+  return key.length > 64 ? `${key.slice(0, 61)}...` : key;
+}

@@ -1,0 +1,292 @@
+import { ProtocolError } from '../component/errors.js';
+import { MetaResponse } from './MetaResponse.js';
+import { ResponseStatus } from './ResponseStatus.js';
+
+const CR = 13;
+const LF = 10;
+const SP = 32;
+
+/** A header line longer than this without CRLF is not memcached talking. */
+const MAX_LINE_BYTES = 8192;
+
+export interface ResponseHandler {
+  onResponse(response: MetaResponse): void;
+  onError(error: ProtocolError): void;
+}
+
+/**
+ * Incremental parser for meta-protocol responses (plus VERSION, STAT/END, OK, STORED and the
+ * error lines). Feed it chunks split at any byte; it calls `onResponse` once per complete
+ * response, in order. Pure: no sockets, no timers.
+ *
+ * Large values are copied once into a buffer of their final size as chunks arrive, so a value
+ * spread over many reads costs O(n), not O(n²). Any malformed input calls `onError` once and the
+ * parser then ignores everything: a stream that lost its framing cannot be trusted again.
+ */
+export class ResponseParser {
+  /** Bytes of an incomplete header line carried over from the previous chunk. */
+  private rest: Buffer | null = null;
+  /** The `VA` response whose data block is still arriving. */
+  private valueResponse: MetaResponse | null = null;
+  private valueTarget: Buffer | null = null;
+  private valueFilled = 0;
+  /** Size parsed from the last `VA` header. */
+  private valueSize = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly handler: ResponseHandler,
+    /** Largest data block accepted; a bigger size in a `VA` header is treated as garbage. */
+    private readonly maxValueBytes = 1024 * 1024 * 1024,
+  ) {}
+
+  /** True after a protocol error or `stop()`: further input is ignored. */
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** Stops parsing, e.g. when the owner destroyed the connection from inside a callback. */
+  stop(): void {
+    this.stopped = true;
+    this.rest = null;
+    this.valueTarget = null;
+    this.valueResponse = null;
+  }
+
+  /** True while a response is only partly received. */
+  get hasPartial(): boolean {
+    return this.rest !== null || this.valueTarget !== null;
+  }
+
+  feed(chunk: Buffer): void {
+    if (this.stopped || chunk.length === 0) return;
+    let buf = chunk;
+    let pos = 0;
+    if (this.valueTarget !== null) {
+      pos = this.fillValue(chunk);
+      if (this.valueTarget !== null || this.stopped) return;
+    } else if (this.rest !== null) {
+      buf = Buffer.concat([this.rest, chunk]);
+      this.rest = null;
+    }
+    this.parse(buf, pos);
+  }
+
+  private parse(buf: Buffer, start: number): void {
+    const len = buf.length;
+    let pos = start;
+    while (pos < len && !this.stopped) {
+      const lf = buf.indexOf(LF, pos);
+      if (lf === -1) {
+        if (len - pos > MAX_LINE_BYTES) return this.fail('a response line is longer than 8 KB');
+        // Copy: a subarray would keep the whole socket chunk alive.
+        this.rest = Buffer.from(buf.subarray(pos));
+        return;
+      }
+      if (lf === pos || buf[lf - 1] !== CR) return this.fail('a response line does not end with CRLF');
+      const response = this.parseLine(buf, pos, lf - 1);
+      if (response === null) return;
+      pos = lf + 1;
+      if (response.status !== ResponseStatus.Value) {
+        this.handler.onResponse(response);
+        continue;
+      }
+      const size = this.valueSize;
+      if (len - pos >= size + 2) {
+        if (buf[pos + size] !== CR || buf[pos + size + 1] !== LF) {
+          return this.fail('a value is not followed by CRLF');
+        }
+        const value = Buffer.allocUnsafe(size);
+        buf.copy(value, 0, pos, pos + size);
+        response.value = value;
+        pos += size + 2;
+        this.handler.onResponse(response);
+      } else {
+        const target = Buffer.allocUnsafe(size + 2);
+        buf.copy(target, 0, pos, len);
+        this.valueTarget = target;
+        this.valueFilled = len - pos;
+        this.valueResponse = response;
+        return;
+      }
+    }
+  }
+
+  /** Copies the next part of a pending data block; returns how much of `chunk` it used. */
+  private fillValue(chunk: Buffer): number {
+    const target = this.valueTarget!;
+    const used = Math.min(target.length - this.valueFilled, chunk.length);
+    chunk.copy(target, this.valueFilled, 0, used);
+    this.valueFilled += used;
+    if (this.valueFilled < target.length) return used;
+    const size = target.length - 2;
+    if (target[size] !== CR || target[size + 1] !== LF) {
+      this.fail('a value is not followed by CRLF');
+      return used;
+    }
+    const response = this.valueResponse!;
+    response.value = target.subarray(0, size);
+    this.valueTarget = null;
+    this.valueResponse = null;
+    this.handler.onResponse(response);
+    return used;
+  }
+
+  /** Parses the line `buf[start, end)` (without CRLF); returns null after failing. */
+  private parseLine(buf: Buffer, start: number, end: number): MetaResponse | null {
+    const lineLength = end - start;
+    if (lineLength >= 2 && (lineLength === 2 || buf[start + 2] === SP)) {
+      const status = twoLetterStatus(buf[start]!, buf[start + 1]!);
+      if (status !== 0) {
+        const response = new MetaResponse(status);
+        let flagsStart = start + 3;
+        if (status === ResponseStatus.Value) {
+          let p = start + 3;
+          let size = 0;
+          while (p < end && buf[p] !== SP) {
+            const digit = buf[p]! - 48;
+            if (digit < 0 || digit > 9 || p - start > 13) {
+              this.fail('a VA header has a bad size');
+              return null;
+            }
+            size = size * 10 + digit;
+            p++;
+          }
+          if (p === start + 3 || size > this.maxValueBytes) {
+            this.fail('a VA header has a bad size');
+            return null;
+          }
+          this.valueSize = size;
+          flagsStart = p + 1;
+        } else if (status === ResponseStatus.Debug) {
+          response.text = buf.toString('latin1', flagsStart, end);
+          return response;
+        }
+        if (flagsStart < end && !parseFlags(buf, flagsStart, end, response)) {
+          this.fail('a response has a malformed flag');
+          return null;
+        }
+        return response;
+      }
+    }
+    return this.parseWordLine(buf.toString('latin1', start, end));
+  }
+
+  private parseWordLine(line: string): MetaResponse | null {
+    const space = line.indexOf(' ');
+    const word = space === -1 ? line : line.slice(0, space);
+    const text = space === -1 ? '' : line.slice(space + 1);
+    let status: ResponseStatus;
+    switch (word) {
+      case 'END':
+        status = ResponseStatus.End;
+        break;
+      case 'STAT':
+        status = ResponseStatus.Stat;
+        break;
+      case 'VERSION':
+        status = ResponseStatus.Version;
+        break;
+      case 'OK':
+        status = ResponseStatus.Ok;
+        break;
+      case 'STORED':
+        status = ResponseStatus.Stored;
+        break;
+      case 'ERROR':
+        status = ResponseStatus.Error;
+        break;
+      case 'CLIENT_ERROR':
+        status = ResponseStatus.ClientError;
+        break;
+      case 'SERVER_ERROR':
+        status = ResponseStatus.ServerError;
+        break;
+      default:
+        this.fail('an unexpected response line was received');
+        return null;
+    }
+    const response = new MetaResponse(status);
+    response.text = text;
+    return response;
+  }
+
+  private fail(reason: string): void {
+    this.stop();
+    this.handler.onError(new ProtocolError(`Malformed response from server: ${reason}`));
+  }
+}
+
+function twoLetterStatus(a: number, b: number): ResponseStatus | 0 {
+  switch (a) {
+    case 86: // V
+      return b === 65 ? ResponseStatus.Value : 0; // VA
+    case 72: // H
+      return b === 68 ? ResponseStatus.Header : 0; // HD
+    case 69: // E
+      return b === 78 ? ResponseStatus.Miss : b === 88 ? ResponseStatus.Exists : 0; // EN, EX
+    case 78: // N
+      return b === 83 ? ResponseStatus.NotStored : b === 70 ? ResponseStatus.NotFound : 0; // NS, NF
+    case 77: // M
+      return b === 78 ? ResponseStatus.NoOp : b === 69 ? ResponseStatus.Debug : 0; // MN, ME
+    default:
+      return 0;
+  }
+}
+
+/** Decodes the flags this client uses; returns false when a numeric flag is malformed. */
+function parseFlags(buf: Buffer, start: number, end: number, response: MetaResponse): boolean {
+  let p = start;
+  while (p < end) {
+    if (buf[p] === SP) {
+      p++;
+      continue;
+    }
+    const flag = buf[p]!;
+    let tokenEnd = p + 1;
+    while (tokenEnd < end && buf[tokenEnd] !== SP) tokenEnd++;
+    switch (flag) {
+      case 79: // O opaque
+        response.opaque = parseDecimal(buf, p + 1, tokenEnd);
+        if (response.opaque < 0) return false;
+        break;
+      case 99: // c cas
+        if (tokenEnd === p + 1) return false;
+        response.cas = buf.toString('latin1', p + 1, tokenEnd);
+        break;
+      case 102: // f client flags
+        response.clientFlags = parseDecimal(buf, p + 1, tokenEnd);
+        if (response.clientFlags < 0) return false;
+        break;
+      case 116: // t ttl, -1 means no expiry
+        response.ttl = buf[p + 1] === 45 && tokenEnd === p + 3 && buf[p + 2] === 49 ? -1 : parseDecimal(buf, p + 1, tokenEnd);
+        if (response.ttl === -2) return false;
+        break;
+      case 87: // W
+        response.win = true;
+        break;
+      case 88: // X
+        response.stale = true;
+        break;
+      case 90: // Z
+        response.winSent = true;
+        break;
+      default:
+        break; // flags we did not ask for are ignored
+    }
+    p = tokenEnd;
+  }
+  return true;
+}
+
+/** Parses a non-negative decimal of at most 15 digits; returns -2 when it is not one. */
+function parseDecimal(buf: Buffer, start: number, end: number): number {
+  if (end <= start || end - start > 15) return -2;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const digit = buf[i]! - 48;
+    if (digit < 0 || digit > 9) return -2;
+    n = n * 10 + digit;
+  }
+  return n;
+}

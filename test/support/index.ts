@@ -1,0 +1,2 @@
+export * from './memcached.js';
+export * from './rawClient.js';
