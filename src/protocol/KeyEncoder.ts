@@ -3,11 +3,14 @@ import { InvalidKeyError } from '../component/errors.js';
 /** memcached's limit on the key token as it appears on the wire. */
 export const MAX_WIRE_KEY_BYTES = 250;
 
+/** In a `u` regex a surrogate pair is one code point, so this matches only unpaired halves. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /** A key ready for the wire. */
 export interface EncodedKey {
   /**
    * The key token followed, for base64 keys, by the ` b` flag — so it can be placed right
-   * after the command name: `mg ${token} v`.
+   * after the command name: `mg ${token} v` (`metaSetHeader` moves ` b` after the data length).
    */
   token: string;
   /** UTF-8 bytes of the key as the user gave it: what consistent hashing uses. */
@@ -36,6 +39,13 @@ export function encodeKey(key: unknown, maxKeyBytes: number): EncodedKey {
     if (c <= 0x20 || c >= 0x7f) plain = false;
   }
   if (plain) return { token: key, bytes: null, key };
+  // UTF-8 has no form for a lone surrogate: Buffer.from would turn every one into U+FFFD, so
+  // distinct keys ('\uD800', '\uDBFF') would silently share one cache entry.
+  if (LONE_SURROGATE.test(key)) {
+    throw new InvalidKeyError('Key contains an unpaired UTF-16 surrogate, which has no UTF-8 form', {
+      key: shortKey(key),
+    });
+  }
   const bytes = Buffer.from(key, 'utf8');
   if (bytes.length > maxKeyBytes) {
     throw new InvalidKeyError(`Key is ${bytes.length} bytes long; the limit is ${maxKeyBytes} (max_key_size)`, {

@@ -37,6 +37,12 @@ export function metaSetHeader(
 ): string {
   const modeFlag = mode === SetMode.Set ? '' : ` M${mode}`;
   const casFlag = cas === '' ? '' : ` C${cas}`;
+  // The data length is positional (`ms <key> <datalen> <flags>*`), so a base64 key's ` b` flag
+  // must follow it: `ms <b64> b 2` is rejected and its data line then answers an extra `ERROR`.
+  if (keyToken.endsWith(' b')) {
+    const key = keyToken.slice(0, -2);
+    return `ms ${key} ${length} b T${ttl} F${clientFlags}${modeFlag}${casFlag} O${opaque}${CRLF}`;
+  }
   return `ms ${keyToken} ${length} T${ttl} F${clientFlags}${modeFlag}${casFlag} O${opaque}${CRLF}`;
 }
 

@@ -1,0 +1,21 @@
+/** A value read from memcached with its metadata. */
+export interface Item {
+  /** The stored bytes. */
+  value: Buffer;
+  /** The 32-bit client flags stored with the value (codecs use them to tag the format). */
+  flags: number;
+  /** The CAS unique, for `cas()` and conditional `delete()`. Decimal text: it is a uint64. */
+  cas: string;
+}
+
+/** The reply to a lease-style read used to stop cache stampedes (`getOrLease`). */
+export interface LeasedItem {
+  /** The value, or null when missing or when only a placeholder exists. */
+  item: Item | null;
+  /** This caller won the right to (re)compute the value and must store it. */
+  win: boolean;
+  /** Someone else is computing it: wait and read again. */
+  pending: boolean;
+  /** The value is stale (invalidated); it is returned while a winner recomputes it. */
+  stale: boolean;
+}

@@ -1,0 +1,433 @@
+import { ClusterRouter } from '../cluster/ClusterRouter.js';
+import {
+  InvalidStateError,
+  InvalidValueError,
+  type MemcachedCacheError,
+  ValueTooLargeError,
+} from '../component/errors.js';
+import { type EncodedKey, encodeKey, keyBytes } from '../protocol/KeyEncoder.js';
+import type { MetaResponse } from '../protocol/MetaResponse.js';
+import {
+  flushAllCommand,
+  metaArithmetic,
+  metaDelete,
+  metaGet,
+  metaNoop,
+  metaSetHeader,
+  metaTouch,
+  SetMode,
+  statsCommand,
+  versionCommand,
+} from '../protocol/RequestEncoder.js';
+import { ResponseStatus } from '../protocol/ResponseStatus.js';
+import { wireTtl } from '../protocol/TtlEncoder.js';
+import { Pool } from '../transport/Pool.js';
+import { Request, RequestKind, reserveOpaques } from '../transport/Request.js';
+import { type MemcachedClientOptions, type ResolvedClientOptions, resolveClientOptions } from './ClientOptions.js';
+import type { Item, LeasedItem } from './Item.js';
+import { backoffMs, isTransportFailure, sleep, wasNeverSent } from './Retry.js';
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface StoreOptions extends CallOptions {
+  /** Seconds; 0 (default) never expires. Above 30 days it is sent as an absolute time. */
+  ttl?: number;
+  /** 32-bit client flags stored with the value. */
+  flags?: number;
+}
+
+export interface CounterOptions extends CallOptions {
+  /** Create a missing counter with this value (instead of answering null). */
+  initial?: number | bigint;
+  /** TTL in seconds for a counter created by `initial`. */
+  ttl?: number;
+}
+
+type Value = Buffer | Uint8Array | string;
+
+/**
+ * A memcached client on the meta protocol: pipelined, pooled, consistent-hashed over many
+ * servers, ejecting failing servers and retrying on transport failures. All methods are
+ * promise-based; keys are strings (any UTF-8; unsafe ones travel base64), values bytes.
+ */
+export class MemcachedClient {
+  readonly options: ResolvedClientOptions;
+  readonly router: ClusterRouter;
+  private readonly pools = new Map<string, Pool>();
+  private readonly singlePool: Pool | null;
+  private probeTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(options: MemcachedClientOptions) {
+    this.options = resolveClientOptions(options);
+    const servers = this.options.servers;
+    if (servers.length === 0) throw new InvalidValueError('MemcachedClient needs at least one server');
+    this.router = new ClusterRouter({
+      servers: servers.map((s) => ({ id: s.id, host: s.socketPath ?? s.host, port: s.socketPath ? 0 : s.port, weight: s.weight ?? 1 })),
+      failures: this.options.failures,
+      retryMs: this.options.retryMs,
+      ...(this.options.selector ? { selector: this.options.selector } : {}),
+    });
+    for (const endpoint of servers) {
+      this.pools.set(
+        endpoint.id,
+        new Pool(endpoint, {
+          maxConnections: this.options.poolSize,
+          idleTimeoutMs: this.options.idleTimeoutMs,
+          connectTimeoutMs: this.options.connectTimeoutMs,
+          requestTimeoutMs: this.options.requestTimeoutMs,
+          maxValueBytes: Math.max(this.options.maxValueSize, 1024 * 1024),
+        }),
+      );
+    }
+    this.singlePool = servers.length === 1 ? this.pools.get(servers[0]!.id)! : null;
+    this.router.onChange((change) => {
+      // An ejected server's sockets are likely broken; drop them so a rejoin starts fresh.
+      if (change.type === 'eject') this.pools.get(change.id)?.closeConnections();
+      this.scheduleProbes();
+    });
+  }
+
+  /** Connects to every server; resolves with the ids that answered, rejects if none did. */
+  async connect(): Promise<string[]> {
+    this.assertOpen();
+    const results = await Promise.allSettled([...this.pools.values()].map((pool) => pool.connect()));
+    const ok: string[] = [];
+    let firstError: unknown;
+    results.forEach((result, i) => {
+      const id = this.router.serverIds[i]!;
+      if (result.status === 'fulfilled') ok.push(id);
+      else {
+        firstError ??= result.reason;
+        this.router.reportFailure(id);
+      }
+    });
+    if (ok.length === 0) throw firstError;
+    return ok;
+  }
+
+  /** The id (`host:port` or socket path) of the server `key` maps to now. */
+  serverFor(key: string): string {
+    return this.route(encodeKey(key, this.options.maxKeySize));
+  }
+
+  async get(key: string, options?: CallOptions): Promise<Item | null> {
+    const encoded = encodeKey(key, this.options.maxKeySize);
+    const response = await this.execute<MetaResponse>(encoded, (opaque) => metaGet(encoded.token, 'v f c', opaque), null, true, options);
+    return toItem(response);
+  }
+
+  /** Get and touch: reads the value and sets a new TTL (seconds) in one round trip. */
+  async gat(key: string, ttl: number, options?: CallOptions): Promise<Item | null> {
+    const encoded = encodeKey(key, this.options.maxKeySize);
+    const wire = this.ttl(ttl, encoded);
+    const response = await this.execute<MetaResponse>(encoded, (opaque) => metaGet(encoded.token, `v f c T${wire}`, opaque), null, true, options);
+    return toItem(response);
+  }
+
+  /** Sets a new TTL (seconds); false when the key does not exist. */
+  async touch(key: string, ttl: number, options?: CallOptions): Promise<boolean> {
+    const encoded = encodeKey(key, this.options.maxKeySize);
+    const wire = this.ttl(ttl, encoded);
+    const response = await this.execute<MetaResponse>(encoded, (opaque) => metaTouch(encoded.token, wire, opaque), null, true, options);
+    return response.status === ResponseStatus.Header;
+  }
+
+  /**
+   * Reads many keys: one pipelined batch of quiet `mg` per server, ended by `mn`, all servers in
+   * parallel. Missing keys are absent from the map. Duplicate keys are read once.
+   */
+  async getMany(keys: readonly string[], options?: CallOptions): Promise<Map<string, Item>> {
+    this.assertOpen();
+    const byServer = new Map<string, EncodedKey[]>();
+    const seen = new Set<string>();
+    for (const key of keys) {
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const encoded = encodeKey(key, this.options.maxKeySize);
+      const id = this.route(encoded);
+      const list = byServer.get(id);
+      if (list === undefined) byServer.set(id, [encoded]);
+      else list.push(encoded);
+    }
+    const result = new Map<string, Item>();
+    await Promise.all(
+      [...byServer.values()].map(async (group) => {
+        const replies = await this.execute<Array<MetaResponse | undefined>>(
+          group[0]!,
+          (first) => {
+            let payload = '';
+            for (let i = 0; i < group.length; i++) payload += metaGet(group[i]!.token, 'v f c q', first + i);
+            return payload + metaNoop();
+          },
+          null,
+          true,
+          options,
+          group.length,
+        );
+        for (let i = 0; i < group.length; i++) {
+          const item = toItem(replies[i]);
+          if (item !== null) result.set(group[i]!.key, item);
+        }
+      }),
+    );
+    return result;
+  }
+
+  /** Stores unconditionally. */
+  async set(key: string, value: Value, options?: StoreOptions): Promise<void> {
+    await this.store(key, value, SetMode.Set, '', options, true);
+  }
+
+  /** Stores only if the key does not exist; false when it does. */
+  add(key: string, value: Value, options?: StoreOptions): Promise<boolean> {
+    return this.store(key, value, SetMode.Add, '', options, false);
+  }
+
+  /** Stores only if the key exists; false when it does not. */
+  replace(key: string, value: Value, options?: StoreOptions): Promise<boolean> {
+    return this.store(key, value, SetMode.Replace, '', options, false);
+  }
+
+  /** Appends bytes to an existing value; false when the key does not exist. */
+  append(key: string, value: Value, options?: CallOptions): Promise<boolean> {
+    return this.store(key, value, SetMode.Append, '', options, false);
+  }
+
+  /** Prepends bytes to an existing value; false when the key does not exist. */
+  prepend(key: string, value: Value, options?: CallOptions): Promise<boolean> {
+    return this.store(key, value, SetMode.Prepend, '', options, false);
+  }
+
+  /** Stores only if the item still has this CAS; false on conflict or when it is gone. */
+  cas(key: string, value: Value, cas: string, options?: StoreOptions): Promise<boolean> {
+    if (!/^\d{1,20}$/.test(cas)) throw new InvalidValueError('cas must be the decimal CAS unique returned by get()', { key });
+    return this.store(key, value, SetMode.Set, cas, options, false);
+  }
+
+  /** Deletes; false when the key did not exist (or, with `cas`, was changed meanwhile). */
+  async delete(key: string, options?: CallOptions & { cas?: string }): Promise<boolean> {
+    const encoded = encodeKey(key, this.options.maxKeySize);
+    const cas = options?.cas ?? '';
+    if (cas !== '' && !/^\d{1,20}$/.test(cas)) throw new InvalidValueError('cas must be a decimal CAS unique', { key });
+    const response = await this.execute<MetaResponse>(encoded, (opaque) => metaDelete(encoded.token, cas, opaque), null, cas === '', options);
+    return response.status === ResponseStatus.Header;
+  }
+
+  /** Adds `delta` to a counter; resolves the new value, or null when it does not exist. */
+  incr(key: string, delta: number | bigint = 1, options?: CounterOptions): Promise<number | null> {
+    return this.arithmetic(key, false, delta, options);
+  }
+
+  /** Subtracts `delta` (memcached stops at 0); resolves the new value, or null when missing. */
+  decr(key: string, delta: number | bigint = 1, options?: CounterOptions): Promise<number | null> {
+    return this.arithmetic(key, true, delta, options);
+  }
+
+  /**
+   * Read with a lease against cache stampedes: on a miss the server creates a placeholder
+   * that lives `leaseTtl` seconds and exactly one caller gets `win` — it computes the value and
+   * stores it; the others see `pending` and read again shortly.
+   */
+  async getOrLease(key: string, leaseTtl: number, options?: CallOptions): Promise<LeasedItem> {
+    const encoded = encodeKey(key, this.options.maxKeySize);
+    const wire = this.ttl(Math.max(1, leaseTtl), encoded);
+    const response = await this.execute<MetaResponse>(encoded, (opaque) => metaGet(encoded.token, `v f c N${wire}`, opaque), null, true, options);
+    const item = toItem(response);
+    // A vivified placeholder is an empty value with flags 0 that the winner has not replaced yet.
+    const placeholder = item !== null && item.value.length === 0 && item.flags === 0 && (response.win || response.winSent);
+    return {
+      item: placeholder ? null : item,
+      win: response.win,
+      pending: placeholder && !response.win,
+      stale: response.stale,
+    };
+  }
+
+  /** Invalidates every item on every server (after `delaySeconds`). */
+  async flush(delaySeconds = 0, options?: CallOptions): Promise<void> {
+    await this.everyServer((pool) => pool.send(new Request(RequestKind.Flush, flushAllCommand(delaySeconds), null, -1, 0), options?.signal));
+  }
+
+  /** `stats [group]` of every server, by server id. */
+  async stats(group = '', options?: CallOptions): Promise<Map<string, Map<string, string>>> {
+    if (!/^[a-z_ ]*$/.test(group)) throw new InvalidValueError('stats group must be a word such as "settings" or "slabs"');
+    return this.everyServer((pool) => {
+      const request = new Request(RequestKind.Stats, statsCommand(group), null, -1, 0);
+      request.collected = new Map();
+      return pool.send<Map<string, string>>(request, options?.signal);
+    });
+  }
+
+  /** The version each server reports, by server id. */
+  version(options?: CallOptions): Promise<Map<string, string>> {
+    return this.everyServer((pool) => pool.send<string>(new Request(RequestKind.Version, versionCommand(), null, -1, 0), options?.signal));
+  }
+
+  /** Rejects pending requests, closes every socket and timer. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.probeTimer !== null) clearTimeout(this.probeTimer);
+    this.probeTimer = null;
+    for (const pool of this.pools.values()) pool.close();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Connections currently open, by server id (for diagnostics and tests). */
+  connectionCounts(): Map<string, number> {
+    return new Map([...this.pools].map(([id, pool]) => [id, pool.size]));
+  }
+
+  // ---- internals ----
+
+  private async store(key: string, value: Value, mode: SetMode, cas: string, options: StoreOptions | undefined, idempotent: boolean): Promise<boolean> {
+    const encoded = encodeKey(key, this.options.maxKeySize);
+    const data = toBuffer(value, key);
+    if (data.length > this.options.maxValueSize) {
+      throw new ValueTooLargeError(`Value for the key is ${data.length} bytes; the limit is ${this.options.maxValueSize} (max_value)`, {
+        key,
+      });
+    }
+    const ttl = this.ttl(options?.ttl ?? 0, encoded);
+    const flags = options?.flags ?? 0;
+    if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) throw new InvalidValueError('flags must be a 32-bit unsigned integer', { key });
+    const response = await this.execute<MetaResponse>(
+      encoded,
+      (opaque) => metaSetHeader(encoded.token, data.length, ttl, flags, mode, cas, opaque),
+      data,
+      idempotent,
+      options,
+    );
+    return response.status === ResponseStatus.Header;
+  }
+
+  private async arithmetic(key: string, decrement: boolean, delta: number | bigint, options?: CounterOptions): Promise<number | null> {
+    const encoded = encodeKey(key, this.options.maxKeySize);
+    checkCounter(delta, 'delta', key);
+    const initial = options?.initial;
+    if (initial !== undefined) checkCounter(initial, 'initial', key);
+    const ttl = initial === undefined ? -1 : this.ttl(options?.ttl ?? 0, encoded);
+    const response = await this.execute<MetaResponse>(
+      encoded,
+      (opaque) => metaArithmetic(encoded.token, decrement, delta, initial ?? 0, ttl, opaque),
+      null,
+      false,
+      options,
+    );
+    if (response.status === ResponseStatus.NotFound) return null;
+    return Number(response.value!.toString('latin1'));
+  }
+
+  /**
+   * Sends one request to the server of `encoded`, retrying transport failures on the (possibly
+   * new) server for that key within the request timeout. Writes that may not be repeated are
+   * retried only when they certainly never reached a server.
+   */
+  private async execute<T>(
+    encoded: EncodedKey,
+    build: (opaque: number) => string,
+    data: Buffer | null,
+    idempotent: boolean,
+    options: CallOptions | undefined,
+    batch = 0,
+  ): Promise<T> {
+    this.assertOpen();
+    const started = Date.now();
+    const budget = this.options.requestTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      const id = this.route(encoded);
+      const pool = this.singlePool ?? this.pools.get(id)!;
+      const opaque = reserveOpaques(batch || 1);
+      const request = new Request(batch ? RequestKind.Batch : RequestKind.Meta, build(opaque), data, opaque, batch);
+      request.key = encoded.key;
+      if (batch) request.collected = new Array(batch);
+      if (attempt > 0) request.timeoutMs = Math.max(1, budget - (Date.now() - started));
+      try {
+        const result = await pool.send<T>(request, options?.signal);
+        if (this.router.serverIds.length > 1) this.router.reportSuccess(id);
+        return result;
+      } catch (error) {
+        if (!isTransportFailure(error) || this.closed) throw error;
+        this.router.reportFailure(id);
+        const wait = backoffMs(attempt + 1);
+        const retry =
+          attempt < this.options.retries &&
+          (idempotent || wasNeverSent(error as MemcachedCacheError)) &&
+          Date.now() - started + wait < budget &&
+          !options?.signal?.aborted;
+        if (!retry) throw error;
+        await sleep(wait);
+      }
+    }
+  }
+
+  private route(encoded: EncodedKey): string {
+    if (this.singlePool !== null) return this.singlePool.endpoint.id;
+    return this.router.pick(keyBytes(encoded))!;
+  }
+
+  private async everyServer<T>(call: (pool: Pool) => Promise<T>): Promise<Map<string, T>> {
+    this.assertOpen();
+    const entries = await Promise.all([...this.pools].map(async ([id, pool]) => [id, await call(pool)] as const));
+    return new Map(entries);
+  }
+
+  /** Validates a TTL in seconds and converts it to its wire form. */
+  private ttl(seconds: number, encoded: EncodedKey): number {
+    if (!Number.isInteger(seconds) || seconds < 0) {
+      throw new InvalidValueError(`TTL must be a whole number of seconds ≥ 0, got ${String(seconds)}`, { key: encoded.key });
+    }
+    return wireTtl(seconds);
+  }
+
+  private scheduleProbes(): void {
+    if (this.closed || this.probeTimer !== null) return;
+    const next = this.router.health.nextRetryAt();
+    if (next === undefined) return;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = null;
+      this.probe();
+    }, Math.max(10, next - Date.now()));
+    this.probeTimer.unref();
+  }
+
+  /** Tries each ejected server whose `retry` time has come; one that answers rejoins the ring. */
+  private probe(): void {
+    for (const id of this.router.dueForProbe()) {
+      if (!this.router.claimProbe(id)) continue;
+      const pool = this.pools.get(id)!;
+      pool.connect().then(
+        () => this.router.reportSuccess(id),
+        () => this.router.reportFailure(id),
+      ).finally(() => this.scheduleProbes());
+    }
+    this.scheduleProbes();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new InvalidStateError('The memcached client is closed');
+  }
+}
+
+function toItem(response: MetaResponse | undefined): Item | null {
+  if (response === undefined || response.value === null) return null;
+  return { value: response.value, flags: response.clientFlags, cas: response.cas };
+}
+
+function toBuffer(value: Value, key: string): Buffer {
+  if (typeof value === 'string') return Buffer.from(value, 'utf8');
+  if (Buffer.isBuffer(value)) return value;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  throw new InvalidValueError(`Value must be a Buffer, Uint8Array or string, got ${typeof value}`, { key });
+}
+
+function checkCounter(value: number | bigint, name: string, key: string): void {
+  const ok = typeof value === 'bigint' ? value >= 0n && value < 2n ** 64n : Number.isSafeInteger(value) && value >= 0;
+  if (!ok) throw new InvalidValueError(`${name} must be a whole number ≥ 0`, { key });
+}

@@ -1,0 +1,3 @@
+export * from './ClientOptions.js';
+export * from './Item.js';
+export * from './MemcachedClient.js';

@@ -1,0 +1,143 @@
+/**
+ * Routes keys to the live servers of a cluster. Owns the server list, a `ServerHealth` and a
+ * selector factory (ketama by default); rebuilds the selector whenever a server is ejected or
+ * rejoins, as libmemcached rebuilds its continuum from the live servers when auto-eject is on.
+ *
+ * When every server is dead, it routes over all of them rather than failing, so real requests
+ * double as probes and the first success brings a server back. Pure: no sockets, no timers; the
+ * clock is injected.
+ */
+
+import { ketamaSelector } from './KetamaRing.js';
+import { ServerHealth } from './ServerHealth.js';
+import type { SelectorFactory, ServerSelector, ServerSpec } from './ServerSelector.js';
+
+export interface ClusterRouterOptions {
+  servers: readonly ServerSpec[];
+  /** Consecutive failures that eject a server (the `failures` option); default 5. */
+  failures?: number;
+  /** How long an ejected server stays out before it may be probed (the `retry` option); default 30 s. */
+  retryMs?: number;
+  /** Clock in ms; `Date.now` by default. */
+  now?: () => number;
+  /** Builds the selector over a set of servers; default `ketamaSelector` (libmemcached weighted ketama). */
+  selector?: SelectorFactory;
+  /** Called after every membership change (same as registering with `onChange`). */
+  onChange?: ClusterChangeListener;
+}
+
+export interface ClusterChange {
+  readonly type: 'eject' | 'rejoin';
+  /** The server that was ejected or came back. */
+  readonly id: string;
+  /** The servers keys are routed over from now on. */
+  readonly routing: readonly string[];
+  /** True when no server is alive and routing falls back to all servers. */
+  readonly allDead: boolean;
+}
+
+export type ClusterChangeListener = (change: ClusterChange) => void;
+
+export const DEFAULT_FAILURES = 5;
+export const DEFAULT_RETRY_MS = 30_000;
+
+export class ClusterRouter {
+  /** Every configured server id, in configuration order. */
+  readonly serverIds: readonly string[];
+  readonly servers: readonly ServerSpec[];
+  readonly health: ServerHealth;
+  private readonly factory: SelectorFactory;
+  private readonly full: ServerSelector;
+  private selector: ServerSelector;
+  private readonly single: string | undefined;
+  private readonly known: ReadonlySet<string>;
+  private readonly listeners: ClusterChangeListener[] = [];
+
+  constructor(options: ClusterRouterOptions) {
+    if (options.servers.length === 0) throw new RangeError('a cluster needs at least one server');
+    this.servers = options.servers.slice();
+    this.serverIds = this.servers.map((s) => s.id);
+    this.known = new Set(this.serverIds);
+    if (this.known.size !== this.serverIds.length) throw new RangeError('duplicate server ids');
+    this.health = new ServerHealth({
+      failures: options.failures ?? DEFAULT_FAILURES,
+      retryMs: options.retryMs ?? DEFAULT_RETRY_MS,
+      ...(options.now === undefined ? {} : { now: options.now }),
+    });
+    this.factory = options.selector ?? ketamaSelector;
+    this.full = this.factory(this.servers);
+    this.selector = this.full;
+    this.single = this.serverIds.length === 1 ? this.serverIds[0] : undefined;
+    if (options.onChange) this.listeners.push(options.onChange);
+  }
+
+  /** The server for `key` (raw UTF-8 bytes, after any prefix, before base64). */
+  pick(key: Uint8Array): string | undefined {
+    if (this.single !== undefined) return this.single;
+    return this.selector.pick(key);
+  }
+
+  /** The servers keys are currently routed over (all of them when every server is dead). */
+  get routing(): readonly string[] {
+    return this.selector.ids;
+  }
+
+  /** The servers currently alive. */
+  get liveIds(): string[] {
+    return this.serverIds.filter((id) => this.health.isAlive(id));
+  }
+
+  get allDead(): boolean {
+    return this.serverIds.every((id) => !this.health.isAlive(id));
+  }
+
+  isAlive(id: string): boolean {
+    return this.health.isAlive(id);
+  }
+
+  /**
+   * A request to `id` failed at the transport level. Returns true when this failure ejected the
+   * server (the ring is rebuilt and listeners are told before this returns).
+   */
+  reportFailure(id: string): boolean {
+    if (!this.known.has(id)) return false;
+    if (!this.health.recordFailure(id)) return false;
+    this.rebuild('eject', id);
+    return true;
+  }
+
+  /** A request to `id` succeeded. Returns true when this brought the server back. */
+  reportSuccess(id: string): boolean {
+    if (!this.known.has(id)) return false;
+    if (!this.health.recordSuccess(id)) return false;
+    this.rebuild('rejoin', id);
+    return true;
+  }
+
+  /** Dead servers whose retry time has come; the caller probes them and reports the outcome. */
+  dueForProbe(): string[] {
+    return this.health.dueForProbe();
+  }
+
+  /** Hands the probe of `id` to one caller per retry window (see `ServerHealth.claimProbe`). */
+  claimProbe(id: string): boolean {
+    return this.health.claimProbe(id);
+  }
+
+  /** Registers a membership listener; returns a function that removes it. */
+  onChange(listener: ClusterChangeListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const at = this.listeners.indexOf(listener);
+      if (at >= 0) this.listeners.splice(at, 1);
+    };
+  }
+
+  private rebuild(type: ClusterChange['type'], id: string): void {
+    const live = this.servers.filter((s) => this.health.isAlive(s.id));
+    const allDead = live.length === 0;
+    this.selector = allDead || live.length === this.servers.length ? this.full : this.factory(live);
+    const change: ClusterChange = { type, id, routing: this.selector.ids, allDead };
+    for (const listener of this.listeners.slice()) listener(change);
+  }
+}

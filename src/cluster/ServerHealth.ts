@@ -1,0 +1,174 @@
+/**
+ * Per-server health: consecutive-failure counting, ejection and timed re-admission. Pure logic
+ * with an injected clock; the router and the client decide what a failure is (a transport error
+ * or timeout, never a server's answer such as NOT_FOUND).
+ *
+ * A server is alive until `failures` consecutive failures eject it; any success in between
+ * resets the count. An ejected server stays dead until `retryMs` after its last failure; then
+ * `shouldProbe` turns true so the caller may try it once (`claimProbe` hands that probe to exactly
+ * one caller per retry window). A success on a dead server brings it back (rejoin); a failure on a
+ * dead server restarts its retry window.
+ */
+
+export interface ServerHealthOptions {
+  /** Consecutive failures after which a server is ejected (≥ 1). */
+  failures: number;
+  /** How long an ejected server stays out before it may be probed, in ms (≥ 0). */
+  retryMs: number;
+  /** Clock in ms; `Date.now` by default. */
+  now?: () => number;
+}
+
+export interface ServerHealthState {
+  readonly alive: boolean;
+  /** Consecutive failures counted so far (kept while dead). */
+  readonly failures: number;
+  /** When the server was ejected, if it is dead. */
+  readonly ejectedAt: number | undefined;
+  /** When it may next be probed, if it is dead. */
+  readonly retryAt: number | undefined;
+}
+
+interface Entry {
+  failures: number;
+  dead: boolean;
+  ejectedAt: number;
+  retryAt: number;
+}
+
+export class ServerHealth {
+  readonly failures: number;
+  readonly retryMs: number;
+  private readonly now: () => number;
+  private readonly entries = new Map<string, Entry>();
+  private deadCount = 0;
+
+  constructor(options: ServerHealthOptions) {
+    if (!Number.isInteger(options.failures) || options.failures < 1) {
+      throw new RangeError(`failures must be an integer ≥ 1, got ${options.failures}`);
+    }
+    if (!Number.isFinite(options.retryMs) || options.retryMs < 0) {
+      throw new RangeError(`retryMs must be a finite number ≥ 0, got ${options.retryMs}`);
+    }
+    this.failures = options.failures;
+    this.retryMs = options.retryMs;
+    this.now = options.now ?? Date.now;
+  }
+
+  private entry(id: string): Entry {
+    let e = this.entries.get(id);
+    if (e === undefined) {
+      e = { failures: 0, dead: false, ejectedAt: 0, retryAt: 0 };
+      this.entries.set(id, e);
+    }
+    return e;
+  }
+
+  /** A request to `id` succeeded. Returns true when this brought a dead server back. */
+  recordSuccess(id: string): boolean {
+    const e = this.entries.get(id);
+    if (e === undefined) return false;
+    e.failures = 0;
+    if (!e.dead) return false;
+    e.dead = false;
+    this.deadCount--;
+    return true;
+  }
+
+  /**
+   * A request to `id` failed. Returns true when this failure ejected it. A failure while already
+   * dead (a failed probe) restarts the retry window and returns false.
+   */
+  recordFailure(id: string): boolean {
+    const e = this.entry(id);
+    const now = this.now();
+    e.failures++;
+    if (e.dead) {
+      e.retryAt = now + this.retryMs;
+      return false;
+    }
+    if (e.failures < this.failures) return false;
+    e.dead = true;
+    e.ejectedAt = now;
+    e.retryAt = now + this.retryMs;
+    this.deadCount++;
+    return true;
+  }
+
+  isAlive(id: string): boolean {
+    const e = this.entries.get(id);
+    return e === undefined || !e.dead;
+  }
+
+  /** True when `id` is dead and its retry time has come: the caller may probe it. */
+  shouldProbe(id: string): boolean {
+    const e = this.entries.get(id);
+    return e?.dead === true && this.now() >= e.retryAt;
+  }
+
+  /**
+   * Like `shouldProbe`, but hands the probe to one caller: when it returns true, the next probe
+   * is due `retryMs` later unless `recordSuccess`/`markAlive` revive the server first.
+   */
+  claimProbe(id: string): boolean {
+    const e = this.entries.get(id);
+    if (e === undefined || !e.dead) return false;
+    const now = this.now();
+    if (now < e.retryAt) return false;
+    e.retryAt = now + this.retryMs;
+    return true;
+  }
+
+  /** Brings `id` back (e.g. after a successful probe). Returns true if it was dead. */
+  markAlive(id: string): boolean {
+    return this.recordSuccess(id);
+  }
+
+  /** Whether any server is dead. */
+  get anyDead(): boolean {
+    return this.deadCount > 0;
+  }
+
+  /** Ids of the dead servers. */
+  deadIds(): string[] {
+    const out: string[] = [];
+    for (const [id, e] of this.entries) if (e.dead) out.push(id);
+    return out;
+  }
+
+  /** Dead servers whose retry time has come (without claiming them). */
+  dueForProbe(): string[] {
+    if (this.deadCount === 0) return [];
+    const now = this.now();
+    const out: string[] = [];
+    for (const [id, e] of this.entries) if (e.dead && now >= e.retryAt) out.push(id);
+    return out;
+  }
+
+  /** The earliest time a dead server may be probed, or undefined when none is dead. */
+  nextRetryAt(): number | undefined {
+    let next: number | undefined;
+    for (const e of this.entries.values()) {
+      if (e.dead && (next === undefined || e.retryAt < next)) next = e.retryAt;
+    }
+    return next;
+  }
+
+  state(id: string): ServerHealthState {
+    const e = this.entries.get(id);
+    if (e === undefined) return { alive: true, failures: 0, ejectedAt: undefined, retryAt: undefined };
+    return {
+      alive: !e.dead,
+      failures: e.failures,
+      ejectedAt: e.dead ? e.ejectedAt : undefined,
+      retryAt: e.dead ? e.retryAt : undefined,
+    };
+  }
+
+  /** Drops everything known about `id` (a server removed from configuration). */
+  forget(id: string): void {
+    const e = this.entries.get(id);
+    if (e?.dead) this.deadCount--;
+    this.entries.delete(id);
+  }
+}

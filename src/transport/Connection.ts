@@ -1,0 +1,482 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import {
+  AbortError,
+  AuthenticationError,
+  ConnectionError,
+  type MemcachedCacheError,
+  ProtocolError,
+  ServerError,
+  TimeoutError,
+  UnsupportedServerError,
+} from '../component/errors.js';
+import type { MetaResponse } from '../protocol/MetaResponse.js';
+import { authenticationCommand, metaNoop, versionCommand } from '../protocol/RequestEncoder.js';
+import { ResponseParser } from '../protocol/ResponseParser.js';
+import { ResponseStatus } from '../protocol/ResponseStatus.js';
+import { Request, RequestKind } from './Request.js';
+import type { ServerEndpoint } from './ServerEndpoint.js';
+
+export interface ConnectionOptions {
+  /** Longest a connect + handshake may take (the `reconnect` option). */
+  connectTimeoutMs: number;
+  /** Longest wait for one reply (`request_timeout`). */
+  requestTimeoutMs: number;
+  /** Largest data block accepted in a reply. */
+  maxValueBytes: number;
+}
+
+/** Values up to this size are folded into the pending write string; larger ones go as buffers. */
+const INLINE_VALUE_BYTES = 16 * 1024;
+const CRLF = Buffer.from('\r\n');
+
+/**
+ * One socket to one server (TCP, TLS or unix socket) with a pipelined request queue.
+ *
+ * Replies arrive in request order. Every meta reply must echo the opaque token of the request
+ * at the head of the queue; any mismatch, unexpected reply or unparsable byte means the stream
+ * lost its framing, so the connection is destroyed and all its requests rejected — a value is
+ * never handed to the wrong key.
+ *
+ * Writes issued in the same tick are coalesced into one socket write. A request that times out
+ * or is aborted is settled at once but stays in the queue until its reply arrives; if the head
+ * of the queue itself is overdue the server is stuck and the connection is destroyed.
+ */
+export class Connection {
+  readonly endpoint: ServerEndpoint;
+  /** The server's version, known once the handshake is done. */
+  serverVersion = '';
+  /** ms timestamp of the last enqueue or reply, for idle sweeping. */
+  lastActive = Date.now();
+  /** Resolves when the handshake succeeded; rejects with the reason it failed. */
+  readonly ready: Promise<void>;
+
+  private readonly options: ConnectionOptions;
+  private readonly socket: net.Socket;
+  private readonly parser: ResponseParser;
+  private head: Request | null = null;
+  private tail: Request | null = null;
+  private pendingCount = 0;
+  private outString = '';
+  private outChunks: Array<string | Buffer> = [];
+  private flushScheduled = false;
+  private waitingForDrain = false;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private isReady = false;
+  private closeListeners: Array<(connection: Connection, error: Error | null) => void> = [];
+
+  constructor(endpoint: ServerEndpoint, options: ConnectionOptions) {
+    this.endpoint = endpoint;
+    this.options = options;
+    this.parser = new ResponseParser(this, options.maxValueBytes + 1024);
+    this.socket = openSocket(endpoint);
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (chunk: Buffer) => {
+      this.lastActive = Date.now();
+      this.parser.feed(chunk);
+    });
+    this.socket.on('error', (error) => this.destroy(this.connectionError(error)));
+    this.socket.on('close', () => this.destroy(new ConnectionError(`Connection to ${endpoint.id} closed by the server`, { server: endpoint.id })));
+    this.socket.on('drain', () => {
+      this.waitingForDrain = false;
+      if (this.outString !== '' || this.outChunks.length > 0) this.flush();
+    });
+    this.ready = this.handshake();
+    // Callers observe the failure through their own requests; this keeps it from being "unhandled".
+    this.ready.catch(() => {});
+  }
+
+  /** Requests sent and not yet answered (including settled-but-unanswered ones). */
+  get inflight(): number {
+    return this.pendingCount;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get isHandshakeDone(): boolean {
+    return this.isReady;
+  }
+
+  /** Bytes accepted by the socket but not yet sent: a sign of a slow reader or a large write. */
+  get bufferedBytes(): number {
+    return this.socket.writableLength + this.outString.length;
+  }
+
+  onClose(listener: (connection: Connection, error: Error | null) => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  /**
+   * Queues a request and returns its result. `signal` may abort the wait (the reply is still
+   * consumed when it comes, to keep the stream in step).
+   */
+  send<T>(request: Request, signal?: AbortSignal): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.closed) {
+        reject(new ConnectionError(`Connection to ${this.endpoint.id} is closed`, { server: this.endpoint.id, key: request.key, details: { requestSent: false } }));
+        return;
+      }
+      request.resolve = resolve;
+      request.reject = reject;
+      if (signal) this.watchAbort(request, signal);
+      this.enqueue(request, request.timeoutMs > 0 ? request.timeoutMs : this.options.requestTimeoutMs);
+    });
+  }
+
+  /** Closes the socket and rejects everything pending. Idempotent. */
+  close(): void {
+    this.destroy(new ConnectionError(`Connection to ${this.endpoint.id} was closed by the client`, { server: this.endpoint.id }));
+  }
+
+  // ---- ResponseHandler (called by the parser) ----
+
+  onResponse(response: MetaResponse): void {
+    const request = this.head;
+    if (request === null) {
+      this.destroy(this.protocolError('the server sent a reply nobody asked for'));
+      return;
+    }
+    switch (request.kind) {
+      case RequestKind.Meta:
+        if (response.status >= ResponseStatus.Error) return this.onErrorReply(request, response);
+        if (response.opaque !== request.opaque) {
+          return this.destroy(this.protocolError('a reply carried the wrong opaque token (response desync)'));
+        }
+        return this.complete(request, response);
+      case RequestKind.Batch: {
+        if (response.status === ResponseStatus.NoOp) return this.complete(request, request.collected);
+        const offset = response.opaque - request.opaque;
+        if (response.status >= ResponseStatus.Error || offset < 0 || offset >= request.count) {
+          return this.destroy(this.protocolError('a batched reply did not match any request in the batch'));
+        }
+        (request.collected as Array<MetaResponse | undefined>)[offset] = response;
+        return;
+      }
+      case RequestKind.Stats:
+        if (response.status === ResponseStatus.Stat) {
+          const space = response.text.indexOf(' ');
+          (request.collected as Map<string, string>).set(
+            space === -1 ? response.text : response.text.slice(0, space),
+            space === -1 ? '' : response.text.slice(space + 1),
+          );
+          return;
+        }
+        if (response.status === ResponseStatus.End) return this.complete(request, request.collected);
+        return this.onUnexpected(request, response);
+      case RequestKind.Version:
+        if (response.status === ResponseStatus.Version) return this.complete(request, response.text);
+        return this.onUnexpected(request, response);
+      case RequestKind.Flush:
+        if (response.status === ResponseStatus.Ok) return this.complete(request, null);
+        return this.onUnexpected(request, response);
+      case RequestKind.Auth:
+        if (response.status === ResponseStatus.Stored) return this.complete(request, null);
+        return this.destroy(
+          new AuthenticationError(`Server ${this.endpoint.id} refused the credentials`, { server: this.endpoint.id }),
+        );
+      case RequestKind.Noop:
+        if (response.status === ResponseStatus.NoOp) {
+          // Set here, synchronously: replies to user requests may follow in this same chunk.
+          this.isReady = true;
+          return this.complete(request, null);
+        }
+        return this.destroy(
+          new UnsupportedServerError(
+            `Server ${this.endpoint.id} (version ${this.serverVersion || 'unknown'}) does not support the meta protocol; memcached 1.6 or newer is required`,
+            { server: this.endpoint.id },
+          ),
+        );
+    }
+  }
+
+  onError(error: ProtocolError): void {
+    this.destroy(this.withServer(error));
+  }
+
+  // ---- internals ----
+
+  private async handshake(): Promise<void> {
+    const endpoint = this.endpoint;
+    const connectTimer = setTimeout(() => {
+      this.destroy(
+        new TimeoutError(`Could not connect to ${endpoint.id} within ${this.options.connectTimeoutMs} ms`, {
+          server: endpoint.id,
+        }),
+      );
+    }, this.options.connectTimeoutMs);
+    try {
+      const steps: Array<Promise<unknown>> = [];
+      if (endpoint.username !== undefined) {
+        steps.push(this.sendInternal(new Request(RequestKind.Auth, authenticationCommand(endpoint.username, endpoint.password ?? ''), null, -1, 0)));
+      }
+      const version = this.sendInternal<string>(new Request(RequestKind.Version, versionCommand(), null, -1, 0));
+      const noop = this.sendInternal(new Request(RequestKind.Noop, metaNoop(), null, -1, 0));
+      await Promise.all(steps);
+      this.serverVersion = await version;
+      await noop;
+    } catch (error) {
+      // The socket error is the root cause; a handshake request only reports its symptom.
+      throw error instanceof Error && 'code' in error ? error : this.connectionError(error);
+    } finally {
+      clearTimeout(connectTimer);
+    }
+  }
+
+  private sendInternal<T>(request: Request): Promise<T> {
+    request.internal = true;
+    return new Promise<T>((resolve, reject) => {
+      request.resolve = resolve;
+      request.reject = reject;
+      this.enqueue(request, this.options.connectTimeoutMs);
+    });
+  }
+
+  private enqueue(request: Request, timeoutMs: number): void {
+    const now = Date.now();
+    request.deadline = now + timeoutMs;
+    this.lastActive = now;
+    if (this.tail === null) {
+      this.head = this.tail = request;
+      this.socket.ref();
+    } else {
+      this.tail.next = request;
+      this.tail = request;
+    }
+    this.pendingCount++;
+    this.write(request);
+    if (this.timer === null) this.armTimer(timeoutMs);
+  }
+
+  private write(request: Request): void {
+    const data = request.data;
+    if (data === null) {
+      this.outString += request.payload as string;
+    } else if (data.length <= INLINE_VALUE_BYTES) {
+      // latin1 maps bytes 1:1 to chars, so the value survives the string round trip exactly.
+      this.outString += `${request.payload as string}${data.toString('latin1')}\r\n`;
+    } else {
+      this.outString += request.payload as string;
+      this.outChunks.push(this.outString, data, CRLF);
+      this.outString = '';
+    }
+    if (!this.flushScheduled && !this.waitingForDrain) {
+      this.flushScheduled = true;
+      process.nextTick(flushConnection, this);
+    }
+  }
+
+  /** Writes everything queued in this tick in as few socket writes as possible. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.closed) return;
+    const socket = this.socket;
+    let accepted: boolean;
+    if (this.outChunks.length === 0) {
+      accepted = socket.write(this.outString, 'latin1');
+    } else {
+      socket.cork();
+      for (const chunk of this.outChunks) {
+        if (typeof chunk === 'string') {
+          if (chunk !== '') socket.write(chunk, 'latin1');
+        } else socket.write(chunk);
+      }
+      if (this.outString !== '') socket.write(this.outString, 'latin1');
+      socket.uncork();
+      accepted = !socket.writableNeedDrain;
+      this.outChunks = [];
+    }
+    this.outString = '';
+    // Backpressure: while the kernel buffer is full, keep coalescing in memory and write once on
+    // 'drain'. Requests still time out on schedule, which bounds how much can pile up.
+    if (!accepted) this.waitingForDrain = true;
+  }
+
+  private complete(request: Request, result: unknown): void {
+    this.dequeue();
+    if (!request.settled) {
+      request.settled = true;
+      request.resolve(result);
+    }
+  }
+
+  private dequeue(): void {
+    const request = this.head!;
+    this.head = request.next;
+    request.next = null;
+    if (this.head === null) {
+      this.tail = null;
+      // An idle connection must not keep the process alive.
+      if (!this.closed) this.socket.unref();
+    }
+    this.pendingCount--;
+  }
+
+  private onErrorReply(request: Request, response: MetaResponse): void {
+    const kind = response.status === ResponseStatus.ServerError ? 'SERVER_ERROR' : response.status === ResponseStatus.ClientError ? 'CLIENT_ERROR' : 'ERROR';
+    const error = new ServerError(`Server ${this.endpoint.id} answered ${kind}${response.text ? `: ${response.text}` : ''}`, {
+      server: this.endpoint.id,
+      key: request.key,
+      details: { reply: kind },
+    });
+    if (response.status === ResponseStatus.ServerError) {
+      // The server consumed the whole request (it swallows the data block), so the stream is
+      // still in step: fail this request only.
+      this.dequeue();
+      this.settle(request, error);
+      return;
+    }
+    // CLIENT_ERROR/ERROR may be followed by another line for the same request (the server
+    // reads the data block as a command), so the framing can no longer be trusted.
+    this.dequeue();
+    this.settle(request, error);
+    this.destroy(this.protocolError(`the server answered ${kind}; the connection is replaced to stay in step`));
+  }
+
+  private onUnexpected(request: Request, response: MetaResponse): void {
+    if (response.status === ResponseStatus.ServerError) return this.onErrorReply(request, response);
+    this.destroy(this.protocolError('an unexpected reply was received (response desync)'));
+  }
+
+  private settle(request: Request, error: Error): void {
+    if (request.settled) return;
+    request.settled = true;
+    request.reject(error);
+  }
+
+  private watchAbort(request: Request, signal: AbortSignal): void {
+    const abort = (): void => {
+      this.settle(request, new AbortError('The operation was aborted', { server: this.endpoint.id, key: request.key }));
+    };
+    if (signal.aborted) {
+      abort();
+      return;
+    }
+    signal.addEventListener('abort', abort, { once: true });
+    const resolve = request.resolve;
+    const reject = request.reject;
+    request.resolve = (value) => {
+      signal.removeEventListener('abort', abort);
+      resolve(value);
+    };
+    request.reject = (error) => {
+      signal.removeEventListener('abort', abort);
+      reject(error);
+    };
+  }
+
+  private armTimer(delayMs: number): void {
+    this.timer = setTimeout(checkDeadlines, Math.max(1, delayMs), this);
+    this.timer.unref();
+  }
+
+  /** Times out overdue requests; an overdue head means the server stopped answering. */
+  checkDeadlines(): void {
+    this.timer = null;
+    if (this.closed) return;
+    const now = Date.now();
+    let request = this.head;
+    // Handshake requests are bounded by the connect timer; user requests behind them still
+    // time out on their own schedule.
+    while (request !== null && request.internal) request = request.next;
+    if (request !== null && request === this.head && request.deadline <= now) {
+      this.destroy(
+        new TimeoutError(`Server ${this.endpoint.id} did not answer within ${this.options.requestTimeoutMs} ms`, {
+          server: this.endpoint.id,
+        }),
+      );
+      return;
+    }
+    while (request !== null && request.deadline <= now) {
+      this.settle(
+        request,
+        new TimeoutError(`Server ${this.endpoint.id} did not answer within ${this.options.requestTimeoutMs} ms`, {
+          server: this.endpoint.id,
+          key: request.key,
+        }),
+      );
+      request = request.next;
+    }
+    // Find the next deadline to wake up for.
+    while (request !== null && request.settled) request = request.next;
+    const next = request ?? this.head;
+    if (next !== null) this.armTimer(next.deadline - now);
+  }
+
+  /** Rejects every pending request with `error` (each carrying its own key) and frees the socket. */
+  private destroy(error: MemcachedCacheError): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.parser.stop();
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.socket.destroy();
+    let request = this.head;
+    this.head = this.tail = null;
+    this.pendingCount = 0;
+    this.outString = '';
+    this.outChunks = [];
+    // Before the handshake finished the server processed none of the user's requests, so the
+    // caller may safely retry even a non-idempotent one.
+    const neverSent = !this.isReady;
+    while (request !== null) {
+      const next = request.next;
+      request.next = null;
+      if (!request.settled) {
+        request.settled = true;
+        const unsent = neverSent && !request.internal;
+        request.reject(request.key === undefined && !unsent ? error : copyFor(error, request.key, unsent));
+      }
+      request = next;
+    }
+    for (const listener of this.closeListeners) listener(this, error);
+    this.closeListeners = [];
+  }
+
+  private protocolError(reason: string): ProtocolError {
+    return new ProtocolError(`Protocol error with ${this.endpoint.id}: ${reason}`, { server: this.endpoint.id });
+  }
+
+  private withServer(error: ProtocolError): ProtocolError {
+    return new ProtocolError(`${error.message} (server ${this.endpoint.id})`, { server: this.endpoint.id, cause: error });
+  }
+
+  private connectionError(cause: unknown): ConnectionError {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return new ConnectionError(`Connection to ${this.endpoint.id} failed: ${reason}`, { server: this.endpoint.id, cause });
+  }
+}
+
+function flushConnection(connection: Connection): void {
+  connection.flush();
+}
+
+function checkDeadlines(connection: Connection): void {
+  connection.checkDeadlines();
+}
+
+/** The same error for one request: naming its key, and whether it was never sent. */
+function copyFor(error: MemcachedCacheError, key: string | undefined, neverSent: boolean): MemcachedCacheError {
+  const Class = error.constructor as new (message: string, options: object) => MemcachedCacheError;
+  const details = neverSent ? { ...error.details, requestSent: false } : error.details;
+  return new Class(error.message, { server: error.server, key: key ?? error.key, cause: error.cause, details });
+}
+
+function openSocket(endpoint: ServerEndpoint): net.Socket {
+  if (endpoint.tls) {
+    const options: tls.ConnectionOptions = { ...endpoint.tls };
+    if (endpoint.socketPath) options.path = endpoint.socketPath;
+    else {
+      options.host = endpoint.host;
+      options.port = endpoint.port;
+      if (options.servername === undefined && net.isIP(endpoint.host) === 0) options.servername = endpoint.host;
+    }
+    return tls.connect(options);
+  }
+  if (endpoint.socketPath) return net.connect({ path: endpoint.socketPath });
+  return net.connect({ host: endpoint.host, port: endpoint.port });
+}

@@ -1,0 +1,24 @@
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+
+/** Where one memcached server listens and how to talk to it. */
+export interface ServerEndpoint {
+  /** `host:port` (IPv6 hosts in brackets) or the unix socket path: the name used for routing and errors. */
+  id: string;
+  host: string;
+  port: number;
+  /** Set for a unix-domain socket; `host`/`port` are then ignored. */
+  socketPath?: string;
+  /** TLS options when the server speaks TLS (`-Z`); absent for plain TCP. */
+  tls?: TlsConnectionOptions;
+  /** memcached ASCII authentication (`-Y`). */
+  username?: string;
+  password?: string;
+  /** Ketama weight; default 1. */
+  weight?: number;
+}
+
+/** The canonical id of an endpoint: what ketama hashes and what errors name. */
+export function endpointId(host: string, port: number, socketPath?: string): string {
+  if (socketPath) return socketPath;
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
