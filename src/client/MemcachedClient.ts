@@ -202,8 +202,9 @@ export class MemcachedClient {
   }
 
   /** Stores only if the item still has this CAS; false on conflict or when it is gone. */
-  cas(key: string, value: Value, cas: string, options?: StoreOptions): Promise<boolean> {
-    if (!/^\d{1,20}$/.test(cas)) throw new InvalidValueError('cas must be the decimal CAS unique returned by get()', { key });
+  async cas(key: string, value: Value, cas: string, options?: StoreOptions): Promise<boolean> {
+    // async: a bad argument rejects like every other method instead of throwing synchronously.
+    if (typeof cas !== 'string' || !/^\d{1,20}$/.test(cas)) throw new InvalidValueError('cas must be the decimal CAS unique returned by get()', { key });
     return this.store(key, value, SetMode.Set, cas, options, false);
   }
 

@@ -62,6 +62,7 @@ export class Connection {
   private flushScheduled = false;
   private waitingForDrain = false;
   private timer: NodeJS.Timeout | null = null;
+  private timerDeadline = 0;
   private closed = false;
   private isReady = false;
   private closeListeners: Array<(connection: Connection, error: Error | null) => void> = [];
@@ -214,9 +215,9 @@ export class Connection {
       }
       const version = this.sendInternal<string>(new Request(RequestKind.Version, versionCommand(), null, -1, 0));
       const noop = this.sendInternal(new Request(RequestKind.Noop, metaNoop(), null, -1, 0));
-      await Promise.all(steps);
-      this.serverVersion = await version;
-      await noop;
+      // One Promise.all so that every handshake rejection is observed, not just the first.
+      const [, serverVersion] = await Promise.all([Promise.all(steps), version, noop]);
+      this.serverVersion = serverVersion;
     } catch (error) {
       // The socket error is the root cause; a handshake request only reports its symptom.
       throw error instanceof Error && 'code' in error ? error : this.connectionError(error);
@@ -247,7 +248,8 @@ export class Connection {
     }
     this.pendingCount++;
     this.write(request);
-    if (this.timer === null) this.armTimer(timeoutMs);
+    // The timer may be armed for a later deadline (e.g. the handshake's connect timeout).
+    if (this.timer === null || request.deadline < this.timerDeadline) this.armTimer(timeoutMs);
   }
 
   private write(request: Request): void {
@@ -321,7 +323,11 @@ export class Connection {
       key: request.key,
       details: { reply: kind },
     });
-    if (response.status === ResponseStatus.ServerError) {
+    // A single-line request (mg/md/ma: no data block) gets exactly one reply line, even a
+    // CLIENT_ERROR such as "cannot increment or decrement non-numeric value": the stream is
+    // still in step, so only this request fails, not everything pipelined with it.
+    const singleLine = response.status === ResponseStatus.ClientError && request.kind === RequestKind.Meta && request.data === null;
+    if (response.status === ResponseStatus.ServerError || singleLine) {
       // The server consumed the whole request (it swallows the data block), so the stream is
       // still in step: fail this request only.
       this.dequeue();
@@ -368,6 +374,8 @@ export class Connection {
   }
 
   private armTimer(delayMs: number): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerDeadline = Date.now() + delayMs;
     this.timer = setTimeout(checkDeadlines, Math.max(1, delayMs), this);
     this.timer.unref();
   }

@@ -55,12 +55,18 @@ describe('ResponseParser: one reply of each status', () => {
   });
 
   test('a remaining TTL is a plain number', () => {
-    assert.deepEqual(one('VA 1 t3600 O1\r\nx\r\n'), expected(S.Value, { value: hex('x'), ttl: 3600, opaque: 1 }));
+    assert.deepEqual(
+      one('VA 1 t3600 O1\r\nx\r\n'),
+      expected(S.Value, { value: hex('x'), ttl: 3600, opaque: 1 }),
+    );
     assert.deepEqual(one('HD t0\r\n'), expected(S.Header, { ttl: 0 }));
   });
 
   test('a uint64 CAS keeps every digit (as text)', () => {
-    assert.deepEqual(one('HD c18446744073709551615\r\n'), expected(S.Header, { cas: '18446744073709551615' }));
+    assert.deepEqual(
+      one('HD c18446744073709551615\r\n'),
+      expected(S.Header, { cas: '18446744073709551615' }),
+    );
   });
 
   test('HD O15 c7', () => {
@@ -125,10 +131,7 @@ describe('ResponseParser: one reply of each status', () => {
   });
 
   test('W, X and Z flags set win, stale and winSent', () => {
-    assert.deepEqual(
-      one('VA 0 O1 W\r\n\r\n'),
-      expected(S.Value, { value: '', opaque: 1, win: true }),
-    );
+    assert.deepEqual(one('VA 0 O1 W\r\n\r\n'), expected(S.Value, { value: '', opaque: 1, win: true }));
     assert.deepEqual(
       one('VA 0 c9 O4 X W\r\n\r\n'),
       expected(S.Value, { value: '', cas: '9', opaque: 4, stale: true, win: true }),
@@ -194,7 +197,11 @@ describe('ResponseParser: values that broke older clients round-trip byte for by
     const value = Buffer.alloc(1024 * 1024);
     for (let i = 0; i < value.length; i++) value[i] = (i * 2654435761) >>> 24;
     value.write('\r\nEND\r\n', 1000, 'latin1');
-    const wire = Buffer.concat([Buffer.from(`VA ${value.length} f1 O1\r\n`), value, Buffer.from('\r\nHD O2\r\n')]);
+    const wire = Buffer.concat([
+      Buffer.from(`VA ${value.length} f1 O1\r\n`),
+      value,
+      Buffer.from('\r\nHD O2\r\n'),
+    ]);
     const cuts: number[] = [];
     for (let c = 1000; c < wire.length; c += 1000) cuts.push(c);
     for (const split of [[], cuts]) {
@@ -205,7 +212,7 @@ describe('ResponseParser: values that broke older clients round-trip byte for by
       assert.equal(got.status, S.Value);
       assert.equal(got.clientFlags, 1);
       assert.equal(got.opaque, 1);
-      assert.ok(got.value !== null && got.value.equals(value), 'the 1 MB value is byte-identical');
+      assert.ok(got.value?.equals(value), 'the 1 MB value is byte-identical');
       assert.deepEqual(plain(rec.responses[1]!), expected(S.Header, { opaque: 2 }));
     }
   });

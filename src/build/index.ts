@@ -1,0 +1,3 @@
+/** Component factories. */
+export * from './DefaultMemcachedFactory.js';
+export * from './Factory.js';

@@ -1,0 +1,2 @@
+export * from './JsonCodec.js';
+export * from './ValueCodec.js';

@@ -1,0 +1,6 @@
+/** Caches: `MemcachedCache` (distributed), `MemoryCache` (in-process), `NullCache` (none). */
+export * from './CacheEntry.js';
+export * from './jsonCopy.js';
+export { MemcachedCache } from './MemcachedCache.js';
+export * from './MemoryCache.js';
+export * from './NullCache.js';

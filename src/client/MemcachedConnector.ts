@@ -1,0 +1,147 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import type { ConfigParams } from '../component/ConfigParams.js';
+import { readBoolean, readInteger } from '../component/ConfigReaders.js';
+import { ConnectionResolver } from '../component/ConnectionResolver.js';
+import type { ContextLike } from '../component/IContext.js';
+import type { IReferences } from '../component/IReferences.js';
+import { CredentialResolver } from '../component/CredentialResolver.js';
+import type { CredentialParams } from '../component/CredentialParams.js';
+import { ContextResolver } from '../component/ContextResolver.js';
+import { ConfigError, type MemcachedCacheError } from '../component/errors.js';
+import { parseServerList } from '../component/ServerEndpoint.js';
+import { serverId } from '../cluster/ServerSelector.js';
+import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
+import { MemcachedClient } from './MemcachedClient.js';
+
+/** The connection-level options shared by MemcachedCache and MemcachedLock, with their units. */
+export interface ConnectorOptions {
+  maxKeySize: number;
+  maxValue: number;
+  poolSize: number;
+  /** ms */
+  reconnect: number;
+  retries: number;
+  failures: number;
+  /** ms */
+  retry: number;
+  /** ms */
+  idle: number;
+  /** ms */
+  requestTimeout: number;
+  tlsRejectUnauthorized: boolean;
+}
+
+const MS_MAX = 2_147_483_647; // setTimeout's limit
+
+/** Reads and validates the `options.*` the client uses; every error names its key. */
+export function readConnectorOptions(config: ConfigParams | null): ConnectorOptions {
+  return {
+    maxKeySize: readInteger(config, 'options.max_key_size', 250, { min: 1, max: 250 }),
+    maxValue: readInteger(config, 'options.max_value', 1_048_576, { min: 1, max: 1024 * 1024 * 1024 }),
+    poolSize: readInteger(config, 'options.pool_size', 5, { min: 1, max: 1000 }),
+    reconnect: readInteger(config, 'options.reconnect', 10_000, { min: 1, max: MS_MAX }),
+    retries: readInteger(config, 'options.retries', 3, { min: 0, max: 100 }),
+    failures: readInteger(config, 'options.failures', 5, { min: 1, max: 1_000_000 }),
+    retry: readInteger(config, 'options.retry', 30_000, { min: 0, max: MS_MAX }),
+    idle: readInteger(config, 'options.idle', 5_000, { min: 0, max: MS_MAX }),
+    requestTimeout: readInteger(config, 'options.request_timeout', 1_000, { min: 1, max: MS_MAX }),
+    tlsRejectUnauthorized: readBoolean(config, 'options.tls_reject_unauthorized', true),
+  };
+}
+
+/**
+ * Turns pip-services configuration (connections, credentials, discovery and credential-store
+ * references) into a connected MemcachedClient. Shared by MemcachedCache and MemcachedLock.
+ */
+export class MemcachedConnector {
+  private readonly connections = new ConnectionResolver();
+  private readonly credentials = new CredentialResolver();
+  options: ConnectorOptions = readConnectorOptions(null);
+
+  configure(config: ConfigParams): void {
+    this.connections.configure(config);
+    this.credentials.configure(config);
+    this.options = readConnectorOptions(config);
+  }
+
+  setReferences(references: IReferences): void {
+    this.connections.setReferences(references);
+    this.credentials.setReferences(references);
+  }
+
+  /** Resolves the servers, connects, and verifies that at least one answers. */
+  async open(context: ContextLike): Promise<MemcachedClient> {
+    const traceId = ContextResolver.getTraceId(context);
+    try {
+      const connections = await this.connections.resolveAll(context);
+      const credential = await this.credentials.lookup(context);
+      const endpoints = parseServerList(connections).map((e) => this.toTransport(e, credential));
+      const o = this.options;
+      const client = new MemcachedClient({
+        servers: endpoints,
+        poolSize: o.poolSize,
+        connectTimeoutMs: o.reconnect,
+        requestTimeoutMs: o.requestTimeout,
+        idleTimeoutMs: o.idle,
+        retries: o.retries,
+        failures: o.failures,
+        retryMs: o.retry,
+        maxKeySize: o.maxKeySize,
+        maxValueSize: o.maxValue,
+      });
+      try {
+        await client.connect();
+      } catch (error) {
+        client.close();
+        throw error;
+      }
+      return client;
+    } catch (error) {
+      if (error instanceof Error && 'withTraceId' in error) (error as MemcachedCacheError).withTraceId(traceId);
+      throw error;
+    }
+  }
+
+  private toTransport(
+    endpoint: ReturnType<typeof parseServerList>[number],
+    credential: CredentialParams | null,
+  ): ServerEndpoint {
+    const result: ServerEndpoint = {
+      id: endpoint.socketPath ?? serverId(endpoint.host, endpoint.port),
+      host: endpoint.host,
+      port: endpoint.port,
+    };
+    if (endpoint.socketPath !== undefined) result.socketPath = endpoint.socketPath;
+    const username = endpoint.username ?? credential?.getUsername() ?? undefined;
+    if (username) {
+      result.username = username;
+      result.password = endpoint.password ?? credential?.getPassword() ?? '';
+    }
+    if (endpoint.tls) result.tls = this.tlsOptions(credential);
+    return result;
+  }
+
+  private tlsOptions(credential: CredentialParams | null): TlsConnectionOptions {
+    const options: TlsConnectionOptions = { rejectUnauthorized: this.options.tlsRejectUnauthorized };
+    const read = (key: 'ssl_ca_file' | 'ssl_crt_file' | 'ssl_key_file'): Buffer | undefined => {
+      const path = credential?.getAsNullableString(key);
+      if (!path) return undefined;
+      try {
+        return readFileSync(path);
+      } catch (error) {
+        throw new ConfigError(`config key 'credential.${key}' names a file that cannot be read: ${path}`, {
+          cause: error,
+          details: { configKey: `credential.${key}` },
+        });
+      }
+    };
+    const ca = read('ssl_ca_file');
+    const cert = read('ssl_crt_file');
+    const key = read('ssl_key_file');
+    if (ca) options.ca = ca;
+    if (cert) options.cert = cert;
+    if (key) options.key = key;
+    return options;
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * `Lock`: the abstract base of every lock, as pip-services4's `Lock`. Subclasses implement one
+ * attempt (`tryAcquireLock`) and `releaseLock`; this class implements the waiting `acquireLock`.
+ *
+ * ### Configuration parameters
+ * - `options.retry_timeout` — milliseconds between acquisition attempts (default: 100). A plain
+ *   `retry_timeout` key is accepted too; `options.retry_timeout` wins when both are set.
+ *
+ * `acquireLock(context, key, ttl, timeout)` tries at once, then every `retry_timeout` ms, and makes
+ * a last attempt at the deadline (pip-services gives up after the first sleep that passes it);
+ * when `timeout` ms have passed without success it rejects with `LockTimeoutError`
+ * (code `LOCK_TIMEOUT`) carrying the key and the trace id.
+ */
+import type { ConfigParams } from '../component/ConfigParams.js';
+import { readInteger } from '../component/ConfigReaders.js';
+import { ContextResolver } from '../component/ContextResolver.js';
+import { InvalidKeyError, InvalidValueError, LockTimeoutError } from '../component/errors.js';
+import type { ContextLike } from '../component/IContext.js';
+import type { IConfigurable, ILock } from '../component/interfaces.js';
+
+export abstract class Lock implements ILock, IConfigurable {
+  static readonly DEFAULT_RETRY_TIMEOUT = 100;
+
+  #retryTimeout = Lock.DEFAULT_RETRY_TIMEOUT;
+
+  configure(config: ConfigParams): void {
+    const plain = readInteger(config, 'retry_timeout', this.#retryTimeout, { min: 1 });
+    this.#retryTimeout = readInteger(config, 'options.retry_timeout', plain, { min: 1 });
+  }
+
+  /** Milliseconds between acquisition attempts in `acquireLock`. */
+  getRetryTimeout(): number {
+    return this.#retryTimeout;
+  }
+
+  /** One attempt: `true` when the lock was acquired for `ttl` ms, `false` when another holds it. */
+  abstract tryAcquireLock(context: ContextLike, key: string, ttl: number): Promise<boolean>;
+
+  /** Releases the lock `key` (a lock that is not held is not an error). */
+  abstract releaseLock(context: ContextLike, key: string): Promise<void>;
+
+  /**
+   * Attempts to acquire the lock until it succeeds or `timeout` ms have passed, then rejects with
+   * `LockTimeoutError`. `timeout` ≤ 0 means a single attempt.
+   */
+  async acquireLock(context: ContextLike, key: string, ttl: number, timeout: number): Promise<void> {
+    const traceId = ContextResolver.getTraceId(context);
+    if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
+      throw new InvalidValueError(`lock acquisition timeout for key '${key}' must be a number`, {
+        traceId,
+        key,
+      });
+    }
+    const deadline = Date.now() + Math.max(0, timeout);
+    for (;;) {
+      if (await this.tryAcquireLock(context, key, ttl)) return;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        throw new LockTimeoutError(`acquiring lock '${key}' failed on timeout after ${timeout} ms`, {
+          traceId,
+          key,
+          details: { timeout },
+        });
+      }
+      await new Promise<void>((resolve) => setTimeout(resolve, Math.min(this.#retryTimeout, remaining)));
+    }
+  }
+
+  /** Throws `InvalidKeyError` unless `key` is a non-empty string. For subclasses. */
+  protected validateKey(context: ContextLike, key: unknown): asserts key is string {
+    if (typeof key !== 'string' || key === '') {
+      const what = typeof key === 'string' ? 'an empty string' : key === null ? 'null' : typeof key;
+      throw new InvalidKeyError(`lock key must be a non-empty string, got ${what}`, {
+        traceId: ContextResolver.getTraceId(context),
+      });
+    }
+  }
+}

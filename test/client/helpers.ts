@@ -1,0 +1,115 @@
+// Shared helpers for the client suites (not a test file itself).
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { MemcachedClientOptions } from '../../src/client/ClientOptions.js';
+import { MemcachedClient } from '../../src/client/MemcachedClient.js';
+import type { ServerEndpoint } from '../../src/transport/ServerEndpoint.js';
+import type { MemcachedProcess } from '../support/index.js';
+
+export function endpointOf(p: MemcachedProcess): ServerEndpoint {
+  if (p.socketPath) return { id: p.socketPath, host: '', port: 0, socketPath: p.socketPath };
+  return { id: p.address, host: p.host, port: p.port };
+}
+
+/** Every client made here is closed by `closeAll()` (call it in `after`). */
+const clients = new Set<MemcachedClient>();
+
+export function makeClient(
+  servers: MemcachedProcess[] | ServerEndpoint[],
+  options: Omit<MemcachedClientOptions, 'servers'> = {},
+): MemcachedClient {
+  const endpoints = servers.map((s) => ('pid' in s ? endpointOf(s) : s));
+  const client = new MemcachedClient({ ...options, servers: endpoints });
+  clients.add(client);
+  return client;
+}
+
+export function closeAll(): void {
+  for (const client of clients) client.close();
+  clients.clear();
+}
+
+/** Polls `check` every 25 ms until it is true or `timeoutMs` passes; returns the last result. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(25);
+  }
+}
+
+/** Races `promise` against a timer; rejects with `label` when it does not settle in time. */
+export async function within<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const guard = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${label}: did not settle within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, guard]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Milliseconds `promise` takes to settle, and how it settled. */
+export async function timed<T>(
+  promise: Promise<T>,
+): Promise<{ ms: number; value?: T; error?: unknown; ok: boolean }> {
+  const start = performance.now();
+  try {
+    const value = await promise;
+    return { ms: performance.now() - start, value, ok: true };
+  } catch (error) {
+    return { ms: performance.now() - start, error, ok: false };
+  }
+}
+
+/**
+ * A tiny line-oriented TCP peer (NOT memcached): `answer` is called for each request line the
+ * client sends and returns what to write back (or null for nothing). Records every line.
+ */
+export interface FakePeer {
+  port: number;
+  lines: string[];
+  connections: number;
+  close(): Promise<void>;
+}
+
+export function startFakePeer(answer: (line: string, socket: net.Socket) => string | Buffer | null): Promise<FakePeer> {
+  const sockets = new Set<net.Socket>();
+  const peer: FakePeer = { port: 0, lines: [], connections: 0, close: async () => {} };
+  const server = net.createServer((socket) => {
+    peer.connections++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    let pending = '';
+    socket.on('data', (chunk) => {
+      pending += chunk.toString('latin1');
+      for (let nl = pending.indexOf('\r\n'); nl !== -1; nl = pending.indexOf('\r\n')) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 2);
+        peer.lines.push(line);
+        const reply = answer(line, socket);
+        if (reply !== null && !socket.destroyed) socket.write(reply);
+      }
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      peer.port = (server.address() as net.AddressInfo).port;
+      peer.close = () =>
+        new Promise<void>((done) => {
+          for (const socket of sockets) socket.destroy();
+          server.close(() => done());
+        });
+      resolve(peer);
+    });
+  });
+}
+
+export function fakeEndpoint(peer: FakePeer): ServerEndpoint {
+  return { id: `127.0.0.1:${peer.port}`, host: '127.0.0.1', port: peer.port };
+}

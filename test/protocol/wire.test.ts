@@ -1,0 +1,371 @@
+// Pins the encoders and the parser to the bytes a real memcached sends: encoder output goes over a
+// raw socket, the replies go through ResponseParser. The server is started here and stopped by the
+// PID this file spawned.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { encodeKey } from '../../src/protocol/KeyEncoder.js';
+import type { MetaResponse } from '../../src/protocol/MetaResponse.js';
+import {
+  authenticationCommand,
+  flushAllCommand,
+  metaArithmetic,
+  metaDelete,
+  metaGet,
+  metaNoop,
+  metaSetHeader,
+  metaTouch,
+  SetMode,
+  statsCommand,
+  versionCommand,
+} from '../../src/protocol/RequestEncoder.js';
+import { ResponseParser } from '../../src/protocol/ResponseParser.js';
+import { ResponseStatus } from '../../src/protocol/ResponseStatus.js';
+
+const S = ResponseStatus;
+const HOST = '127.0.0.1';
+const BINARY = process.env.MEMCACHED_BIN ?? '/usr/bin/memcached';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen({ host: HOST, port: 0, exclusive: true }, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves with a connected socket, or rejects when nothing listens yet. */
+function tryConnect(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: HOST, port });
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** A connection whose replies are parsed by ResponseParser as they arrive, in whatever chunks TCP gives. */
+class WireConnection {
+  readonly responses: MetaResponse[] = [];
+  readonly errors: Error[] = [];
+  chunks = 0;
+  private readonly parser: ResponseParser;
+  private waiter: { done: () => boolean; resolve: () => void } | null = null;
+
+  constructor(readonly socket: Socket) {
+    this.parser = new ResponseParser({
+      onResponse: (r) => {
+        this.responses.push(r);
+        this.wake();
+      },
+      onError: (e) => {
+        this.errors.push(e);
+        this.wake();
+      },
+    });
+    socket.on('data', (chunk: Buffer) => {
+      this.chunks++;
+      this.parser.feed(chunk);
+    });
+  }
+
+  private wake(): void {
+    if (this.waiter !== null && (this.waiter.done() || this.errors.length > 0)) {
+      this.waiter.resolve();
+      this.waiter = null;
+    }
+  }
+
+  /** Sends `request` and waits for `count` more responses; returns them. */
+  send(request: string | Buffer | (string | Buffer)[], count: number): Promise<MetaResponse[]> {
+    const start = this.responses.length;
+    return this.sendUntil(request, () => this.responses.length >= start + count);
+  }
+
+  /** Sends `request` and waits until `done()`; returns the responses that arrived. */
+  async sendUntil(
+    request: string | Buffer | (string | Buffer)[],
+    done: () => boolean,
+  ): Promise<MetaResponse[]> {
+    const start = this.responses.length;
+    const parts = Array.isArray(request) ? request : [request];
+    const arrived = new Promise<void>((resolve) => {
+      this.waiter = { done, resolve };
+    });
+    this.socket.write(
+      Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p))),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out (got ${this.responses.length - start})`)), 5000);
+    });
+    try {
+      await Promise.race([arrived, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    assert.deepEqual(this.errors, []);
+    const count = this.responses.length;
+    // Nothing more may arrive: a stray reply would mean the request and reply streams drifted apart.
+    await sleep(20);
+    assert.equal(this.responses.length, count, 'no extra responses');
+    assert.equal(this.parser.hasPartial, false);
+    return this.responses.slice(start);
+  }
+}
+
+describe('encoders and parser against a real memcached', () => {
+  let child: ChildProcess | null = null;
+  let conn: WireConnection;
+
+  before(async () => {
+    accessSync(BINARY, constants.X_OK);
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 5 && child === null; attempt++) {
+      const port = await freePort();
+      const spawned = spawn(BINARY, ['-u', 'root', '-l', HOST, '-p', String(port), '-U', '0', '-m', '64'], {
+        stdio: 'ignore',
+      });
+      spawned.once('error', () => {});
+      const deadline = Date.now() + 3000;
+      while (Date.now() < deadline && spawned.exitCode === null) {
+        try {
+          const socket = await tryConnect(port);
+          conn = new WireConnection(socket);
+          child = spawned;
+          break;
+        } catch (error) {
+          lastError = error;
+          await sleep(20);
+        }
+      }
+      if (child === null && spawned.exitCode === null && spawned.pid !== undefined) process.kill(spawned.pid);
+    }
+    if (child === null) throw new Error(`memcached did not start: ${String(lastError)}`);
+  });
+
+  after(async () => {
+    conn?.socket.destroy();
+    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
+      process.kill(child.pid, 'SIGTERM');
+      await Promise.race([exited, sleep(2000)]);
+    }
+  });
+
+  test('stats comes from the process this file spawned; STAT lines end with END', async () => {
+    const replies = await conn.sendUntil(statsCommand(''), () => conn.responses.at(-1)?.status === S.End);
+    const stats = replies.filter((r) => r.status === S.Stat);
+    assert.ok(stats.length > 10);
+    assert.equal(replies.at(-1)!.status, S.End);
+    assert.equal(stats.find((r) => r.text.startsWith('pid '))?.text, `pid ${child!.pid}`);
+  });
+
+  test('version', async () => {
+    const [version] = await conn.send(versionCommand(), 1);
+    assert.equal(version!.status, S.Version);
+    assert.match(version!.text, /^1\.6\.\d+/);
+  });
+
+  test('ms then mg returns the value, flags, CAS and TTL; mn ends a quiet miss', async () => {
+    const key = encodeKey('wire:a', 250).token;
+    const [set, get, miss, noop] = await conn.send(
+      [
+        metaSetHeader(key, 3, 0, 5, SetMode.Set, '', 1),
+        'bar\r\n',
+        metaGet(key, 'v f c t', 2),
+        metaGet(encodeKey('wire:missing', 250).token, 'v', 3),
+        metaGet(encodeKey('wire:missing', 250).token, 'v q', 4),
+        metaNoop(),
+      ],
+      4,
+    );
+    assert.equal(set!.status, S.Header);
+    assert.equal(set!.opaque, 1);
+    assert.equal(get!.status, S.Value);
+    assert.equal(get!.opaque, 2);
+    assert.equal(get!.value!.toString('latin1'), 'bar');
+    assert.equal(get!.clientFlags, 5);
+    assert.equal(get!.ttl, -1);
+    assert.match(get!.cas, /^[1-9]\d*$/);
+    assert.equal(miss!.status, S.Miss);
+    assert.equal(miss!.opaque, 3);
+    assert.equal(noop!.status, S.NoOp);
+  });
+
+  test('add of an existing key is NS; a stale CAS is EX; the right CAS is HD', async () => {
+    const key = encodeKey('wire:cas', 250).token;
+    const [, got] = await conn.send(
+      [metaSetHeader(key, 1, 0, 0, SetMode.Set, '', 10), 'x\r\n', metaGet(key, 'c', 11)],
+      2,
+    );
+    const cas = got!.cas;
+    assert.notEqual(cas, '');
+    const [add, stale, right] = await conn.send(
+      [
+        metaSetHeader(key, 1, 0, 0, SetMode.Add, '', 12),
+        'y\r\n',
+        metaSetHeader(key, 1, 0, 0, SetMode.Set, String(BigInt(cas) + 1000n), 13),
+        'y\r\n',
+        metaSetHeader(key, 1, 0, 0, SetMode.Set, cas, 14),
+        'z\r\n',
+      ],
+      3,
+    );
+    assert.deepEqual(
+      [add, stale, right].map((r) => [r!.status, r!.opaque]),
+      [
+        [S.NotStored, 12],
+        [S.Exists, 13],
+        [S.Header, 14],
+      ],
+    );
+  });
+
+  test('md: HD, then NF; a CAS-guarded delete with a stale CAS is EX', async () => {
+    const key = encodeKey('wire:del', 250).token;
+    const replies = await conn.send(
+      [
+        metaSetHeader(key, 1, 0, 0, SetMode.Set, '', 20),
+        'x\r\n',
+        metaDelete(key, '1', 21),
+        metaDelete(key, '', 22),
+        metaDelete(key, '', 23),
+      ],
+      4,
+    );
+    assert.deepEqual(
+      replies.map((r) => [r.status, r.opaque]),
+      [
+        [S.Header, 20],
+        [S.Exists, 21],
+        [S.Header, 22],
+        [S.NotFound, 23],
+      ],
+    );
+  });
+
+  test('ma: auto-create, increment, decrement, and NF without auto-create', async () => {
+    const key = encodeKey('wire:counter', 250).token;
+    const missing = encodeKey('wire:no-counter', 250).token;
+    const replies = await conn.send(
+      [
+        metaArithmetic(key, false, 1, 10, 0, 30),
+        metaArithmetic(key, false, 5, 0, -1, 31),
+        metaArithmetic(key, true, 1, 0, -1, 32),
+        metaArithmetic(missing, false, 1, 0, -1, 33),
+      ],
+      4,
+    );
+    assert.deepEqual(
+      replies.map((r) => [r.status, r.opaque, r.value?.toString('latin1') ?? null]),
+      [
+        [S.Value, 30, '10'],
+        [S.Value, 31, '15'],
+        [S.Value, 32, '14'],
+        [S.NotFound, 33, null],
+      ],
+    );
+  });
+
+  test('a base64 key (unicode, space, CRLF) round-trips through ms, mg, ma and md', async () => {
+    const key = encodeKey('ключ x\r\nflush_all', 250).token;
+    assert.ok(key.endsWith(' b'));
+    const replies = await conn.send(
+      [
+        metaSetHeader(key, 2, 0, 7, SetMode.Set, '', 40),
+        'hi\r\n',
+        metaGet(key, 'v f', 41),
+        metaGet(encodeKey('ключ', 250).token, 'v', 42),
+        metaDelete(key, '', 43),
+        metaGet(key, 'v', 44),
+        metaArithmetic(encodeKey('счётчик', 250).token, false, 1, 1, 0, 45),
+      ],
+      6,
+    );
+    assert.deepEqual(
+      replies.map((r) => [r.status, r.opaque, r.value?.toString('latin1') ?? null, r.clientFlags]),
+      [
+        [S.Header, 40, null, 0],
+        [S.Value, 41, 'hi', 7],
+        [S.Miss, 42, null, 0],
+        [S.Header, 43, null, 0],
+        [S.Miss, 44, null, 0],
+        [S.Value, 45, '1', 0],
+      ],
+    );
+  });
+
+  test('binary values (every byte, CRLF END CRLF inside, empty, 512 KB) come back byte for byte', async () => {
+    const values = [
+      Buffer.from(Array.from({ length: 256 }, (_, i) => i)),
+      Buffer.from('\r\nEND\r\nVA 3 O1\r\nOK\r\n', 'latin1'),
+      Buffer.alloc(0),
+      Buffer.alloc(512 * 1024, 'ab\r\n'),
+    ];
+    const requests: (string | Buffer)[] = [];
+    values.forEach((value, i) => {
+      const key = encodeKey(`wire:bin:${i}`, 250).token;
+      requests.push(metaSetHeader(key, value.length, 0, 0, SetMode.Set, '', 50 + i), value, '\r\n');
+      requests.push(metaGet(key, 'v', 60 + i));
+    });
+    const chunksBefore = conn.chunks;
+    const replies = await conn.send(requests, values.length * 2);
+    assert.ok(conn.chunks - chunksBefore > 1, 'the 512 KB reply arrived in several chunks');
+    values.forEach((value, i) => {
+      const set = replies[i * 2]!;
+      const get = replies[i * 2 + 1]!;
+      assert.deepEqual([set.status, set.opaque], [S.Header, 50 + i]);
+      assert.deepEqual([get.status, get.opaque], [S.Value, 60 + i]);
+      assert.ok(get.value!.equals(value), `value ${i} is byte-identical`);
+    });
+  });
+
+  test('touch answers HD and sets the TTL; mg t reports it', async () => {
+    const key = encodeKey('wire:touch', 250).token;
+    const replies = await conn.send(
+      [
+        metaSetHeader(key, 1, 0, 0, SetMode.Set, '', 70),
+        'x\r\n',
+        metaTouch(key, 300, 71),
+        metaGet(key, 't', 72),
+      ],
+      3,
+    );
+    assert.deepEqual(
+      replies.map((r) => [r.status, r.opaque]),
+      [
+        [S.Header, 70],
+        [S.Header, 71],
+        [S.Header, 72],
+      ],
+    );
+    assert.ok(replies[2]!.ttl > 290 && replies[2]!.ttl <= 300, `ttl ${replies[2]!.ttl}`);
+  });
+
+  test('a data block of the wrong length is CLIENT_ERROR, then the leftover line is ERROR', async () => {
+    const key = encodeKey('wire:bad', 250).token;
+    const [clientError, error] = await conn.send(
+      [metaSetHeader(key, 3, 0, 0, SetMode.Set, '', 80), 'barx\r\n'],
+      2,
+    );
+    assert.equal(clientError!.status, S.ClientError);
+    assert.equal(clientError!.text, 'bad data chunk');
+    assert.equal(error!.status, S.Error);
+  });
+
+  test('auth command (no -Y: a plain set) is STORED; flush_all is OK', async () => {
+    const [stored, ok] = await conn.send([authenticationCommand('user', 'secret'), flushAllCommand(0)], 2);
+    assert.equal(stored!.status, S.Stored);
+    assert.equal(ok!.status, S.Ok);
+  });
+});
