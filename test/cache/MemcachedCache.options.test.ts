@@ -2,12 +2,20 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigParams, MemcachedCache } from '../../src/index.js';
-import { type MemcachedProcess, rawCommand, startMemcached, startMemcachedCluster, stopAllMemcached } from '../support/index.js';
+import {
+  type MemcachedProcess,
+  rawCommand,
+  startMemcached,
+  startMemcachedCluster,
+  stopAllMemcached,
+} from '../support/index.js';
 
 /** A cache on `server` with extra `options.*` (and any other keys) given as tuples. */
 async function openCache(server: MemcachedProcess, ...tuples: unknown[]): Promise<MemcachedCache> {
   const cache = new MemcachedCache();
-  cache.configure(ConfigParams.fromTuples('connection.host', server.host, 'connection.port', server.port, ...tuples));
+  cache.configure(
+    ConfigParams.fromTuples('connection.host', server.host, 'connection.port', server.port, ...tuples),
+  );
   await cache.open(null);
   return cache;
 }
@@ -58,7 +66,9 @@ describe('MemcachedCache options, each honoured', () => {
     await Promise.all(Array.from({ length: 500 }, (_, i) => one.store(null, `p${i}`, i, 10_000)));
     assert.equal([...one.getClient().connectionCounts().values()][0], 1);
     const five = await open();
-    await Promise.all(Array.from({ length: 2000 }, (_, i) => five.store(null, `q${i}`, 'x'.repeat(1000), 10_000)));
+    await Promise.all(
+      Array.from({ length: 2000 }, (_, i) => five.store(null, `q${i}`, 'x'.repeat(1000), 10_000)),
+    );
     assert.ok([...five.getClient().connectionCounts().values()][0]! > 1);
   });
 
@@ -79,7 +89,14 @@ describe('MemcachedCache options, each honoured', () => {
   });
 
   it('max_size bounds the near cache (near_cache_ttl > 0): evicted entries are read from memcached', async () => {
-    const cache = await open('options.max_size', 2, 'options.near_cache_ttl', 60_000, 'options.key_prefix', 'near:');
+    const cache = await open(
+      'options.max_size',
+      2,
+      'options.near_cache_ttl',
+      60_000,
+      'options.key_prefix',
+      'near:',
+    );
     for (const key of ['a', 'b', 'c']) await cache.store(null, key, `${key}1`, 10_000);
     const raw = cache.getClient();
     for (const key of ['a', 'b', 'c']) await raw.set(`near:${key}`, JSON.stringify(`${key}2`));
@@ -111,7 +128,16 @@ describe('MemcachedCache options, each honoured', () => {
     other.pause();
     try {
       const cache = new MemcachedCache();
-      cache.configure(ConfigParams.fromTuples('connection.host', other.host, 'connection.port', other.port, 'options.reconnect', 300));
+      cache.configure(
+        ConfigParams.fromTuples(
+          'connection.host',
+          other.host,
+          'connection.port',
+          other.port,
+          'options.reconnect',
+          300,
+        ),
+      );
       const started = Date.now();
       await assert.rejects(cache.open('t'), { code: 'TIMEOUT' });
       const took = Date.now() - started;
@@ -170,13 +196,20 @@ describe('MemcachedCache health options: retries, failures, retry', () => {
 
   const configFor = (...tuples: unknown[]) =>
     ConfigParams.fromTuples(
-      'connections.0.host', servers[0]!.host, 'connections.0.port', servers[0]!.port,
-      'connections.1.host', servers[1]!.host, 'connections.1.port', servers[1]!.port,
-      'options.request_timeout', 500,
+      'connections.0.host',
+      servers[0]!.host,
+      'connections.0.port',
+      servers[0]!.port,
+      'connections.1.host',
+      servers[1]!.host,
+      'connections.1.port',
+      servers[1]!.port,
+      'options.request_timeout',
+      500,
       ...tuples,
     );
 
-  it('failures: 1 + retries: 2 move a dead server\'s keys to the other; retries: 0 surfaces the error; retry lets it rejoin', async () => {
+  it("failures: 1 + retries: 2 move a dead server's keys to the other; retries: 0 surfaces the error; retry lets it rejoin", async () => {
     const withRetries = new MemcachedCache();
     withRetries.configure(configFor('options.failures', 1, 'options.retries', 2, 'options.retry', 500));
     const noRetries = new MemcachedCache();

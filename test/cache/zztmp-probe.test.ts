@@ -1,0 +1,13 @@
+import { after } from 'node:test';
+import { MemcachedCache } from '../../src/cache/MemcachedCache.js';
+import { ConfigParams } from '../../src/component/ConfigParams.js';
+import { MemcachedLock } from '../../src/lock/MemcachedLock.js';
+import { type MemcachedProcess, startMemcached, stopAllMemcached } from '../support/index.js';
+import { cacheFixture } from '../fixtures/CacheFixture.js';
+import { lockFixture } from '../fixtures/LockFixture.js';
+let server: Promise<MemcachedProcess> | undefined;
+const srv = () => (server ??= startMemcached());
+const cfg = async () => ConfigParams.fromTuples('connection.host', '127.0.0.1', 'connection.port', (await srv()).port);
+after(stopAllMemcached);
+cacheFixture('MemcachedCache probe', async () => { const c = new MemcachedCache(); c.configure(await cfg()); await c.open(null); return c; }, (c) => c.close(null));
+lockFixture('MemcachedLock probe', async () => { const l = new MemcachedLock(); l.configure(await cfg()); await l.open(null); return l; }, (l) => l.close(null));
