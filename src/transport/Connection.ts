@@ -120,6 +120,12 @@ export class Connection {
         reject(new ConnectionError(`Connection to ${this.endpoint.id} is closed`, { server: this.endpoint.id, key: request.key, details: { requestSent: false } }));
         return;
       }
+      if (signal?.aborted) {
+        // Aborted before it was sent: it must not be sent at all (an aborted set or flush_all
+        // must not happen).
+        reject(new AbortError('The operation was aborted', { server: this.endpoint.id, key: request.key, details: { requestSent: false } }));
+        return;
+      }
       request.resolve = resolve;
       request.reject = reject;
       if (signal) this.watchAbort(request, signal);
@@ -168,7 +174,12 @@ export class Connection {
         if (response.status === ResponseStatus.End) return this.complete(request, request.collected);
         return this.onUnexpected(request, response);
       case RequestKind.Version:
-        if (response.status === ResponseStatus.Version) return this.complete(request, response.text);
+        if (response.status === ResponseStatus.Version) {
+          // Recorded now, synchronously: the handshake's `mn` reply may follow in this same
+          // chunk, and an UnsupportedServerError must name the version found.
+          if (request.internal) this.serverVersion = response.text;
+          return this.complete(request, response.text);
+        }
         return this.onUnexpected(request, response);
       case RequestKind.Flush:
         if (response.status === ResponseStatus.Ok) return this.complete(request, null);

@@ -1,4 +1,4 @@
-import { ConnectionError } from '../component/errors.js';
+import { AbortError, ConnectionError } from '../component/errors.js';
 import { Connection, type ConnectionOptions } from './Connection.js';
 import type { Request } from './Request.js';
 import type { ServerEndpoint } from './ServerEndpoint.js';
@@ -54,6 +54,12 @@ export class Pool {
 
   /** Sends a request on the least busy connection, opening one if that is warranted. */
   send<T>(request: Request, signal?: AbortSignal): Promise<T> {
+    // Already aborted: reject without opening a connection (Connection.send would not send it).
+    if (signal?.aborted) {
+      return Promise.reject(
+        new AbortError('The operation was aborted', { server: this.endpoint.id, key: request.key, details: { requestSent: false } }),
+      );
+    }
     const connection = this.acquire();
     if (connection === null) {
       return Promise.reject(

@@ -39,13 +39,13 @@ describe('MemoryCache', () => {
   });
 
   it('a missing or non-positive timeout uses options.timeout', async () => {
-    const cache = new MemoryCache(ConfigParams.fromTuples('options.timeout', 150));
+    const cache = new MemoryCache(ConfigParams.fromTuples('options.timeout', 300));
     await cache.store(null, 'a', 'A', 0);
     await cache.store(null, 'b', 'B', -5);
     await cache.store(null, 'c', 'C', undefined);
     await cache.store(null, 'd', 'D', 5000);
     assert.equal(await cache.retrieve(null, 'a'), 'A');
-    await sleep(250);
+    await sleep(450);
     assert.equal(await cache.retrieve(null, 'a'), null);
     assert.equal(await cache.retrieve(null, 'b'), null);
     assert.equal(await cache.retrieve(null, 'c'), null);
@@ -54,9 +54,9 @@ describe('MemoryCache', () => {
 
   it('expires entries after their own timeout (ms precision)', async () => {
     const cache = new MemoryCache();
-    await cache.store(null, 'k', 'v', 100);
+    await cache.store(null, 'k', 'v', 300);
     assert.equal(await cache.retrieve(null, 'k'), 'v');
-    await sleep(150);
+    await sleep(400);
     assert.equal(await cache.retrieve(null, 'k'), null);
     assert.equal(await cache.remove(null, 'k'), null);
   });

@@ -1,0 +1,232 @@
+// Server health on three real servers: a SIGSTOPped server times out, is ejected after
+// `failures` failures, its keys move to the others, and it rejoins after `retry`; the same for a
+// killed and restarted server. Plus AbortSignal handling while a server does not answer.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { MemcachedClient } from '../../src/client/MemcachedClient.js';
+import { AbortError, ConnectionError, TimeoutError } from '../../src/component/errors.js';
+import { type MemcachedProcess, rawCommand, startMemcached, startMemcachedCluster, stopAllMemcached } from '../support/index.js';
+import { closeAll, makeClient, timed, waitFor } from './helpers.js';
+
+const HEALTH = { requestTimeoutMs: 300, failures: 2, retryMs: 1000, retries: 0 } as const;
+
+function keysOn(client: MemcachedClient, server: MemcachedProcess, count: number, tag: string): string[] {
+  const keys: string[] = [];
+  for (let i = 0; keys.length < count; i++) {
+    const key = `${tag}:${i}`;
+    if (client.serverFor(key) === server.address) keys.push(key);
+  }
+  return keys;
+}
+
+async function totalConnections(server: MemcachedProcess): Promise<number> {
+  const text = (await rawCommand(server.target, 'stats\r\n', { until: 'END\r\n' })).toString('latin1');
+  return Number(/^STAT total_connections (\d+)\r$/m.exec(text)![1]);
+}
+
+describe('server health with three real servers', () => {
+  let servers: MemcachedProcess[];
+
+  before(async () => {
+    servers = await startMemcachedCluster(3);
+  });
+  after(async () => {
+    closeAll();
+    await stopAllMemcached();
+  });
+
+  test('SIGSTOP: timeouts, ejection after `failures`, keys move to the others, rejoin after resume', async () => {
+    const client = makeClient(servers, HEALTH);
+    await client.connect();
+    const victim = servers[0]!;
+    const victimKeys = keysOn(client, victim, 4, 'stop');
+    const otherKey = keysOn(client, servers[1]!, 1, 'stop-other')[0]!;
+    await Promise.all([...victimKeys, otherKey].map((k) => client.set(k, `before:${k}`)));
+
+    victim.pause();
+    try {
+      // First failure: a TimeoutError within the request timeout; the server is still in.
+      const first = await timed(client.get(victimKeys[0]!));
+      assert.ok(first.error instanceof TimeoutError, `got ${String(first.error)}`);
+      assert.equal(first.error.code, 'TIMEOUT');
+      assert.equal(first.error.server, victim.address);
+      assert.ok(first.ms >= 250 && first.ms <= HEALTH.requestTimeoutMs + 150, `first timeout after ${first.ms} ms`);
+      assert.equal(client.router.isAlive(victim.address), true, 'one failure does not eject');
+      // Keys of the healthy servers are unaffected meanwhile.
+      assert.equal((await client.get(otherKey))?.value.toString(), `before:${otherKey}`);
+
+      // Second failure (a write this time, on a fresh connection to the stopped server).
+      const second = await timed(client.set(victimKeys[1]!, 'during'));
+      assert.ok(second.error instanceof TimeoutError, `got ${String(second.error)}`);
+      assert.ok(second.ms <= HEALTH.requestTimeoutMs + 150, `second timeout after ${second.ms} ms`);
+      assert.equal(client.router.isAlive(victim.address), false, 'ejected after 2 failures');
+      assert.ok(!client.router.routing.includes(victim.address));
+
+      // Its keys now go to the other servers: set and get succeed, quickly.
+      for (const key of victimKeys) {
+        assert.notEqual(client.serverFor(key), victim.address);
+        const write = await timed(client.set(key, `moved:${key}`));
+        assert.ok(write.ok, String(write.error));
+        assert.ok(write.ms < 100, `set took ${write.ms} ms`);
+        assert.equal((await client.get(key))?.value.toString(), `moved:${key}`);
+      }
+    } finally {
+      victim.resume();
+    }
+
+    // After resume and the retry time, a probe brings it back.
+    const rejoined = await waitFor(() => client.router.isAlive(victim.address), 3000);
+    assert.ok(rejoined, 'the resumed server rejoined');
+    assert.ok(client.router.routing.includes(victim.address));
+    for (const key of victimKeys) assert.equal(client.serverFor(key), victim.address);
+    // Its old data is there again (the ring maps the keys back to it).
+    assert.equal((await client.get(victimKeys[2]!))?.value.toString(), `before:${victimKeys[2]}`);
+    await client.set(victimKeys[0]!, 'after');
+    assert.equal((await client.get(victimKeys[0]!))?.value.toString(), 'after');
+    client.close();
+  });
+
+  test('SIGKILL: ConnectionError at once, ejection, keys move; restart → rejoin', async () => {
+    const client = makeClient(servers, HEALTH);
+    await client.connect();
+    const victim = servers[2]!;
+    const victimKeys = keysOn(client, victim, 3, 'kill');
+    await Promise.all(victimKeys.map((k) => client.set(k, 'before')));
+
+    await victim.kill();
+    const first = await timed(client.get(victimKeys[0]!));
+    assert.ok(first.error instanceof ConnectionError, `got ${String(first.error)}`);
+    assert.equal(first.error.code, 'CONNECTION');
+    assert.ok(first.ms < 200, `ConnectionError after ${first.ms} ms`);
+    const second = await timed(client.get(victimKeys[1]!));
+    assert.ok(second.error instanceof ConnectionError, `got ${String(second.error)}`);
+    assert.ok(second.ms < 200, `ConnectionError after ${second.ms} ms`);
+    assert.equal(client.router.isAlive(victim.address), false);
+
+    for (const key of victimKeys) {
+      await client.set(key, 'moved');
+      assert.equal((await client.get(key))?.value.toString(), 'moved');
+    }
+
+    await victim.restart();
+    const rejoined = await waitFor(() => client.router.isAlive(victim.address), 3000);
+    assert.ok(rejoined, 'the restarted server rejoined');
+    for (const key of victimKeys) {
+      assert.equal(client.serverFor(key), victim.address);
+      assert.equal(await client.get(key), null, 'a restarted memcached is empty');
+    }
+    await client.set(victimKeys[0]!, 'after');
+    assert.equal((await client.get(victimKeys[0]!))?.value.toString(), 'after');
+    client.close();
+  });
+
+  test('with retries, an idempotent read of a dead server fails over within one call', async () => {
+    const client = makeClient(servers, { requestTimeoutMs: 1000, failures: 1, retryMs: 60_000, retries: 2 });
+    await client.connect();
+    const victim = servers[1]!;
+    const key = keysOn(client, victim, 1, 'failover')[0]!;
+    await victim.kill();
+    try {
+      // The first attempt fails, ejects the server (failures: 1) and the retry reads the new owner.
+      const read = await timed(client.get(key));
+      assert.ok(read.ok, String(read.error));
+      assert.equal(read.value, null);
+      assert.notEqual(client.serverFor(key), victim.address);
+    } finally {
+      await victim.restart();
+    }
+    client.close();
+  });
+});
+
+describe('AbortSignal', () => {
+  let server: MemcachedProcess;
+
+  before(async () => {
+    server = await startMemcached();
+  });
+  after(async () => {
+    closeAll();
+    await stopAllMemcached();
+  });
+
+  test('an already aborted signal rejects with AbortError (code ABORTED) on every call', async () => {
+    const client = makeClient([server]);
+    await client.set('ab:k', 'v');
+    const signal = AbortSignal.abort();
+    const calls: Array<() => Promise<unknown>> = [
+      () => client.get('ab:k', { signal }),
+      () => client.set('ab:k', 'x', { signal }),
+      () => client.getMany(['ab:k', 'ab:j'], { signal }),
+      () => client.delete('ab:k', { signal }),
+      () => client.incr('ab:n', 1, { signal }),
+      () => client.touch('ab:k', 10, { signal }),
+      () => client.gat('ab:k', 10, { signal }),
+      () => client.getOrLease('ab:lease', 10, { signal }),
+      () => client.version({ signal }),
+      () => client.stats('', { signal }),
+      () => client.flush(0, { signal }),
+    ];
+    for (const call of calls) {
+      await assert.rejects(call(), (e: unknown) => e instanceof AbortError && e.code === 'ABORTED' && e.name === 'AbortError');
+    }
+    // Nothing was sent: the set, delete and flush_all did not happen.
+    assert.equal((await client.get('ab:k'))?.value.toString(), 'v');
+    assert.equal(await client.get('ab:n'), null);
+    assert.equal(client.connectionCounts().get(server.address), 1);
+    // A fresh client does not even open a connection for an aborted call.
+    const fresh = makeClient([server]);
+    await assert.rejects(fresh.set('ab:k', 'y', { signal }), AbortError);
+    assert.equal(fresh.connectionCounts().get(server.address), 0);
+    assert.equal((await client.get('ab:k'))?.value.toString(), 'v');
+    client.close();
+  });
+
+  test('aborting while the server is stopped rejects promptly; the same connection serves after resume', async () => {
+    const client = makeClient([server], { requestTimeoutMs: 3000, poolSize: 1 });
+    await client.set('ab:paused', 'value');
+    const connectionsBefore = await totalConnections(server);
+
+    server.pause();
+    let abortedAt = 0;
+    let result: Awaited<ReturnType<typeof timed>>;
+    try {
+      const controller = new AbortController();
+      const pending = timed(client.get('ab:paused', { signal: controller.signal }));
+      const other = client.get('ab:paused'); // not aborted: must be answered after resume
+      await sleep(100);
+      abortedAt = performance.now();
+      controller.abort();
+      result = await pending;
+      const sinceAbort = performance.now() - abortedAt;
+      assert.ok(result.error instanceof AbortError, `got ${String(result.error)}`);
+      assert.equal(result.error.code, 'ABORTED');
+      assert.ok(sinceAbort < 50, `rejected ${sinceAbort} ms after abort()`);
+      assert.ok(result.ms < 300, `rejected after ${result.ms} ms`);
+      await sleep(100);
+      server.resume();
+      assert.equal((await other)?.value.toString(), 'value', 'the non-aborted request is answered');
+    } finally {
+      server.resume();
+    }
+    // Later requests are served by the same connection: the aborted reply was consumed in step.
+    await client.set('ab:paused', 'changed');
+    const items = await Promise.all(Array.from({ length: 50 }, () => client.get('ab:paused')));
+    for (const item of items) assert.equal(item?.value.toString(), 'changed');
+    assert.equal(client.connectionCounts().get(server.address), 1);
+    assert.equal(await totalConnections(server), connectionsBefore + 1, 'no reconnect (only our stats socket)');
+    client.close();
+  });
+
+  test('an abort after the reply arrived changes nothing', async () => {
+    const client = makeClient([server]);
+    const controller = new AbortController();
+    await client.set('ab:late', 'v', { signal: controller.signal });
+    const item = await client.get('ab:late', { signal: controller.signal });
+    controller.abort();
+    assert.equal(item?.value.toString(), 'v');
+    assert.equal((await client.get('ab:late'))?.value.toString(), 'v');
+    client.close();
+  });
+});
