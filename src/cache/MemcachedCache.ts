@@ -16,6 +16,7 @@ import type { ICache, IConfigurable, IOpenable, IReferenceable } from '../compon
 import { JsonCodec } from './codec/JsonCodec.js';
 import type { ValueCodec } from './codec/ValueCodec.js';
 import { NearCache } from './NearCache.js';
+import { CacheInstrumentation, TIMING_RETRIEVE, TIMING_STORE } from './CacheInstrumentation.js';
 
 /** Every option this component reads, with its default: milliseconds unless the name says bytes. */
 const DEFAULT_CONFIG = ConfigParams.fromTuples(
@@ -63,6 +64,8 @@ export class MemcachedCache implements ICache, IConfigurable, IReferenceable, IO
   private maxExpirationMs = 2_592_000_000;
   private maxSize = 1000;
   private leaseTimeoutMs = 10_000;
+  /** Optional logger/counters references (see CacheInstrumentation). */
+  private readonly instruments = new CacheInstrumentation();
 
   constructor(codec?: ValueCodec) {
     if (codec) this.codec = codec;
@@ -84,6 +87,7 @@ export class MemcachedCache implements ICache, IConfigurable, IReferenceable, IO
 
   setReferences(references: IReferences): void {
     this.connector.setReferences(references);
+    this.instruments.setReferences(references);
   }
 
   isOpen(): boolean {
@@ -97,6 +101,7 @@ export class MemcachedCache implements ICache, IConfigurable, IReferenceable, IO
       (client) => {
         this.client = client;
         this.opening = null;
+        this.instruments.opened(context, client);
       },
       (error) => {
         this.opening = null;
@@ -107,24 +112,29 @@ export class MemcachedCache implements ICache, IConfigurable, IReferenceable, IO
   }
 
   /** Rejects pending work and closes every socket; the process can then exit. Idempotent. */
-  async close(_context: ContextLike): Promise<void> {
+  async close(context: ContextLike): Promise<void> {
     const client = this.client;
     this.client = null;
+    this.instruments.closed(context, client !== null);
     this.near.clear();
     client?.close();
   }
 
   /** The value stored under `key`, or null when missing or expired. */
   async retrieve(context: ContextLike, key: string): Promise<any> {
-    return this.traced(context, async (client) => {
+    return this.instruments.timed(TIMING_RETRIEVE, this.traced(context, async (client) => {
       const fullKey = this.fullKey(key);
       const cached = this.near.get(fullKey);
-      if (cached !== undefined) return this.decode(cached.data, cached.flags, key);
+      if (cached !== undefined) {
+        this.instruments.retrieved(true);
+        return this.decode(cached.data, cached.flags, key);
+      }
       const item = await client.get(fullKey);
+      this.instruments.retrieved(item !== null);
       if (item === null) return null;
       this.near.set(fullKey, item.value, item.flags, this.maxExpirationMs);
       return this.decode(item.value, item.flags, key);
-    });
+    }));
   }
 
   /**
@@ -132,14 +142,14 @@ export class MemcachedCache implements ICache, IConfigurable, IReferenceable, IO
    * `max_expiration`: clamped). Resolves the stored value.
    */
   async store(context: ContextLike, key: string, value: any, timeout?: number | null): Promise<any> {
-    return this.traced(context, async (client) => {
+    return this.instruments.timed(TIMING_STORE, this.traced(context, async (client) => {
       const fullKey = this.fullKey(key);
       const ttlMs = this.ttlMs(timeout, key);
       const encoded = this.codec.encode(value, key);
       await client.set(fullKey, encoded.data, { ttl: Math.ceil(ttlMs / 1000), flags: encoded.flags });
       this.near.set(fullKey, encoded.data, encoded.flags, ttlMs);
       return value;
-    });
+    }));
   }
 
   /**

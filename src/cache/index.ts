@@ -4,3 +4,4 @@ export * from './jsonCopy.js';
 export { MemcachedCache } from './MemcachedCache.js';
 export * from './MemoryCache.js';
 export * from './NullCache.js';
+export type { CacheCounters, CacheLogger } from './CacheInstrumentation.js';

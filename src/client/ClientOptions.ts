@@ -1,5 +1,5 @@
 import type { SelectorFactory } from '../cluster/ServerSelector.js';
-import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
+import { type ServerEndpoint, withHiddenPassword } from '../transport/ServerEndpoint.js';
 
 export interface MemcachedClientOptions {
   /** The servers; keys are spread over them by consistent hashing. */
@@ -43,7 +43,9 @@ export const CLIENT_DEFAULTS = {
 } as const;
 
 export function resolveClientOptions(options: MemcachedClientOptions): ResolvedClientOptions {
-  const resolved: ResolvedClientOptions = { ...CLIENT_DEFAULTS, ...stripUndefined(options), servers: options.servers };
+  // Copies whose password is not enumerable, so inspecting the client never prints it.
+  const servers = options.servers.map(withHiddenPassword);
+  const resolved: ResolvedClientOptions = { ...CLIENT_DEFAULTS, ...stripUndefined(options), servers };
   return resolved;
 }
 

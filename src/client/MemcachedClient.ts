@@ -26,6 +26,7 @@ import { Request, RequestKind, reserveOpaques } from '../transport/Request.js';
 import { type MemcachedClientOptions, type ResolvedClientOptions, resolveClientOptions } from './ClientOptions.js';
 import type { Item, LeasedItem } from './Item.js';
 import { backoffMs, isTransportFailure, sleep, wasNeverSent } from './Retry.js';
+import { type CommandName, commandChannel, outcomeOf, publishCommand } from './diagnostics.js';
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -115,7 +116,7 @@ export class MemcachedClient {
 
   async get(key: string, options?: CallOptions): Promise<Item | null> {
     const encoded = encodeKey(key, this.options.maxKeySize);
-    const response = await this.execute<MetaResponse>(encoded, (opaque) => metaGet(encoded.token, 'v f c', opaque), null, true, options);
+    const response = await this.execute<MetaResponse>('get', encoded, (opaque) => metaGet(encoded.token, 'v f c', opaque), null, true, options);
     return toItem(response);
   }
 
@@ -123,7 +124,7 @@ export class MemcachedClient {
   async gat(key: string, ttl: number, options?: CallOptions): Promise<Item | null> {
     const encoded = encodeKey(key, this.options.maxKeySize);
     const wire = this.ttl(ttl, encoded);
-    const response = await this.execute<MetaResponse>(encoded, (opaque) => metaGet(encoded.token, `v f c T${wire}`, opaque), null, true, options);
+    const response = await this.execute<MetaResponse>('gat', encoded, (opaque) => metaGet(encoded.token, `v f c T${wire}`, opaque), null, true, options);
     return toItem(response);
   }
 
@@ -131,7 +132,7 @@ export class MemcachedClient {
   async touch(key: string, ttl: number, options?: CallOptions): Promise<boolean> {
     const encoded = encodeKey(key, this.options.maxKeySize);
     const wire = this.ttl(ttl, encoded);
-    const response = await this.execute<MetaResponse>(encoded, (opaque) => metaTouch(encoded.token, wire, opaque), null, true, options);
+    const response = await this.execute<MetaResponse>('touch', encoded, (opaque) => metaTouch(encoded.token, wire, opaque), null, true, options);
     return response.status === ResponseStatus.Header;
   }
 
@@ -156,6 +157,7 @@ export class MemcachedClient {
     await Promise.all(
       [...byServer.values()].map(async (group) => {
         const replies = await this.execute<Array<MetaResponse | undefined>>(
+          'getMany',
           group[0]!,
           (first) => {
             let payload = '';
@@ -166,6 +168,7 @@ export class MemcachedClient {
           true,
           options,
           group.length,
+          group,
         );
         for (let i = 0; i < group.length; i++) {
           const item = toItem(replies[i]);
@@ -213,7 +216,7 @@ export class MemcachedClient {
     const encoded = encodeKey(key, this.options.maxKeySize);
     const cas = options?.cas ?? '';
     if (cas !== '' && !/^\d{1,20}$/.test(cas)) throw new InvalidValueError('cas must be a decimal CAS unique', { key });
-    const response = await this.execute<MetaResponse>(encoded, (opaque) => metaDelete(encoded.token, cas, opaque), null, cas === '', options);
+    const response = await this.execute<MetaResponse>('delete', encoded, (opaque) => metaDelete(encoded.token, cas, opaque), null, cas === '', options);
     return response.status === ResponseStatus.Header;
   }
 
@@ -235,7 +238,7 @@ export class MemcachedClient {
   async getOrLease(key: string, leaseTtl: number, options?: CallOptions): Promise<LeasedItem> {
     const encoded = encodeKey(key, this.options.maxKeySize);
     const wire = this.ttl(Math.max(1, leaseTtl), encoded);
-    const response = await this.execute<MetaResponse>(encoded, (opaque) => metaGet(encoded.token, `v f c N${wire}`, opaque), null, true, options);
+    const response = await this.execute<MetaResponse>('getOrLease', encoded, (opaque) => metaGet(encoded.token, `v f c N${wire}`, opaque), null, true, options);
     const item = toItem(response);
     // A vivified placeholder is an empty value with flags 0 that the winner has not replaced yet.
     const placeholder = item !== null && item.value.length === 0 && item.flags === 0 && (response.win || response.winSent);
@@ -299,6 +302,7 @@ export class MemcachedClient {
     const flags = options?.flags ?? 0;
     if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) throw new InvalidValueError('flags must be a 32-bit unsigned integer', { key });
     const response = await this.execute<MetaResponse>(
+      cas === '' ? SET_COMMANDS[mode] : 'cas',
       encoded,
       (opaque) => metaSetHeader(encoded.token, data.length, ttl, flags, mode, cas, opaque),
       data,
@@ -315,6 +319,7 @@ export class MemcachedClient {
     if (initial !== undefined) checkCounter(initial, 'initial', key);
     const ttl = initial === undefined ? -1 : this.ttl(options?.ttl ?? 0, encoded);
     const response = await this.execute<MetaResponse>(
+      decrement ? 'decr' : 'incr',
       encoded,
       (opaque) => metaArithmetic(encoded.token, decrement, delta, initial ?? 0, ttl, opaque),
       null,
@@ -331,15 +336,19 @@ export class MemcachedClient {
    * retried only when they certainly never reached a server.
    */
   private async execute<T>(
+    command: CommandName,
     encoded: EncodedKey,
     build: (opaque: number) => string,
     data: Buffer | null,
     idempotent: boolean,
     options: CallOptions | undefined,
     batch = 0,
+    batchKeys?: readonly EncodedKey[],
   ): Promise<T> {
     this.assertOpen();
     const started = Date.now();
+    // diagnostics_channel: one property read when nobody listens.
+    const tracedAt = commandChannel.hasSubscribers ? performance.now() : -1;
     const budget = this.options.requestTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       const id = this.route(encoded);
@@ -352,9 +361,13 @@ export class MemcachedClient {
       try {
         const result = await pool.send<T>(request, options?.signal);
         if (this.router.serverIds.length > 1) this.router.reportSuccess(id);
+        if (tracedAt >= 0) traceResult(command, encoded, batchKeys, id, tracedAt, result);
         return result;
       } catch (error) {
-        if (!isTransportFailure(error) || this.closed) throw error;
+        if (!isTransportFailure(error) || this.closed) {
+          if (tracedAt >= 0) traceError(command, encoded, batchKeys, id, tracedAt, error);
+          throw error;
+        }
         this.router.reportFailure(id);
         const wait = backoffMs(attempt + 1);
         const retry =
@@ -362,7 +375,10 @@ export class MemcachedClient {
           (idempotent || wasNeverSent(error as MemcachedCacheError)) &&
           Date.now() - started + wait < budget &&
           !options?.signal?.aborted;
-        if (!retry) throw error;
+        if (!retry) {
+          if (tracedAt >= 0) traceError(command, encoded, batchKeys, id, tracedAt, error);
+          throw error;
+        }
         await sleep(wait);
       }
     }
@@ -414,6 +430,43 @@ export class MemcachedClient {
   private assertOpen(): void {
     if (this.closed) throw new InvalidStateError('The memcached client is closed');
   }
+}
+
+const SET_COMMANDS: Record<SetMode, CommandName> = {
+  [SetMode.Set]: 'set',
+  [SetMode.Add]: 'add',
+  [SetMode.Replace]: 'replace',
+  [SetMode.Append]: 'append',
+  [SetMode.Prepend]: 'prepend',
+};
+
+function traceResult(
+  command: CommandName,
+  encoded: EncodedKey,
+  batchKeys: readonly EncodedKey[] | undefined,
+  server: string,
+  started: number,
+  result: unknown,
+): void {
+  if (!commandChannel.hasSubscribers) return;
+  if (batchKeys === undefined) {
+    publishCommand(command, encoded.key, server, started, outcomeOf(command, result as MetaResponse));
+    return;
+  }
+  const replies = result as Array<MetaResponse | undefined>;
+  for (let i = 0; i < batchKeys.length; i++) publishCommand(command, batchKeys[i]!.key, server, started, outcomeOf(command, replies[i]));
+}
+
+function traceError(
+  command: CommandName,
+  encoded: EncodedKey,
+  batchKeys: readonly EncodedKey[] | undefined,
+  server: string,
+  started: number,
+  error: unknown,
+): void {
+  if (!commandChannel.hasSubscribers) return;
+  for (const k of batchKeys ?? [encoded]) publishCommand(command, k.key, server, started, 'error', error);
 }
 
 function toItem(response: MetaResponse | undefined): Item | null {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { ConfigParams } from '../component/ConfigParams.js';
-import { readBoolean, readInteger } from '../component/ConfigReaders.js';
+import { readBoolean, readEnum, readInteger } from '../component/ConfigReaders.js';
 import { ConnectionResolver } from '../component/ConnectionResolver.js';
 import type { ContextLike } from '../component/IContext.js';
 import type { IReferences } from '../component/IReferences.js';
@@ -10,6 +10,7 @@ import type { CredentialParams } from '../component/CredentialParams.js';
 import { ContextResolver } from '../component/ContextResolver.js';
 import { ConfigError, type MemcachedCacheError } from '../component/errors.js';
 import { parseServerList } from '../component/ServerEndpoint.js';
+import { rendezvousSelector } from '../cluster/RendezvousSelector.js';
 import { serverId } from '../cluster/ServerSelector.js';
 import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
 import { MemcachedClient } from './MemcachedClient.js';
@@ -30,6 +31,8 @@ export interface ConnectorOptions {
   /** ms */
   requestTimeout: number;
   tlsRejectUnauthorized: boolean;
+  /** Key distribution: `ketama` (libmemcached, default) or `rendezvous` (pymemcache HashClient). */
+  distribution: 'ketama' | 'rendezvous';
 }
 
 const MS_MAX = 2_147_483_647; // setTimeout's limit
@@ -47,6 +50,7 @@ export function readConnectorOptions(config: ConfigParams | null): ConnectorOpti
     idle: readInteger(config, 'options.idle', 5_000, { min: 0, max: MS_MAX }),
     requestTimeout: readInteger(config, 'options.request_timeout', 1_000, { min: 1, max: MS_MAX }),
     tlsRejectUnauthorized: readBoolean(config, 'options.tls_reject_unauthorized', true),
+    distribution: readEnum(config, 'options.distribution', ['ketama', 'rendezvous'] as const, 'ketama'),
   };
 }
 
@@ -89,6 +93,7 @@ export class MemcachedConnector {
         retryMs: o.retry,
         maxKeySize: o.maxKeySize,
         maxValueSize: o.maxValue,
+        ...(o.distribution === 'rendezvous' ? { selector: rendezvousSelector } : {}),
       });
       try {
         await client.connect();

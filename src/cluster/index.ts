@@ -13,3 +13,5 @@ export type { ServerHealthOptions, ServerHealthState } from './ServerHealth.js';
 export { ServerHealth } from './ServerHealth.js';
 export type { SelectorFactory, ServerSelector, ServerSpec } from './ServerSelector.js';
 export { serverId } from './ServerSelector.js';
+export { murmur3_32 } from './murmur3.js';
+export { RendezvousSelector, rendezvousNodeName, rendezvousSelector } from './RendezvousSelector.js';

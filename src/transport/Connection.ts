@@ -65,6 +65,8 @@ export class Connection {
   private timerDeadline = 0;
   private closed = false;
   private isReady = false;
+  /** User requests queued before the handshake finished; written once it succeeds. */
+  private held: Request[] = [];
   private closeListeners: Array<(connection: Connection, error: Error | null) => void> = [];
 
   constructor(endpoint: ServerEndpoint, options: ConnectionOptions) {
@@ -191,9 +193,13 @@ export class Connection {
         );
       case RequestKind.Noop:
         if (response.status === ResponseStatus.NoOp) {
-          // Set here, synchronously: replies to user requests may follow in this same chunk.
           this.isReady = true;
-          return this.complete(request, null);
+          this.complete(request, null);
+          // Now send what was queued behind the handshake, in queue order.
+          const held = this.held;
+          this.held = [];
+          for (const waiting of held) this.write(waiting);
+          return;
         }
         return this.destroy(
           new UnsupportedServerError(
@@ -264,6 +270,13 @@ export class Connection {
   }
 
   private write(request: Request): void {
+    if (!this.isReady && !request.internal) {
+      // Nothing of the user's goes out before the handshake proved the peer speaks meta: an old
+      // memcached would run an `ms` data block as a command, and a request destroyed with the
+      // handshake must really be unsent for `requestSent: false` (and its retry) to be true.
+      this.held.push(request);
+      return;
+    }
     const data = request.data;
     if (data === null) {
       this.outString += request.payload as string;
@@ -439,6 +452,7 @@ export class Connection {
     this.pendingCount = 0;
     this.outString = '';
     this.outChunks = [];
+    this.held = [];
     // Before the handshake finished the server processed none of the user's requests, so the
     // caller may safely retry even a non-idempotent one.
     const neverSent = !this.isReady;

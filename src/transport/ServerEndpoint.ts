@@ -22,3 +22,17 @@ export function endpointId(host: string, port: number, socketPath?: string): str
   if (socketPath) return socketPath;
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
+
+/**
+ * A shallow copy of `endpoint` whose `password` is not enumerable: still readable by the
+ * transport, but util.inspect, console.log and JSON.stringify of a client (its options and pools
+ * hold the endpoints) do not print it.
+ */
+export function withHiddenPassword(endpoint: ServerEndpoint): ServerEndpoint {
+  const { password, ...rest } = endpoint;
+  const copy: ServerEndpoint = { ...rest };
+  if (password !== undefined) {
+    Object.defineProperty(copy, 'password', { value: password, enumerable: false, writable: true, configurable: true });
+  }
+  return copy;
+}

@@ -62,10 +62,11 @@ describe('MemcachedCache options, each honoured', () => {
   });
 
   it('pool_size: 1 opens one socket under 500 concurrent calls; the default opens more', async () => {
-    const one = await open('options.pool_size', 1);
+    // Generous request_timeout: this test is about sockets, not speed, and must not flake under load.
+    const one = await open('options.pool_size', 1, 'options.request_timeout', 15_000);
     await Promise.all(Array.from({ length: 500 }, (_, i) => one.store(null, `p${i}`, i, 10_000)));
     assert.equal([...one.getClient().connectionCounts().values()][0], 1);
-    const five = await open();
+    const five = await open('options.request_timeout', 15_000);
     await Promise.all(
       Array.from({ length: 2000 }, (_, i) => five.store(null, `q${i}`, 'x'.repeat(1000), 10_000)),
     );

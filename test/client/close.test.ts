@@ -2,9 +2,10 @@
 // left. Run in a child process that must exit by itself — the proof that no handle leaked.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { type MemcachedProcess, startMemcachedCluster, stopAllMemcached } from '../support/index.js';
+import { pauseAndWait } from './helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/closeInflight.ts', import.meta.url));
 const EXIT_WITHIN_MS = 8000;
@@ -34,7 +35,9 @@ interface Run {
 function runFixture(args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -57,7 +60,11 @@ function runFixture(args: string[]): Promise<Run> {
 }
 
 function check(run: Run): Report {
-  assert.equal(run.killedByUs, false, `the child did not exit by itself within ${EXIT_WITHIN_MS} ms: ${run.stdout}${run.stderr}`);
+  assert.equal(
+    run.killedByUs,
+    false,
+    `the child did not exit by itself within ${EXIT_WITHIN_MS} ms: ${run.stdout}${run.stderr}`,
+  );
   assert.equal(run.signal, null);
   assert.equal(run.code, 0, run.stderr);
   const report = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Report;
@@ -65,7 +72,9 @@ function check(run: Run): Report {
   assert.equal(report.settled, report.total);
   assert.equal(report.fulfilled + report.rejected, 1000);
   for (const count of Object.values(report.connections)) assert.equal(count, 0);
-  const leaked = report.resources.filter((r) => r === 'TCPWRAP' || r === 'TCPSocketWrap' || r === 'Timeout' || r === 'PipeConnectWrap');
+  const leaked = report.resources.filter(
+    (r) => r === 'TCPWRAP' || r === 'TCPSocketWrap' || r === 'Timeout' || r === 'PipeConnectWrap',
+  );
   assert.deepEqual(leaked, [], `active resources after close: ${report.resources.join(', ')}`);
   return report;
 }
@@ -83,17 +92,19 @@ describe('close() during in-flight operations (child process)', () => {
     const report = check(run);
     assert.ok(report.rejected > 0, `close() came too late to cut anything off: ${JSON.stringify(report)}`);
     // What was cut off by close() is a connection error or "client is closed", never a hang.
-    for (const code of Object.keys(report.codes)) assert.ok(['CONNECTION', 'INVALID_STATE'].includes(code), `code ${code}`);
+    for (const code of Object.keys(report.codes))
+      assert.ok(['CONNECTION', 'INVALID_STATE'].includes(code), `code ${code}`);
   });
 
   test('stalled servers (SIGSTOP): close() during the handshake settles everything and the child exits', async () => {
-    for (const s of servers) s.pause();
+    await Promise.all(servers.map((s) => pauseAndWait(s)));
     try {
       const run = await runFixture([servers.map((s) => s.address).join(','), 'stalled']);
       const report = check(run);
       assert.equal(report.fulfilled, 0, 'nothing can have been answered');
       assert.equal(report.rejected, 1000);
-      for (const code of Object.keys(report.codes)) assert.ok(['CONNECTION', 'INVALID_STATE'].includes(code), `code ${code}`);
+      for (const code of Object.keys(report.codes))
+        assert.ok(['CONNECTION', 'INVALID_STATE'].includes(code), `code ${code}`);
     } finally {
       for (const s of servers) s.resume();
     }

@@ -5,17 +5,27 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MemcachedClient } from '../../src/client/MemcachedClient.js';
-import { type MemcachedProcess, rawCommand, startMemcached, startMemcachedCluster, stopAllMemcached } from '../support/index.js';
+import {
+  type MemcachedProcess,
+  rawCommand,
+  startMemcached,
+  startMemcachedCluster,
+  stopAllMemcached,
+} from '../support/index.js';
 import { closeAll, makeClient, waitFor } from './helpers.js';
 
 const N = 10_000;
 
 /** A distinct value per key: the key itself, some random bytes, sizes from 0 to ~20 KB. */
 function valueFor(i: number, key: string): Buffer {
-  const size = i % 997 === 0 ? 20_000 + (i % 7) : i % 13 === 0 ? 0 : i % 5 === 0 ? 1000 + (i % 300) : 16 + (i % 50);
+  const size =
+    i % 997 === 0 ? 20_000 + (i % 7) : i % 13 === 0 ? 0 : i % 5 === 0 ? 1000 + (i % 300) : 16 + (i % 50);
   if (size === 0) return Buffer.alloc(0);
   const head = Buffer.from(`${key}|`);
-  return Buffer.concat([head, randomBytes(Math.max(0, size - head.length))]).subarray(0, Math.max(size, head.length));
+  return Buffer.concat([head, randomBytes(Math.max(0, size - head.length))]).subarray(
+    0,
+    Math.max(size, head.length),
+  );
 }
 
 async function roundTrip(client: MemcachedClient, prefix: string): Promise<void> {
@@ -44,7 +54,9 @@ async function roundTrip(client: MemcachedClient, prefix: string): Promise<void>
   // One getMany over all of them (one pipelined batch per server).
   const many = await client.getMany(keys);
   assert.equal(many.size, N);
-  keys.forEach((k, i) => assert.ok(many.get(k)?.value.equals(next[i]!), `${k} via getMany`));
+  keys.forEach((k, i) => {
+    assert.ok(many.get(k)?.value.equals(next[i]!), `${k} via getMany`);
+  });
 }
 
 describe('concurrency and pooling on real memcached', () => {
@@ -71,7 +83,8 @@ describe('concurrency and pooling on real memcached', () => {
     await roundTrip(client, 'c3');
     // The keys really were spread: every server holds some.
     const stats = await client.stats();
-    for (const [id, s] of stats) assert.ok(Number(s.get('curr_items')) > 1000, `${id} holds ${s.get('curr_items')}`);
+    for (const [id, s] of stats)
+      assert.ok(Number(s.get('curr_items')) > 1000, `${id} holds ${s.get('curr_items')}`);
     client.close();
   });
 
@@ -87,7 +100,11 @@ describe('concurrency and pooling on real memcached', () => {
     await Promise.all(ops);
     most = Math.max(most, client.connectionCounts().get(single.address)!);
     assert.equal(most, 1);
-    assert.equal(Number(await rawStat(single, 'total_connections')) - Number(before), 1 + 1, 'one client socket + our stats socket');
+    assert.equal(
+      Number(await rawStat(single, 'total_connections')) - Number(before),
+      1 + 1,
+      'one client socket + our stats socket',
+    );
     client.close();
   });
 

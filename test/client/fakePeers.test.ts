@@ -49,7 +49,18 @@ describe('a server without the meta protocol', () => {
     const get = await timed(client.get('k'));
     assert.ok(get.error instanceof UnsupportedServerError, `got ${String(get.error)}`);
     assert.ok(get.ms < 1000);
-    assert.ok(old.lines.every((l) => l === 'version' || l === 'mn'), `sent: ${JSON.stringify(old.lines)}`);
+    // An `ms` data block would be read as a command by an old server: it must never be sent.
+    // (Rejected as UnsupportedServerError, or by the pool's reconnect backoff as ConnectionError.)
+    await assert.rejects(
+      client.set('k', 'flush_all'),
+      (e: unknown) => e instanceof UnsupportedServerError || e instanceof ConnectionError,
+    );
+    await sleep(300); // past the backoff: a fresh connection, a fresh handshake, same refusal
+    await assert.rejects(client.set('k', 'flush_all'), UnsupportedServerError);
+    assert.ok(
+      old.lines.every((l) => l === 'version' || l === 'mn'),
+      `sent: ${JSON.stringify(old.lines)}`,
+    );
   });
 
   test('a peer that sends garbage → ProtocolError or UnsupportedServerError, no hang', async () => {
@@ -71,7 +82,9 @@ describe('a server without the meta protocol', () => {
       const label = JSON.stringify(reply.toString('latin1').slice(0, 30));
       assert.ok(result.error instanceof MemcachedCacheError, `${label}: got ${String(result.error)}`);
       assert.ok(
-        result.error instanceof ProtocolError || result.error instanceof UnsupportedServerError || result.error instanceof TimeoutError,
+        result.error instanceof ProtocolError ||
+          result.error instanceof UnsupportedServerError ||
+          result.error instanceof TimeoutError,
         `${label}: got ${result.error.name}: ${result.error.message}`,
       );
       // A reply that is invalid as soon as it is read fails at once; only a peer that sends an
@@ -125,7 +138,7 @@ describe('response desync', () => {
     await assert.rejects(client.get('k'), ProtocolError);
   });
 
-  test('replies in the wrong order (the other request\'s opaque) → ProtocolError for both', async () => {
+  test("replies in the wrong order (the other request's opaque) → ProtocolError for both", async () => {
     // Holds each mg until a second arrives, then answers them swapped: B's value first.
     const held: Array<{ opaque: string; key: string }> = [];
     let sockets = 0;
@@ -138,7 +151,9 @@ describe('response desync', () => {
       if (held.length < 2) return null;
       sockets++;
       const [a, b] = held.splice(0, 2) as [{ opaque: string; key: string }, { opaque: string; key: string }];
-      socket.write(`VA ${b.key.length} O${b.opaque}\r\n${b.key}\r\nVA ${a.key.length} O${a.opaque}\r\n${a.key}\r\n`);
+      socket.write(
+        `VA ${b.key.length} O${b.opaque}\r\n${b.key}\r\nVA ${a.key.length} O${a.opaque}\r\n${a.key}\r\n`,
+      );
       return null;
     });
     const client = makeClient([fakeEndpoint(swapper)], { retries: 0, poolSize: 1 });

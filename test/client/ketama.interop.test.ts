@@ -6,7 +6,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { MemcachedClient } from '../../src/client/MemcachedClient.js';
-import { type MemcachedProcess, rawCommand, startMemcachedCluster, stopAllMemcached } from '../support/index.js';
+import {
+  type MemcachedProcess,
+  rawCommand,
+  startMemcachedCluster,
+  stopAllMemcached,
+} from '../support/index.js';
 import { closeAll, makeClient } from './helpers.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -67,7 +72,9 @@ async function physicalLocation(servers: MemcachedProcess[], keys: string[]): Pr
   });
   payload += 'mn\r\n';
   for (const server of servers) {
-    const reply = (await rawCommand(server.target, payload, { until: /MN\r\n$/, timeoutMs: 5000 })).toString('latin1');
+    const reply = (await rawCommand(server.target, payload, { until: /MN\r\n$/, timeoutMs: 5000 })).toString(
+      'latin1',
+    );
     for (const m of reply.matchAll(/^HD O(\d+)\r$/gm)) {
       const key = keys[Number(m[1])]!;
       where.set(key, [...(where.get(key) ?? []), server.address]);
@@ -104,7 +111,9 @@ describe('ketama interop with pylibmc (libmemcached) on three real servers', { s
     const theirs = keySet('py');
     assert.ok(ours.length >= 200 && theirs.length >= 200);
     const ourValue = (key: string, i: number): Buffer =>
-      i % 3 === 0 ? Buffer.from([0, 255, 13, 10, i & 0xff, ...Buffer.from(key)]) : Buffer.from(`ts-value ${key}`);
+      i % 3 === 0
+        ? Buffer.from([0, 255, 13, 10, i & 0xff, ...Buffer.from(key)])
+        : Buffer.from(`ts-value ${key}`);
     await Promise.all(ours.map((key, i) => client.set(key, ourValue(key, i))));
 
     const theirInput = theirs.map((key, i): [string, string, string] =>
@@ -112,7 +121,11 @@ describe('ketama interop with pylibmc (libmemcached) on three real servers', { s
         ? [key, `py-value ${key} ✓`, 'str']
         : [key, Buffer.from([i & 0xff, 0, 10, 13, 255, ...Buffer.from(key)]).toString('base64'), 'bytes'],
     );
-    const seenByPython = await runPython({ servers: servers.map((s) => s.address), theirs: theirInput, ours });
+    const seenByPython = await runPython({
+      servers: servers.map((s) => s.address),
+      theirs: theirInput,
+      ours,
+    });
 
     // pylibmc reads every key we stored, byte for byte (flags 0 → bytes in Python).
     ours.forEach((key, i) => {

@@ -35,7 +35,9 @@ async function rawValue(server: MemcachedProcess, key: string | Buffer): Promise
   const bytes = Buffer.from(key);
   const plain = bytes.every((c) => c > 0x20 && c < 0x7f);
   const token = plain ? bytes.toString('latin1') : `${bytes.toString('base64')} b`;
-  const reply = await rawCommand(server.target, `mg ${token} v\r\n`, { until: /(EN\r\n|VA \d+[^\r]*\r\n[\s\S]*\r\n)$/ });
+  const reply = await rawCommand(server.target, `mg ${token} v\r\n`, {
+    until: /(EN\r\n|VA \d+[^\r]*\r\n[\s\S]*\r\n)$/,
+  });
   const text = reply.toString('latin1');
   if (text.startsWith('EN')) return null;
   const size = Number(/^VA (\d+)/.exec(text)![1]);
@@ -44,10 +46,16 @@ async function rawValue(server: MemcachedProcess, key: string | Buffer): Promise
 }
 
 function sentCommands(stats: Map<string, string>): number {
-  return ['cmd_get', 'cmd_set', 'cmd_touch', 'cmd_flush', 'delete_misses', 'delete_hits', 'incr_misses', 'incr_hits'].reduce(
-    (sum, name) => sum + Number(stats.get(name) ?? 0),
-    0,
-  );
+  return [
+    'cmd_get',
+    'cmd_set',
+    'cmd_touch',
+    'cmd_flush',
+    'delete_misses',
+    'delete_hits',
+    'incr_misses',
+    'incr_hits',
+  ].reduce((sum, name) => sum + Number(stats.get(name) ?? 0), 0);
 }
 
 describe('MemcachedClient round trips on real memcached', () => {
@@ -171,7 +179,11 @@ describe('MemcachedClient round trips on real memcached', () => {
       assert.equal((results[i] as PromiseFulfilledResult<Item | null>).value?.value.toString(), 'fine');
     }
     assert.equal(solo.connectionCounts().get(server.address), 1);
-    assert.equal((await serverStats(server)).get('total_connections'), String(Number(before.get('total_connections')) + 1), 'no reconnect');
+    assert.equal(
+      (await serverStats(server)).get('total_connections'),
+      String(Number(before.get('total_connections')) + 1),
+      'no reconnect',
+    );
   });
 
   test('getMany: hits, misses, duplicates and base64 keys in one batch', async () => {
@@ -204,7 +216,10 @@ describe('MemcachedClient round trips on real memcached', () => {
     assert.equal(third.pending, true);
 
     await client.set('rt:lease', 'computed');
-    const [ra, rb] = await Promise.all([client.getOrLease('rt:lease', 30), client.getOrLease('rt:lease', 30)]);
+    const [ra, rb] = await Promise.all([
+      client.getOrLease('rt:lease', 30),
+      client.getOrLease('rt:lease', 30),
+    ]);
     for (const r of [ra, rb]) {
       assert.equal(r.item?.value.toString(), 'computed');
       assert.equal(r.win, false);
@@ -257,7 +272,8 @@ describe('MemcachedClient round trips on real memcached', () => {
       assert.ok(read[i]!.value.equals(value), `${name} bytes`);
     });
     const many = await client.getMany(values.map(([name]) => `rt:val:${name}`));
-    for (const [name, value] of values) assert.ok(many.get(`rt:val:${name}`)?.value.equals(value), `${name} via getMany`);
+    for (const [name, value] of values)
+      assert.ok(many.get(`rt:val:${name}`)?.value.equals(value), `${name} via getMany`);
     // The server holds exactly these bytes (not an escaped or re-encoded form).
     assert.ok((await rawValue(server, 'rt:val:all-bytes'))?.equals(ALL_BYTES));
     assert.ok((await rawValue(server, 'rt:val:end-marker'))?.equals(Buffer.from('abc\r\nEND\r\ndef')));
@@ -287,7 +303,11 @@ describe('MemcachedClient round trips on real memcached', () => {
     assert.equal(fresh.connectionCounts().get(server.address), 0, 'no connection was even opened');
     const afterStats = await serverStats(server);
     assert.equal(sentCommands(afterStats), sentCommands(before), 'the server saw no command');
-    assert.equal(afterStats.get('total_connections'), String(Number(before.get('total_connections')) + 1), 'only our stats socket');
+    assert.equal(
+      afterStats.get('total_connections'),
+      String(Number(before.get('total_connections')) + 1),
+      'only our stats socket',
+    );
     await fresh.set(' '.repeat(186), 'spaces');
     assert.equal((await fresh.get(' '.repeat(186)))?.value.toString(), 'spaces');
   });
@@ -320,7 +340,11 @@ describe('MemcachedClient round trips on real memcached', () => {
     for (const [i, key] of hostile.entries()) {
       assert.equal((await client.get(key))?.value.toString(), `value-${i}`, JSON.stringify(key));
       // Stored under exactly the key's UTF-8 bytes.
-      assert.equal((await rawValue(server, Buffer.from(key, 'utf8')))?.toString(), `value-${i}`, JSON.stringify(key));
+      assert.equal(
+        (await rawValue(server, Buffer.from(key, 'utf8')))?.toString(),
+        `value-${i}`,
+        JSON.stringify(key),
+      );
     }
     const many = await client.getMany(hostile);
     assert.equal(many.size, hostile.length);
@@ -329,16 +353,25 @@ describe('MemcachedClient round trips on real memcached', () => {
     assert.equal(await client.append('a b', '+'), true);
     assert.equal(await client.touch('nul\0key', 100), true);
     assert.equal((await client.gat('🔑', 100))?.value.toString(), `value-${hostile.indexOf('🔑')}`);
-    await assert.rejects(client.incr('z\r\nmd canary', 1, { initial: 1 }), ServerError, 'a non-numeric value cannot be incremented');
+    await assert.rejects(
+      client.incr('z\r\nmd canary', 1, { initial: 1 }),
+      ServerError,
+      'a non-numeric value cannot be incremented',
+    );
     assert.equal(await client.delete('y\r\nset canary 0 0 4\r\nevil'), true);
     assert.equal(await client.delete('canary\r\n'), true);
 
-    const canary = (await rawCommand(server.target, 'mg canary v f\r\n', { until: /\r\n.*\r\n$/ })).toString('latin1');
+    const canary = (await rawCommand(server.target, 'mg canary v f\r\n', { until: /\r\n.*\r\n$/ })).toString(
+      'latin1',
+    );
     assert.equal(canary, 'VA 5 f5\r\nalive\r\n', 'the canary is intact');
     const stats = await serverStats(server);
     assert.equal(stats.get('cmd_flush'), flushesBefore, 'no flush_all reached the server');
     assert.equal((await client.get('a b'))?.value.toString(), 'value-0+');
-    assert.notEqual((await client.get('é'))?.value.toString(), (await client.get('e\u0301'))?.value.toString());
+    assert.notEqual(
+      (await client.get('é'))?.value.toString(),
+      (await client.get('e\u0301'))?.value.toString(),
+    );
     // Lone surrogates have no UTF-8 form; they are refused rather than merged into U+FFFD.
     await assert.rejects(client.set('\uD800', 'x'), InvalidKeyError);
   });
@@ -361,7 +394,10 @@ describe('MemcachedClient round trips on real memcached', () => {
     await small.set('rt:vt', 'ok');
     assert.equal((await small.get('rt:vt'))?.value.toString(), 'ok');
     assert.equal(small.connectionCounts().get(server.address), 1, 'the same connection kept serving');
-    assert.equal((await serverStats(server)).get('total_connections'), String(Number(afterStats.get('total_connections')) + 1));
+    assert.equal(
+      (await serverStats(server)).get('total_connections'),
+      String(Number(afterStats.get('total_connections')) + 1),
+    );
 
     // The default limit is memcached's 1 MB item size: a 1 MB value is refused locally.
     await assert.rejects(client.set('rt:huge', Buffer.alloc(1024 * 1024 + 1)), ValueTooLargeError);
@@ -373,7 +409,11 @@ describe('MemcachedClient round trips on real memcached', () => {
       await assert.rejects(client.add('rt:ttl', 'x', { ttl }), InvalidValueError, `add ttl ${ttl}`);
       await assert.rejects(client.touch('rt:ttl', ttl), InvalidValueError, `touch ttl ${ttl}`);
       await assert.rejects(client.gat('rt:ttl', ttl), InvalidValueError, `gat ttl ${ttl}`);
-      await assert.rejects(client.incr('rt:ttl', 1, { initial: 0, ttl }), InvalidValueError, `incr ttl ${ttl}`);
+      await assert.rejects(
+        client.incr('rt:ttl', 1, { initial: 0, ttl }),
+        InvalidValueError,
+        `incr ttl ${ttl}`,
+      );
     }
     for (const flags of [-1, 1.5, 2 ** 32]) {
       await assert.rejects(client.set('rt:ttl', 'x', { flags }), InvalidValueError, `flags ${flags}`);
@@ -394,14 +434,20 @@ describe('MemcachedClient round trips on real memcached', () => {
     assert.equal(await client.gat('rt:no-such-key', 100), null);
     assert.equal(await client.touch('rt:long-touch', days31), true);
     // The server reports the remaining TTL: about 31 days, not "already expired" or 1970.
-    const ttlReply = (await rawCommand(server.target, 'mg rt:long t v\r\n', { until: /\r\n.*\r\n$/ })).toString('latin1');
+    const ttlReply = (
+      await rawCommand(server.target, 'mg rt:long t v\r\n', { until: /\r\n.*\r\n$/ })
+    ).toString('latin1');
     const remaining = Number(/ t(\d+)/.exec(ttlReply)?.[1]);
     assert.ok(Math.abs(remaining - days31) <= 5, `remaining ttl ${remaining}`);
     assert.equal((await client.get('rt:short'))?.value.toString(), 'dies', 'not expired yet');
 
     await sleep(2100);
     assert.equal(await client.get('rt:short'), null, '1 s TTL expired');
-    assert.equal((await client.get('rt:long'))?.value.toString(), 'lives', '31-day TTL did not expire at once');
+    assert.equal(
+      (await client.get('rt:long'))?.value.toString(),
+      'lives',
+      '31-day TTL did not expire at once',
+    );
     assert.equal((await client.get('rt:touched'))?.value.toString(), 'kept');
     assert.equal((await client.get('rt:gat'))?.value.toString(), 'kept too');
     assert.equal((await client.get('rt:long-touch'))?.value.toString(), 'x');
@@ -431,7 +477,10 @@ describe('MemcachedClient round trips on real memcached', () => {
       () => other.incr('k'),
       () => other.getOrLease('k', 5),
     ]) {
-      await assert.rejects(call(), (e: unknown) => e instanceof InvalidStateError && e.code === 'INVALID_STATE');
+      await assert.rejects(
+        call(),
+        (e: unknown) => e instanceof InvalidStateError && e.code === 'INVALID_STATE',
+      );
     }
   });
 });

@@ -6,7 +6,15 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { ConfigParams, ConnectionError, MemcachedCache, MemcachedCacheError } from '../../src/index.js';
-import { generatePki, HOST, memcachedFeatures, type Pki, removeDir, type SecureServer, startSecureMemcached } from './support.js';
+import {
+  generatePki,
+  HOST,
+  memcachedFeatures,
+  type Pki,
+  removeDir,
+  type SecureServer,
+  startSecureMemcached,
+} from './support.js';
 
 function opensslAvailable(): boolean {
   try {
@@ -26,12 +34,18 @@ const skip = !features.tls
 
 function tlsConfig(port: number, extra: unknown[] = []): ConfigParams {
   return ConfigParams.fromTuples(
-    'connection.host', HOST,
-    'connection.port', port,
-    'connection.protocol', 'memcacheds',
-    'options.reconnect', 2000,
-    'options.request_timeout', 2000,
-    'options.retries', 0,
+    'connection.host',
+    HOST,
+    'connection.port',
+    port,
+    'connection.protocol',
+    'memcacheds',
+    'options.reconnect',
+    2000,
+    'options.request_timeout',
+    2000,
+    'options.retries',
+    0,
     ...extra,
   );
 }
@@ -50,7 +64,11 @@ async function roundTrip(cache: MemcachedCache, key: string): Promise<void> {
 }
 
 /** open() must reject with a ConnectionError whose message explains the certificate problem. */
-async function assertCertificateRefused(t: TestContext, cache: MemcachedCache, pattern: RegExp): Promise<MemcachedCacheError> {
+async function assertCertificateRefused(
+  t: TestContext,
+  cache: MemcachedCache,
+  pattern: RegExp,
+): Promise<MemcachedCacheError> {
   let caught: unknown;
   try {
     await cache.open('tls-bad');
@@ -60,7 +78,10 @@ async function assertCertificateRefused(t: TestContext, cache: MemcachedCache, p
     await cache.close('tls-bad');
   }
   assert.ok(caught instanceof MemcachedCacheError, `expected a MemcachedCacheError, got ${String(caught)}`);
-  assert.ok(caught instanceof ConnectionError, `expected a ConnectionError, got ${caught.name}: ${caught.message}`);
+  assert.ok(
+    caught instanceof ConnectionError,
+    `expected a ConnectionError, got ${caught.name}: ${caught.message}`,
+  );
   assert.equal(caught.code, 'CONNECTION');
   assert.match(caught.message, pattern);
   assert.equal(caught.traceId, 'tls-bad');
@@ -81,12 +102,21 @@ describe('TLS (memcached -Z)', { skip }, () => {
     const otherCa = readFileSync(pki.otherCaCrt);
     const client = { cert: readFileSync(pki.clientCrt), key: readFileSync(pki.clientKey) };
     [server, otherServer, mtlsServer] = await Promise.all([
-      startSecureMemcached(['-Z', '-o', `ssl_chain_cert=${pki.serverCrt},ssl_key=${pki.serverKey}`], { tls: { ca } }),
-      startSecureMemcached(['-Z', '-o', `ssl_chain_cert=${pki.otherServerCrt},ssl_key=${pki.otherServerKey}`], {
-        tls: { ca: otherCa },
+      startSecureMemcached(['-Z', '-o', `ssl_chain_cert=${pki.serverCrt},ssl_key=${pki.serverKey}`], {
+        tls: { ca },
       }),
       startSecureMemcached(
-        ['-Z', '-o', `ssl_chain_cert=${pki.serverCrt},ssl_key=${pki.serverKey},ssl_ca_cert=${pki.caCrt},ssl_verify_mode=2`],
+        ['-Z', '-o', `ssl_chain_cert=${pki.otherServerCrt},ssl_key=${pki.otherServerKey}`],
+        {
+          tls: { ca: otherCa },
+        },
+      ),
+      startSecureMemcached(
+        [
+          '-Z',
+          '-o',
+          `ssl_chain_cert=${pki.serverCrt},ssl_key=${pki.serverKey},ssl_ca_cert=${pki.caCrt},ssl_verify_mode=2`,
+        ],
         { tls: { ca, ...client } },
       ),
     ]);
@@ -107,9 +137,12 @@ describe('TLS (memcached -Z)', { skip }, () => {
     const cache = new MemcachedCache();
     cache.configure(
       ConfigParams.fromTuples(
-        'connection.uri', `memcacheds://${HOST}:${server.port}`,
-        'credential.ssl_ca_file', pki.caCrt,
-        'options.reconnect', 2000,
+        'connection.uri',
+        `memcacheds://${HOST}:${server.port}`,
+        'credential.ssl_ca_file',
+        pki.caCrt,
+        'options.reconnect',
+        2000,
       ),
     );
     await roundTrip(cache, 'tls:uri');
@@ -118,9 +151,22 @@ describe('TLS (memcached -Z)', { skip }, () => {
   it('the value really travels encrypted: a plain-TCP client cannot talk to the TLS port', async () => {
     const cache = new MemcachedCache();
     cache.configure(
-      ConfigParams.fromTuples('connection.host', HOST, 'connection.port', server.port, 'options.reconnect', 1000, 'options.retries', 0),
+      ConfigParams.fromTuples(
+        'connection.host',
+        HOST,
+        'connection.port',
+        server.port,
+        'options.reconnect',
+        1000,
+        'options.retries',
+        0,
+      ),
     );
-    await assert.rejects(cache.open('plain'), (error: unknown) => error instanceof MemcachedCacheError && ['CONNECTION', 'TIMEOUT', 'PROTOCOL'].includes(error.code));
+    await assert.rejects(
+      cache.open('plain'),
+      (error: unknown) =>
+        error instanceof MemcachedCacheError && ['CONNECTION', 'TIMEOUT', 'PROTOCOL'].includes(error.code),
+    );
     assert.equal(cache.isOpen(), false);
   });
 
@@ -139,7 +185,14 @@ describe('TLS (memcached -Z)', { skip }, () => {
 
   it('accepts the foreign certificate with options.tls_reject_unauthorized=false', async () => {
     const cache = new MemcachedCache();
-    cache.configure(tlsConfig(otherServer.port, ['credential.ssl_ca_file', pki.caCrt, 'options.tls_reject_unauthorized', false]));
+    cache.configure(
+      tlsConfig(otherServer.port, [
+        'credential.ssl_ca_file',
+        pki.caCrt,
+        'options.tls_reject_unauthorized',
+        false,
+      ]),
+    );
     await roundTrip(cache, 'tls:insecure');
   });
 
@@ -158,9 +211,12 @@ describe('TLS (memcached -Z)', { skip }, () => {
     const cache = new MemcachedCache();
     cache.configure(
       tlsConfig(mtlsServer.port, [
-        'credential.ssl_ca_file', pki.caCrt,
-        'credential.ssl_crt_file', pki.clientCrt,
-        'credential.ssl_key_file', pki.clientKey,
+        'credential.ssl_ca_file',
+        pki.caCrt,
+        'credential.ssl_crt_file',
+        pki.clientCrt,
+        'credential.ssl_key_file',
+        pki.clientKey,
       ]),
     );
     await roundTrip(cache, 'tls:mtls');

@@ -1,0 +1,184 @@
+/**
+ * A Keyv storage adapter over MemcachedClient (`memcached-cache/keyv`).
+ *
+ * ```ts
+ * import Keyv from 'keyv';
+ * import { KeyvMemcachedStore } from 'memcached-cache/keyv';
+ * const keyv = new Keyv({ store: new KeyvMemcachedStore({ servers: '127.0.0.1:11211' }), namespace: 'users' });
+ * ```
+ *
+ * Values: Keyv hands the store serialized strings, stored as UTF-8 with client flags 0 and read
+ * back as strings; Buffers get flag 4 and come back as Buffers; any other value (a Keyv with
+ * `serialize: undefined`) is stored as JSON with flag 2 and parsed back.
+ *
+ * Namespaces and `clear()`: memcached cannot list or delete keys by prefix, so each namespace has
+ * a generation number kept in memcached under `keyv-namespace:<namespace>` (never expires), and
+ * every key of the namespace is stored as `<namespace>@<generation>:<key>`. `clear()` increments
+ * the generation: every key of the old generation becomes unreachable at once (memcached evicts
+ * them as memory is needed, or when their TTL ends), in every process sharing the namespace,
+ * while other namespaces are untouched. A missing generation (first use, or evicted) is created
+ * from the current time in ms, so a re-created generation never resurrects old keys. Only a store
+ * without a namespace (`new Keyv({ store, namespace: undefined })`) clears with `flush_all`, and
+ * that clears the whole server. Keyv's default namespace is `keyv`.
+ *
+ * Errors: a failed operation emits `error` (when someone listens) and rejects; Keyv turns
+ * rejections into its own `error` events.
+ */
+import { EventEmitter } from 'node:events';
+import type { MemcachedClientOptions } from '../client/ClientOptions.js';
+import { endpointsFromServerList } from '../client/endpoints.js';
+import { MemcachedClient } from '../client/MemcachedClient.js';
+import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
+
+const FLAG_STRING = 0;
+const FLAG_JSON = 2;
+const FLAG_BYTES = 4;
+const GENERATION_PREFIX = 'keyv-namespace:';
+
+export interface KeyvMemcachedStoreOptions extends Partial<Omit<MemcachedClientOptions, 'servers'>> {
+  /** An existing client to use (not closed by `disconnect()`); otherwise one is created. */
+  client?: MemcachedClient;
+  /** `host:port,host2:port2` or a `memcached://` URI list; default `127.0.0.1:11211`. */
+  servers?: string | ServerEndpoint[];
+}
+
+export class KeyvMemcachedStore extends EventEmitter {
+  /** Keyv reads and writes this; `opts.deserialize` may be set by Keyv's test suite. */
+  opts: Record<string, unknown>;
+  /** Set by Keyv from its `namespace` option; keys then arrive as `<namespace>:<key>`. */
+  namespace: string | undefined;
+  readonly client: MemcachedClient;
+  private readonly ownsClient: boolean;
+
+  constructor(options: KeyvMemcachedStoreOptions = {}) {
+    super();
+    const { client, servers, ...clientOptions } = options;
+    this.opts = { ...options, dialect: 'memcached' };
+    if (client !== undefined) {
+      this.client = client;
+      this.ownsClient = false;
+    } else {
+      const list = servers ?? '127.0.0.1:11211';
+      this.client = new MemcachedClient({ ...clientOptions, servers: typeof list === 'string' ? endpointsFromServerList(list) : list });
+      this.ownsClient = true;
+    }
+  }
+
+  async get<Value>(key: string): Promise<Value | undefined> {
+    return this.guard(async () => {
+      const item = await this.client.get(await this.storageKey(key));
+      return item === null ? undefined : (decode(item.value, item.flags) as Value);
+    });
+  }
+
+  async getMany<Value>(keys: string[]): Promise<Array<Value | undefined>> {
+    return this.guard(async () => {
+      const storageKeys = await this.storageKeys(keys);
+      const items = await this.client.getMany(storageKeys);
+      return storageKeys.map((k) => {
+        const item = items.get(k);
+        return item === undefined ? undefined : (decode(item.value, item.flags) as Value);
+      });
+    });
+  }
+
+  /** `ttl` in milliseconds (Keyv's unit), rounded up to whole seconds; none or 0: no expiry. */
+  async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
+    return this.guard(async () => {
+      const seconds = typeof ttl === 'number' && ttl > 0 ? Math.ceil(ttl / 1000) : 0;
+      const [data, flags] = encode(value);
+      await this.client.set(await this.storageKey(key), data, { ttl: seconds, flags });
+      return true;
+    });
+  }
+
+  async setMany(entries: Array<{ key: string; value: unknown; ttl?: number }>): Promise<boolean[]> {
+    return Promise.all(entries.map((e) => this.set(e.key, e.value, e.ttl)));
+  }
+
+  /** True when the key existed. */
+  async delete(key: string): Promise<boolean> {
+    return this.guard(async () => this.client.delete(await this.storageKey(key)));
+  }
+
+  /** True when every key existed and was deleted. */
+  async deleteMany(keys: string[]): Promise<boolean> {
+    return this.guard(async () => {
+      const storageKeys = await this.storageKeys(keys);
+      const results = await Promise.all(storageKeys.map((k) => this.client.delete(k)));
+      return results.length > 0 && results.every(Boolean);
+    });
+  }
+
+  async has(key: string): Promise<boolean> {
+    return this.guard(async () => (await this.client.get(await this.storageKey(key))) !== null);
+  }
+
+  async hasMany(keys: string[]): Promise<boolean[]> {
+    return this.guard(async () => {
+      const storageKeys = await this.storageKeys(keys);
+      const items = await this.client.getMany(storageKeys);
+      return storageKeys.map((k) => items.has(k));
+    });
+  }
+
+  /** Clears this namespace only (a new generation); without a namespace: `flush_all`. */
+  async clear(): Promise<void> {
+    return this.guard(async () => {
+      if (this.namespace === undefined || this.namespace === '') {
+        await this.client.flush();
+        return;
+      }
+      await this.client.incr(GENERATION_PREFIX + this.namespace, 1, { initial: Date.now() });
+    });
+  }
+
+  /** Closes the client if this store created it. */
+  async disconnect(): Promise<void> {
+    if (this.ownsClient) this.client.close();
+  }
+
+  private async generation(namespace: string): Promise<number> {
+    // delta 0 reads the counter; `initial` creates it atomically when missing.
+    const value = await this.client.incr(GENERATION_PREFIX + namespace, 0, { initial: Date.now() });
+    return value ?? 0;
+  }
+
+  /** `<namespace>:<key>` → `<namespace>@<generation>:<key>`; keys of no namespace unchanged. */
+  private async storageKey(key: string): Promise<string> {
+    const ns = this.namespace;
+    if (ns === undefined || ns === '' || !key.startsWith(`${ns}:`)) return key;
+    return `${ns}@${await this.generation(ns)}${key.substring(ns.length)}`;
+  }
+
+  private async storageKeys(keys: readonly string[]): Promise<string[]> {
+    const ns = this.namespace;
+    if (ns === undefined || ns === '') return keys.slice();
+    const generation = await this.generation(ns);
+    return keys.map((key) => (key.startsWith(`${ns}:`) ? `${ns}@${generation}${key.substring(ns.length)}` : key));
+  }
+
+  private async guard<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (this.listenerCount('error') > 0) this.emit('error', error);
+      throw error;
+    }
+  }
+}
+
+function encode(value: unknown): [Buffer | string, number] {
+  if (typeof value === 'string') return [value, FLAG_STRING];
+  if (Buffer.isBuffer(value)) return [value, FLAG_BYTES];
+  if (value instanceof Uint8Array) return [Buffer.from(value.buffer, value.byteOffset, value.byteLength), FLAG_BYTES];
+  return [JSON.stringify(value) ?? 'null', FLAG_JSON];
+}
+
+function decode(data: Buffer, flags: number): unknown {
+  if (flags === FLAG_BYTES) return data;
+  const text = data.toString('utf8');
+  return flags === FLAG_JSON ? JSON.parse(text) : text;
+}
+
+export default KeyvMemcachedStore;

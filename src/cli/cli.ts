@@ -1,0 +1,107 @@
+/**
+ * The `memcached-cache` command line. `runCli` parses arguments with node:util parseArgs,
+ * dispatches to a command and resolves the exit code; it never calls process.exit itself.
+ */
+import { parseArgs } from 'node:util';
+import { bench } from './bench.js';
+import type { Command } from './command.js';
+import { describeError, Exit, exitCodeFor, GLOBAL_HELP, GLOBAL_OPTIONS, type Io, UsageError } from './common.js';
+import { del } from './delete.js';
+import { get } from './get.js';
+import { keysOf } from './keysOf.js';
+import { set } from './set.js';
+import { stats } from './stats.js';
+
+export const COMMANDS: readonly Command[] = [get, set, del, stats, keysOf, bench];
+
+const EXIT_HELP = `Exit codes:
+  0  success
+  1  get/delete: the key was not found (nothing on stdout)
+  2  usage error (unknown command or option, bad argument, invalid key)
+  3  connection or server error (unreachable, timeout, server error)`;
+
+export function overallHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.usage.length));
+  return `Usage: memcached-cache <command> [options]
+
+Commands:
+${COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`).join('\n')}
+  ${'help [command]'.padEnd(width)}  show help for a command
+
+${GLOBAL_HELP}
+
+${EXIT_HELP}
+
+Run "memcached-cache help <command>" or "memcached-cache <command> --help" for details.
+`;
+}
+
+export function commandHelp(command: Command): string {
+  return `Usage: memcached-cache ${command.usage} [global options]
+
+${command.help}
+${command.optionsHelp ? `\nOptions:\n${command.optionsHelp}\n` : ''}
+${GLOBAL_HELP}
+
+${EXIT_HELP}
+`;
+}
+
+function findCommand(name: string): Command | undefined {
+  return COMMANDS.find((c) => c.name === name) ?? (name === 'del' ? del : undefined);
+}
+
+function usageFailure(io: Io, message: string, command?: string): number {
+  const hint = command ? `memcached-cache help ${command}` : 'memcached-cache --help';
+  io.stderr.write(`memcached-cache: ${message}\nRun "${hint}" for usage.\n`);
+  return Exit.Usage;
+}
+
+export async function runCli(argv: readonly string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  // First pass, lenient: find the command (the first positional).
+  const first = parseArgs({ args: [...argv], options: GLOBAL_OPTIONS, strict: false, allowPositionals: true });
+  const name = first.positionals[0];
+  if (name === undefined) {
+    if (first.values.help === true) {
+      io.stdout.write(overallHelp());
+      return Exit.Ok;
+    }
+    return usageFailure(io, 'no command given');
+  }
+  if (name === 'help') {
+    const topic = first.positionals[1];
+    if (topic === undefined) {
+      io.stdout.write(overallHelp());
+      return Exit.Ok;
+    }
+    const command = findCommand(topic);
+    if (command === undefined) return usageFailure(io, `unknown command '${topic}'`);
+    io.stdout.write(commandHelp(command));
+    return Exit.Ok;
+  }
+  const command = findCommand(name);
+  if (command === undefined) return usageFailure(io, `unknown command '${name}'`);
+
+  // Second pass, strict: global options plus the command's own.
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: { ...GLOBAL_OPTIONS, ...command.options }, strict: true, allowPositionals: true });
+  } catch (error) {
+    return usageFailure(io, error instanceof Error ? error.message : String(error), command.name);
+  }
+  if (parsed.values.help === true) {
+    io.stdout.write(commandHelp(command));
+    return Exit.Ok;
+  }
+  const positionals = parsed.positionals.slice();
+  positionals.splice(positionals.indexOf(name), 1);
+  try {
+    return await command.run({ positionals, values: parsed.values as never, io });
+  } catch (error) {
+    if (error instanceof UsageError) return usageFailure(io, error.message, error.command ?? command.name);
+    const code = exitCodeFor(error);
+    if (code === Exit.Usage) return usageFailure(io, `${command.name}: ${describeError(error)}`, command.name);
+    io.stderr.write(`memcached-cache: ${command.name} failed: ${describeError(error)}\n`);
+    return code;
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * What every CLI command shares: global options, building a client from them, exit codes and
+ * error reporting.
+ */
+import type { ParseArgsConfig } from 'node:util';
+import { rendezvousSelector } from '../cluster/RendezvousSelector.js';
+import { MemcachedClient } from '../client/MemcachedClient.js';
+import { MemcachedCacheError } from '../component/errors.js';
+import { endpointsFromServerList } from '../client/endpoints.js';
+import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
+
+/** Exit codes, documented in `memcached-cache --help`. */
+export const Exit = {
+  Ok: 0,
+  /** `get` of a missing key. */
+  Miss: 1,
+  /** Bad usage: unknown command/option, missing or invalid argument. */
+  Usage: 2,
+  /** The server(s) could not be reached, timed out or answered with an error. */
+  Server: 3,
+} as const;
+
+export const DEFAULT_SERVERS = '127.0.0.1:11211';
+
+/** The options every command accepts. */
+export const GLOBAL_OPTIONS = {
+  servers: { type: 'string', short: 's' },
+  uri: { type: 'string' },
+  timeout: { type: 'string' },
+  distribution: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+export const GLOBAL_HELP = `Global options:
+  -s, --servers <host:port,…>   servers to use (default ${DEFAULT_SERVERS})
+      --uri <uri>               same, as a URI: memcached://host:port,host2:port2,
+                                memcacheds://… (TLS), memcached://user:pass@host:port
+      --timeout <ms>            connect and request timeout (default 2000)
+      --distribution <name>     ketama (default, libmemcached) or rendezvous (pymemcache)
+  -h, --help                    show help`;
+
+export interface GlobalValues {
+  servers?: string | undefined;
+  uri?: string | undefined;
+  timeout?: string | undefined;
+  distribution?: string | undefined;
+}
+
+/** A mistake in how the command was called: printed with a hint, exit 2. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WriteStream | NodeJS.WritableStream;
+}
+
+/** Parses a non-negative whole number option; a UsageError names the option. */
+export function wholeNumber(text: string | undefined, option: string, fallback: number, min = 0): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text.trim()) || Number(text) < min || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`--${option} must be a whole number${min > 0 ? ` ≥ ${min}` : ''}, got '${text}'`);
+  }
+  return Number(text);
+}
+
+/** The servers named by --servers/--uri, as transport endpoints. */
+export function endpointsFrom(values: GlobalValues): ServerEndpoint[] {
+  if (values.servers !== undefined && values.uri !== undefined) throw new UsageError('use either --servers or --uri, not both');
+  const text = values.uri ?? values.servers ?? DEFAULT_SERVERS;
+  const option = values.uri !== undefined ? '--uri' : '--servers';
+  let parsed: ServerEndpoint[];
+  try {
+    parsed = endpointsFromServerList(text, option);
+  } catch (error) {
+    const message = error instanceof Error ? error.message.replace(/config key '([^']+)'/, '$1') : String(error);
+    throw new UsageError(message);
+  }
+  return parsed;
+}
+
+/** A client over `endpoints` (default: those of the global options), tuned for a short-lived CLI. */
+export function createClient(values: GlobalValues, endpoints = endpointsFrom(values)): MemcachedClient {
+  const timeout = wholeNumber(values.timeout, 'timeout', 2000, 1);
+  const distribution = values.distribution ?? 'ketama';
+  if (distribution !== 'ketama' && distribution !== 'rendezvous') {
+    throw new UsageError(`--distribution must be ketama or rendezvous, got '${distribution}'`);
+  }
+  return new MemcachedClient({
+    servers: endpoints,
+    poolSize: 4,
+    connectTimeoutMs: timeout,
+    requestTimeoutMs: timeout,
+    idleTimeoutMs: 0,
+    retries: 0,
+    ...(distribution === 'rendezvous' ? { selector: rendezvousSelector } : {}),
+  });
+}
+
+/** Connection, timeout and server errors: exit 3. Key/value errors: exit 2. */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof UsageError) return Exit.Usage;
+  if (error instanceof MemcachedCacheError) {
+    return ['INVALID_KEY', 'INVALID_VALUE', 'VALUE_TOO_LARGE', 'CONFIG'].includes(error.code) ? Exit.Usage : Exit.Server;
+  }
+  return Exit.Server;
+}
+
+/** One line for stderr: expected errors without a stack trace. */
+export function describeError(error: unknown): string {
+  if (error instanceof MemcachedCacheError && error.code === 'CONNECTION' && error.server !== undefined) {
+    return `cannot reach memcached at ${error.server}: ${error.message}`;
+  }
+  if (error instanceof UsageError || error instanceof MemcachedCacheError) return error.message;
+  if (error instanceof Error) return error.stack ?? error.message;
+  return String(error);
+}
+
+/** Pads cells so columns line up; `right` marks right-aligned (numeric) columns. */
+export function formatTable(rows: readonly (readonly string[])[], right: readonly boolean[] = []): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => (i === row.length - 1 && !right[i] ? cell : right[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
