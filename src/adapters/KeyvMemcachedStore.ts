@@ -59,7 +59,10 @@ export class KeyvMemcachedStore extends EventEmitter {
       this.ownsClient = false;
     } else {
       const list = servers ?? '127.0.0.1:11211';
-      this.client = new MemcachedClient({ ...clientOptions, servers: typeof list === 'string' ? endpointsFromServerList(list) : list });
+      this.client = new MemcachedClient({
+        ...clientOptions,
+        servers: typeof list === 'string' ? endpointsFromServerList(list) : list,
+      });
       this.ownsClient = true;
     }
   }
@@ -155,7 +158,9 @@ export class KeyvMemcachedStore extends EventEmitter {
     const ns = this.namespace;
     if (ns === undefined || ns === '') return keys.slice();
     const generation = await this.generation(ns);
-    return keys.map((key) => (key.startsWith(`${ns}:`) ? `${ns}@${generation}${key.substring(ns.length)}` : key));
+    return keys.map((key) =>
+      key.startsWith(`${ns}:`) ? `${ns}@${generation}${key.substring(ns.length)}` : key,
+    );
   }
 
   private async guard<T>(operation: () => Promise<T>): Promise<T> {
@@ -171,7 +176,8 @@ export class KeyvMemcachedStore extends EventEmitter {
 function encode(value: unknown): [Buffer | string, number] {
   if (typeof value === 'string') return [value, FLAG_STRING];
   if (Buffer.isBuffer(value)) return [value, FLAG_BYTES];
-  if (value instanceof Uint8Array) return [Buffer.from(value.buffer, value.byteOffset, value.byteLength), FLAG_BYTES];
+  if (value instanceof Uint8Array)
+    return [Buffer.from(value.buffer, value.byteOffset, value.byteLength), FLAG_BYTES];
   return [JSON.stringify(value) ?? 'null', FLAG_JSON];
 }
 

@@ -47,7 +47,9 @@ export class CacheInstrumentation {
 
   setReferences(references: IReferences): void {
     this.logger = references.getOneOptional<CacheLogger>(new Descriptor('*', 'logger', '*', '*', '1.0'));
-    this.counters = references.getOneOptional<CacheCounters>(new Descriptor('*', 'counters', '*', '*', '1.0'));
+    this.counters = references.getOneOptional<CacheCounters>(
+      new Descriptor('*', 'counters', '*', '*', '1.0'),
+    );
   }
 
   opened(context: ContextLike, client: MemcachedClient): void {
@@ -58,9 +60,19 @@ export class CacheInstrumentation {
     this.unsubscribe?.();
     this.unsubscribe = client.router.onChange((change) => {
       if (change.type === 'eject') {
-        logger.warn(ctx, 'memcached server %s ejected after consecutive failures; routing over %s', change.id, change.routing.join(','));
+        logger.warn(
+          ctx,
+          'memcached server %s ejected after consecutive failures; routing over %s',
+          change.id,
+          change.routing.join(','),
+        );
       } else {
-        logger.info(ctx, 'memcached server %s rejoined; routing over %s', change.id, change.routing.join(','));
+        logger.info(
+          ctx,
+          'memcached server %s rejoined; routing over %s',
+          change.id,
+          change.routing.join(','),
+        );
       }
     });
   }

@@ -13,10 +13,10 @@ import {
 import type { ContextLike } from '../component/IContext.js';
 import type { IReferences } from '../component/IReferences.js';
 import type { ICache, IConfigurable, IOpenable, IReferenceable } from '../component/interfaces.js';
+import { CacheInstrumentation, TIMING_RETRIEVE, TIMING_STORE } from './CacheInstrumentation.js';
 import { JsonCodec } from './codec/JsonCodec.js';
 import type { ValueCodec } from './codec/ValueCodec.js';
 import { NearCache } from './NearCache.js';
-import { CacheInstrumentation, TIMING_RETRIEVE, TIMING_STORE } from './CacheInstrumentation.js';
 
 /** Every option this component reads, with its default: milliseconds unless the name says bytes. */
 const DEFAULT_CONFIG = ConfigParams.fromTuples(

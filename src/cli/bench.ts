@@ -30,7 +30,13 @@ interface PhaseResult {
   p99: number;
 }
 
-async function phase(io: Io, label: string, ops: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<PhaseResult> {
+async function phase(
+  io: Io,
+  label: string,
+  ops: number,
+  concurrency: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<PhaseResult> {
   const progress = new Progress(io, label, ops);
   const latencies = new Float64Array(ops);
   let next = 0;
@@ -81,7 +87,9 @@ requests in flight. Progress goes to stderr; one result line to stdout:
       await client.connect();
       const value = Buffer.alloc(size, 'x');
       const key = (i: number): string => `memcached-cache:bench:${i}`;
-      const setResult = await phase(io, 'set', ops, concurrency, (i) => client.set(key(i), value, { ttl: 60 }));
+      const setResult = await phase(io, 'set', ops, concurrency, (i) =>
+        client.set(key(i), value, { ttl: 60 }),
+      );
       let hits = 0;
       const getResult = await phase(io, 'get', ops, concurrency, async (i) => {
         if ((await client.get(key(i))) !== null) hits++;

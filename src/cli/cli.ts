@@ -5,7 +5,15 @@
 import { parseArgs } from 'node:util';
 import { bench } from './bench.js';
 import type { Command } from './command.js';
-import { describeError, Exit, exitCodeFor, GLOBAL_HELP, GLOBAL_OPTIONS, type Io, UsageError } from './common.js';
+import {
+  describeError,
+  Exit,
+  exitCodeFor,
+  GLOBAL_HELP,
+  GLOBAL_OPTIONS,
+  type Io,
+  UsageError,
+} from './common.js';
 import { del } from './delete.js';
 import { get } from './get.js';
 import { keysOf } from './keysOf.js';
@@ -57,9 +65,17 @@ function usageFailure(io: Io, message: string, command?: string): number {
   return Exit.Usage;
 }
 
-export async function runCli(argv: readonly string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   // First pass, lenient: find the command (the first positional).
-  const first = parseArgs({ args: [...argv], options: GLOBAL_OPTIONS, strict: false, allowPositionals: true });
+  const first = parseArgs({
+    args: [...argv],
+    options: GLOBAL_OPTIONS,
+    strict: false,
+    allowPositionals: true,
+  });
   const name = first.positionals[0];
   if (name === undefined) {
     if (first.values.help === true) {
@@ -85,7 +101,12 @@ export async function runCli(argv: readonly string[], io: Io = { stdout: process
   // Second pass, strict: global options plus the command's own.
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: [...argv], options: { ...GLOBAL_OPTIONS, ...command.options }, strict: true, allowPositionals: true });
+    parsed = parseArgs({
+      args: [...argv],
+      options: { ...GLOBAL_OPTIONS, ...command.options },
+      strict: true,
+      allowPositionals: true,
+    });
   } catch (error) {
     return usageFailure(io, error instanceof Error ? error.message : String(error), command.name);
   }
@@ -100,7 +121,8 @@ export async function runCli(argv: readonly string[], io: Io = { stdout: process
   } catch (error) {
     if (error instanceof UsageError) return usageFailure(io, error.message, error.command ?? command.name);
     const code = exitCodeFor(error);
-    if (code === Exit.Usage) return usageFailure(io, `${command.name}: ${describeError(error)}`, command.name);
+    if (code === Exit.Usage)
+      return usageFailure(io, `${command.name}: ${describeError(error)}`, command.name);
     io.stderr.write(`memcached-cache: ${command.name} failed: ${describeError(error)}\n`);
     return code;
   }

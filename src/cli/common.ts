@@ -3,10 +3,10 @@
  * error reporting.
  */
 import type { ParseArgsConfig } from 'node:util';
-import { rendezvousSelector } from '../cluster/RendezvousSelector.js';
-import { MemcachedClient } from '../client/MemcachedClient.js';
-import { MemcachedCacheError } from '../component/errors.js';
 import { endpointsFromServerList } from '../client/endpoints.js';
+import { MemcachedClient } from '../client/MemcachedClient.js';
+import { rendezvousSelector } from '../cluster/RendezvousSelector.js';
+import { MemcachedCacheError } from '../component/errors.js';
 import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
 
 /** Exit codes, documented in `memcached-cache --help`. */
@@ -73,14 +73,16 @@ export function wholeNumber(text: string | undefined, option: string, fallback: 
 
 /** The servers named by --servers/--uri, as transport endpoints. */
 export function endpointsFrom(values: GlobalValues): ServerEndpoint[] {
-  if (values.servers !== undefined && values.uri !== undefined) throw new UsageError('use either --servers or --uri, not both');
+  if (values.servers !== undefined && values.uri !== undefined)
+    throw new UsageError('use either --servers or --uri, not both');
   const text = values.uri ?? values.servers ?? DEFAULT_SERVERS;
   const option = values.uri !== undefined ? '--uri' : '--servers';
   let parsed: ServerEndpoint[];
   try {
     parsed = endpointsFromServerList(text, option);
   } catch (error) {
-    const message = error instanceof Error ? error.message.replace(/config key '([^']+)'/, '$1') : String(error);
+    const message =
+      error instanceof Error ? error.message.replace(/config key '([^']+)'/, '$1') : String(error);
     throw new UsageError(message);
   }
   return parsed;
@@ -108,7 +110,9 @@ export function createClient(values: GlobalValues, endpoints = endpointsFrom(val
 export function exitCodeFor(error: unknown): number {
   if (error instanceof UsageError) return Exit.Usage;
   if (error instanceof MemcachedCacheError) {
-    return ['INVALID_KEY', 'INVALID_VALUE', 'VALUE_TOO_LARGE', 'CONFIG'].includes(error.code) ? Exit.Usage : Exit.Server;
+    return ['INVALID_KEY', 'INVALID_VALUE', 'VALUE_TOO_LARGE', 'CONFIG'].includes(error.code)
+      ? Exit.Usage
+      : Exit.Server;
   }
   return Exit.Server;
 }
@@ -126,11 +130,19 @@ export function describeError(error: unknown): string {
 /** Pads cells so columns line up; `right` marks right-aligned (numeric) columns. */
 export function formatTable(rows: readonly (readonly string[])[], right: readonly boolean[] = []): string {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  for (const row of rows) {
+    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
+  }
   return rows
     .map((row) =>
       row
-        .map((cell, i) => (i === row.length - 1 && !right[i] ? cell : right[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+        .map((cell, i) =>
+          i === row.length - 1 && !right[i]
+            ? cell
+            : right[i]
+              ? cell.padStart(widths[i]!)
+              : cell.padEnd(widths[i]!),
+        )
         .join('  ')
         .trimEnd(),
     )

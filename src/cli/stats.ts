@@ -1,7 +1,15 @@
 import { type Command, Exit } from './command.js';
 import { createClient, describeError, endpointsFrom, formatTable, UsageError } from './common.js';
 
-const COLUMNS = ['version', 'uptime', 'curr_items', 'bytes', 'get_hits', 'get_misses', 'curr_connections'] as const;
+const COLUMNS = [
+  'version',
+  'uptime',
+  'curr_items',
+  'bytes',
+  'get_hits',
+  'get_misses',
+  'curr_connections',
+] as const;
 
 export const stats: Command = {
   name: 'stats',
@@ -27,7 +35,11 @@ A server that cannot be reached shows "unreachable"; the command then exits 3.`,
       }),
     );
     const rows: string[][] = [['server', ...COLUMNS]];
-    for (const r of results) rows.push([r.id, ...COLUMNS.map((c, i) => (r.stats ? (r.stats.get(c) ?? '-') : i === 0 ? 'unreachable' : ''))]);
+    for (const r of results)
+      rows.push([
+        r.id,
+        ...COLUMNS.map((c, i) => (r.stats ? (r.stats.get(c) ?? '-') : i === 0 ? 'unreachable' : '')),
+      ]);
     io.stdout.write(`${formatTable(rows, [false, false, true, true, true, true, true, true])}\n`);
     let code: number = Exit.Ok;
     for (const r of results) {

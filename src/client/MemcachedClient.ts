@@ -24,9 +24,9 @@ import { wireTtl } from '../protocol/TtlEncoder.js';
 import { Pool } from '../transport/Pool.js';
 import { Request, RequestKind, reserveOpaques } from '../transport/Request.js';
 import { type MemcachedClientOptions, type ResolvedClientOptions, resolveClientOptions } from './ClientOptions.js';
+import { type CommandName, commandChannel, outcomeOf, publishCommand } from './diagnostics.js';
 import type { Item, LeasedItem } from './Item.js';
 import { backoffMs, isTransportFailure, sleep, wasNeverSent } from './Retry.js';
-import { type CommandName, commandChannel, outcomeOf, publishCommand } from './diagnostics.js';
 
 export interface CallOptions {
   signal?: AbortSignal;

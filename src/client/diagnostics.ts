@@ -70,7 +70,10 @@ export function outcomeOf(command: CommandName, response: MetaResponse | undefin
     case 'touch':
     case 'incr':
     case 'decr':
-      return response !== undefined && (response.status === ResponseStatus.Header || response.status === ResponseStatus.Value) ? 'hit' : 'miss';
+      return response !== undefined &&
+        (response.status === ResponseStatus.Header || response.status === ResponseStatus.Value)
+        ? 'hit'
+        : 'miss';
     default:
       return response?.value != null ? 'hit' : 'miss';
   }

@@ -9,7 +9,11 @@ import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
  */
 export function endpointsFromServerList(servers: string, option = 'servers'): ServerEndpoint[] {
   return parseServerUri(servers, option).map((e) => {
-    const endpoint: ServerEndpoint = { id: e.socketPath ?? serverId(e.host, e.port), host: e.host, port: e.port };
+    const endpoint: ServerEndpoint = {
+      id: e.socketPath ?? serverId(e.host, e.port),
+      host: e.host,
+      port: e.port,
+    };
     if (e.socketPath !== undefined) endpoint.socketPath = e.socketPath;
     if (e.tls) endpoint.tls = {};
     if (e.username !== undefined) {

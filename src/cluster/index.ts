@@ -9,9 +9,9 @@ export {
   ketamaSelector,
 } from './KetamaRing.js';
 export { md5Word0, md5Words } from './md5.js';
+export { murmur3_32 } from './murmur3.js';
+export { RendezvousSelector, rendezvousNodeName, rendezvousSelector } from './RendezvousSelector.js';
 export type { ServerHealthOptions, ServerHealthState } from './ServerHealth.js';
 export { ServerHealth } from './ServerHealth.js';
 export type { SelectorFactory, ServerSelector, ServerSpec } from './ServerSelector.js';
 export { serverId } from './ServerSelector.js';
-export { murmur3_32 } from './murmur3.js';
-export { RendezvousSelector, rendezvousNodeName, rendezvousSelector } from './RendezvousSelector.js';

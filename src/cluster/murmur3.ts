@@ -12,7 +12,11 @@ export function murmur3_32(data: ArrayLike<number>, seed = 0, length = data.leng
   let h1 = seed | 0;
   const roundedEnd = length & ~3;
   for (let i = 0; i < roundedEnd; i += 4) {
-    let k1 = (data[i]! & 0xff) | ((data[i + 1]! & 0xff) << 8) | ((data[i + 2]! & 0xff) << 16) | ((data[i + 3]! & 0xff) << 24);
+    let k1 =
+      (data[i]! & 0xff) |
+      ((data[i + 1]! & 0xff) << 8) |
+      ((data[i + 2]! & 0xff) << 16) |
+      ((data[i + 3]! & 0xff) << 24);
     k1 = Math.imul(k1, C1);
     k1 = (k1 << 15) | (k1 >>> 17);
     k1 = Math.imul(k1, C2);

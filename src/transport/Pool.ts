@@ -32,6 +32,8 @@ export class Pool {
   private sweepTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private connectFailures = 0;
+  /** Why the last connection attempt failed: named in the fast-fail error, so the real cause (e.g. refused credentials) is not hidden. */
+  private lastConnectError: Error | null = null;
   private nextConnectAt = 0;
   /** Connections ever opened: lets tests and stats see reconnects. */
   opened = 0;
@@ -63,11 +65,16 @@ export class Pool {
     const connection = this.acquire();
     if (connection === null) {
       return Promise.reject(
-        new ConnectionError(`Server ${this.endpoint.id} is refusing connections; next attempt in ${this.nextConnectAt - Date.now()} ms`, {
-          server: this.endpoint.id,
-          key: request.key,
-          details: { requestSent: false },
-        }),
+        new ConnectionError(
+          `Server ${this.endpoint.id} is refusing connections; next attempt in ${this.nextConnectAt - Date.now()} ms` +
+            (this.lastConnectError ? ` (last attempt: ${this.lastConnectError.message})` : ''),
+          {
+            server: this.endpoint.id,
+            cause: this.lastConnectError ?? undefined,
+            key: request.key,
+            details: { requestSent: false },
+          },
+        ),
       );
     }
     return connection.send<T>(request, signal);
@@ -115,9 +122,11 @@ export class Pool {
     connection.ready.then(
       () => {
         this.connectFailures = 0;
+        this.lastConnectError = null;
         this.nextConnectAt = 0;
       },
-      () => {
+      (error: unknown) => {
+        this.lastConnectError = error instanceof Error ? error : new Error(String(error));
         this.connectFailures++;
         this.nextConnectAt = Date.now() + Math.min(MAX_BACKOFF_MS, 25 * 2 ** Math.min(this.connectFailures, 10));
       },

@@ -17,14 +17,18 @@ function makeExpect() {
   const expect = (actual: unknown) => {
     count++;
     return {
-      toBe: (wanted: unknown) => assert.ok(Object.is(actual, wanted), `expected ${String(actual)} to be ${String(wanted)}`),
+      toBe: (wanted: unknown) =>
+        assert.ok(Object.is(actual, wanted), `expected ${String(actual)} to be ${String(wanted)}`),
       toEqual: (wanted: unknown) => assert.deepStrictEqual(actual, wanted),
       toBeTruthy: () => assert.ok(actual, `expected ${String(actual)} to be truthy`),
       toBeFalsy: () => assert.ok(!actual, `expected ${String(actual)} to be falsy`),
       toBeUndefined: () => assert.equal(actual, undefined),
       toBeDefined: () => assert.notEqual(actual, undefined),
       toBeNull: () => assert.equal(actual, null),
-      not: { toBe: (wanted: unknown) => assert.ok(!Object.is(actual, wanted), `expected ${String(actual)} not to be ${String(wanted)}`) },
+      not: {
+        toBe: (wanted: unknown) =>
+          assert.ok(!Object.is(actual, wanted), `expected ${String(actual)} not to be ${String(wanted)}`),
+      },
     };
   };
   expect.assertions = (n: number) => {
@@ -92,13 +96,18 @@ describe('KeyvMemcachedStore', () => {
     await rawCommand(server.target, 'set outside 0 0 1\r\nx\r\n');
     const keyv = new Keyv({ store: store(), namespace: 'gen' });
     await keyv.set('k', 'v');
-    const generation = (await rawCommand(server.target, 'get keyv-namespace:gen\r\n', { until: 'END\r\n' })).toString();
+    const generation = (
+      await rawCommand(server.target, 'get keyv-namespace:gen\r\n', { until: 'END\r\n' })
+    ).toString();
     const number = /\r\n(\d+)\r\n/.exec(generation)?.[1];
     assert.ok(number, generation);
     const raw = (await rawCommand(server.target, `get gen@${number}:k\r\n`, { until: 'END\r\n' })).toString();
     assert.match(raw, /^VALUE gen@\d+:k 0 /);
     await keyv.clear();
-    assert.match((await rawCommand(server.target, 'get outside\r\n', { until: 'END\r\n' })).toString(), /VALUE outside/);
+    assert.match(
+      (await rawCommand(server.target, 'get outside\r\n', { until: 'END\r\n' })).toString(),
+      /VALUE outside/,
+    );
   });
 
   it('a store without a namespace clears with flush_all', async () => {
@@ -122,7 +131,12 @@ describe('KeyvMemcachedStore', () => {
     await raw.set('s', 'text ✓');
     await raw.set('b', Buffer.from([0, 1, 255]));
     await raw.set('o', { a: [1, 2] });
-    assert.deepEqual(await raw.getMany(['s', 'b', 'o', 'missing']), ['text ✓', Buffer.from([0, 1, 255]), { a: [1, 2] }, undefined]);
+    assert.deepEqual(await raw.getMany(['s', 'b', 'o', 'missing']), [
+      'text ✓',
+      Buffer.from([0, 1, 255]),
+      { a: [1, 2] },
+      undefined,
+    ]);
     assert.deepEqual(await raw.hasMany(['s', 'missing']), [true, false]);
     assert.equal(await raw.deleteMany(['s', 'b']), true);
     assert.equal(await raw.deleteMany(['s', 'o']), false);

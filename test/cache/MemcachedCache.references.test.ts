@@ -20,7 +20,11 @@ class TestLogger {
   lines: Line[] = [];
   private log(level: string, context: IContext | null, message: string, args: unknown[]) {
     let i = 0;
-    this.lines.push({ level, traceId: ContextResolver.getTraceId(context), message: message.replace(/%s/g, () => String(args[i++])) });
+    this.lines.push({
+      level,
+      traceId: ContextResolver.getTraceId(context),
+      message: message.replace(/%s/g, () => String(args[i++])),
+    });
   }
   debug(context: IContext | null, message: string, ...args: unknown[]) {
     this.log('debug', context, message, args);
@@ -64,8 +68,14 @@ function configured(extra: unknown[] = []): MemcachedCache {
   const cache = new MemcachedCache();
   cache.configure(
     ConfigParams.fromTuples(
-      'connections.0.host', '127.0.0.1', 'connections.0.port', servers[0]!.port,
-      'connections.1.host', '127.0.0.1', 'connections.1.port', servers[1]!.port,
+      'connections.0.host',
+      '127.0.0.1',
+      'connections.0.port',
+      servers[0]!.port,
+      'connections.1.host',
+      '127.0.0.1',
+      'connections.1.port',
+      servers[1]!.port,
       ...extra,
     ),
   );
@@ -85,7 +95,9 @@ describe('MemcachedCache logger and counters references', () => {
   it('counts hits and misses and times retrieve/store', async () => {
     const counters = new TestCounters();
     const cache = configured();
-    cache.setReferences(new References([new Descriptor('pip-services', 'counters', 'log', 'default', '1.0'), counters]));
+    cache.setReferences(
+      new References([new Descriptor('pip-services', 'counters', 'log', 'default', '1.0'), counters]),
+    );
     await cache.open('t1');
     await cache.store('t1', 'ref:a', 'A', 5000);
     assert.equal(await cache.retrieve('t1', 'ref:a'), 'A');
@@ -94,7 +106,12 @@ describe('MemcachedCache logger and counters references', () => {
     await cache.close('t1');
     assert.equal(counters.increments.get('memcached.retrieve.hits'), 1);
     assert.equal(counters.increments.get('memcached.retrieve.misses'), 2);
-    assert.deepEqual(counters.timings, ['memcached.store', 'memcached.retrieve', 'memcached.retrieve', 'memcached.retrieve']);
+    assert.deepEqual(counters.timings, [
+      'memcached.store',
+      'memcached.retrieve',
+      'memcached.retrieve',
+      'memcached.retrieve',
+    ]);
     assert.equal(counters.open, 0, 'every timing is ended');
   });
 
@@ -110,7 +127,9 @@ describe('MemcachedCache logger and counters references', () => {
   it('logs open and close with the trace id', async () => {
     const logger = new TestLogger();
     const cache = configured();
-    cache.setReferences(new References([new Descriptor('pip-services', 'logger', 'console', 'default', '1.0'), logger]));
+    cache.setReferences(
+      new References([new Descriptor('pip-services', 'logger', 'console', 'default', '1.0'), logger]),
+    );
     await cache.open('trace-open');
     await cache.close('trace-close');
     await cache.close('trace-close-again'); // idempotent: logged once
@@ -126,8 +145,19 @@ describe('MemcachedCache logger and counters references', () => {
 
   it('logs server ejection and rejoin with the trace id of open', async () => {
     const logger = new TestLogger();
-    const cache = configured(['options.failures', 1, 'options.retry', 200, 'options.retries', 0, 'options.request_timeout', 500]);
-    cache.setReferences(new References([new Descriptor('pip-services', 'logger', 'console', 'default', '1.0'), logger]));
+    const cache = configured([
+      'options.failures',
+      1,
+      'options.retry',
+      200,
+      'options.retries',
+      0,
+      'options.request_timeout',
+      500,
+    ]);
+    cache.setReferences(
+      new References([new Descriptor('pip-services', 'logger', 'console', 'default', '1.0'), logger]),
+    );
     await cache.open('trace-eject');
     const victim = servers[1]!;
     const victimId = `127.0.0.1:${victim.port}`;

@@ -3,11 +3,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { rendezvousSelector } from '../../src/cluster/RendezvousSelector.js';
+import { fileURLToPath } from 'node:url';
 import { MemcachedClient } from '../../src/client/MemcachedClient.js';
-import { type MemcachedProcess, rawCommand, startMemcachedCluster, stopAllMemcached } from '../support/index.js';
+import { rendezvousSelector } from '../../src/cluster/RendezvousSelector.js';
+import {
+  type MemcachedProcess,
+  rawCommand,
+  startMemcachedCluster,
+  stopAllMemcached,
+} from '../support/index.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
@@ -21,7 +26,9 @@ interface Run {
 function cli(args: string[], timeoutMs = 20_000): Promise<Run> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
@@ -70,7 +77,17 @@ describe('memcached-cache CLI: help', { concurrency: 4 }, () => {
     const r = await cli(['--help']);
     assert.equal(r.code, 0);
     assert.equal(r.stderr, '');
-    for (const word of ['get <key>', 'set <key> <value>', 'delete <key>', 'stats', 'keys-of <key…>', 'bench', '--servers', '--uri', 'Exit codes']) {
+    for (const word of [
+      'get <key>',
+      'set <key> <value>',
+      'delete <key>',
+      'stats',
+      'keys-of <key…>',
+      'bench',
+      '--servers',
+      '--uri',
+      'Exit codes',
+    ]) {
       assert.ok(r.stdout.includes(word), `help mentions ${word}`);
     }
   });
@@ -110,8 +127,16 @@ describe('memcached-cache CLI: usage errors exit 2', { concurrency: 4 }, () => {
     ['set without value', ['set', 'k'], /set takes a key and a value/],
     ['bad ttl', ['set', 'k', 'v', '--ttl', 'soon'], /--ttl must be a whole number/],
     ['bad server list', ['get', 'k', '--servers', 'host:notaport'], /--servers must be a port/],
-    ['both --servers and --uri', ['get', 'k', '--servers', 'a:1', '--uri', 'memcached://b:2'], /either --servers or --uri/],
-    ['bad distribution', ['keys-of', 'k', '--distribution', 'modulo'], /--distribution must be ketama or rendezvous/],
+    [
+      'both --servers and --uri',
+      ['get', 'k', '--servers', 'a:1', '--uri', 'memcached://b:2'],
+      /either --servers or --uri/,
+    ],
+    [
+      'bad distribution',
+      ['keys-of', 'k', '--distribution', 'modulo'],
+      /--distribution must be ketama or rendezvous/,
+    ],
     ['key too long', ['get', 'k'.repeat(251), '--servers', '127.0.0.1:1'], /250/],
   ];
   for (const [name, args, message] of cases) {
@@ -175,7 +200,16 @@ describe('memcached-cache CLI: commands against real memcached', () => {
     const lines = r.stdout.trimEnd().split('\n');
     assert.equal(lines.length, 3);
     const header = lines[0]!.split(/\s+/);
-    assert.deepEqual(header, ['server', 'version', 'uptime', 'curr_items', 'bytes', 'get_hits', 'get_misses', 'curr_connections']);
+    assert.deepEqual(header, [
+      'server',
+      'version',
+      'uptime',
+      'curr_items',
+      'bytes',
+      'get_hits',
+      'get_misses',
+      'curr_connections',
+    ]);
     for (const [i, server] of servers.entries()) {
       const cells = lines[i + 1]!.split(/\s+/);
       assert.equal(cells[0], server.address);
@@ -203,11 +237,16 @@ describe('memcached-cache CLI: commands against real memcached', () => {
     for (const distribution of ['ketama', 'rendezvous'] as const) {
       const r = await cli(['keys-of', ...keys, ...both, '--distribution', distribution]);
       assert.equal(r.code, 0, r.stderr);
-      const client = new MemcachedClient({ servers: endpoints, ...(distribution === 'rendezvous' ? { selector: rendezvousSelector } : {}) });
+      const client = new MemcachedClient({
+        servers: endpoints,
+        ...(distribution === 'rendezvous' ? { selector: rendezvousSelector } : {}),
+      });
       try {
         const lines = r.stdout.trimEnd().split('\n');
         assert.equal(lines.length, keys.length);
-        lines.forEach((line, i) => assert.deepEqual(line.split(/\s+/), [keys[i], client.serverFor(keys[i]!)]));
+        for (const [i, line] of lines.entries()) {
+          assert.deepEqual(line.split(/\s+/), [keys[i], client.serverFor(keys[i]!)]);
+        }
       } finally {
         client.close();
       }
@@ -217,14 +256,23 @@ describe('memcached-cache CLI: commands against real memcached', () => {
   it('bench prints a progress bar on stderr and one result line on stdout', async () => {
     const r = await cli(['bench', '--ops', '400', '--concurrency', '8', ...one]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^set \d+ ops\/s p50 [\d.]+ ms p99 [\d.]+ ms \| get \d+ ops\/s p50 [\d.]+ ms p99 [\d.]+ ms hits 400\/400\n$/);
+    assert.match(
+      r.stdout,
+      /^set \d+ ops\/s p50 [\d.]+ ms p99 [\d.]+ ms \| get \d+ ops\/s p50 [\d.]+ ms p99 [\d.]+ ms hits 400\/400\n$/,
+    );
     assert.match(r.stderr, /set\s+\[#+\] 100% 400\/400/);
     assert.match(r.stderr, /get\s+\[#+\] 100% 400\/400/);
   });
 });
 
 describe('memcached-cache CLI: unreachable server exits 3', { concurrency: 5 }, () => {
-  for (const command of [['get', 'k'], ['set', 'k', 'v'], ['delete', 'k'], ['stats'], ['bench', '--ops', '10']]) {
+  for (const command of [
+    ['get', 'k'],
+    ['set', 'k', 'v'],
+    ['delete', 'k'],
+    ['stats'],
+    ['bench', '--ops', '10'],
+  ]) {
     it(`${command[0]} against a closed port fails fast with a clear message`, async () => {
       const port = await closedPort();
       // A 30 s timeout: failing fast proves the refusal is reported at once, not timed out.

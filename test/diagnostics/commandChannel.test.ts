@@ -24,7 +24,9 @@ async function capture(run: () => Promise<unknown>): Promise<CommandMessage[]> {
 
 before(async () => {
   servers = await startMemcachedCluster(2);
-  client = new MemcachedClient({ servers: servers.map((s) => ({ id: s.address, host: s.host, port: s.port })) });
+  client = new MemcachedClient({
+    servers: servers.map((s) => ({ id: s.address, host: s.host, port: s.port })),
+  });
 });
 after(async () => {
   client.close();
@@ -79,7 +81,10 @@ describe('diagnostics channel memcached-cache:command', () => {
   });
 
   it('reports errors with the server that failed', async () => {
-    const dead = new MemcachedClient({ servers: [{ id: '127.0.0.1:1', host: '127.0.0.1', port: 1 }], retries: 0 });
+    const dead = new MemcachedClient({
+      servers: [{ id: '127.0.0.1:1', host: '127.0.0.1', port: 1 }],
+      retries: 0,
+    });
     try {
       const seen = await capture(() => dead.get('diag:err'));
       assert.equal(seen.length, 1);

@@ -13,12 +13,19 @@ import { ConfigParams } from '../../src/component/ConfigParams.js';
 import { type MemcachedProcess, rawCommand, startMemcached, stopAllMemcached } from '../support/index.js';
 
 const PYTHON = '/usr/bin/python3';
-const havePymemcache = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import pymemcache'], { encoding: 'utf8' }).status === 0;
-const skip = havePymemcache ? false : `${PYTHON} with pymemcache is not installed (apt-get install python3-pymemcache)`;
+const havePymemcache =
+  existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import pymemcache'], { encoding: 'utf8' }).status === 0;
+const skip = havePymemcache
+  ? false
+  : `${PYTHON} with pymemcache is not installed (apt-get install python3-pymemcache)`;
 
 /** Runs a Python snippet with `stdin` as JSON input; returns its stdout parsed as JSON. */
 function python(script: string, input: unknown): unknown {
-  const run = spawnSync(PYTHON, ['-c', script], { input: JSON.stringify(input), encoding: 'utf8', timeout: 20_000 });
+  const run = spawnSync(PYTHON, ['-c', script], {
+    input: JSON.stringify(input),
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   assert.equal(run.status, 0, `python failed: ${run.stderr}`);
   return JSON.parse(run.stdout);
 }
@@ -69,10 +76,13 @@ after(async () => {
 describe('interop with pip-services4-python (pymemcache, json.dumps, flags 0)', { skip }, () => {
   it('values written by Python read back through MemcachedCache', async () => {
     const entries = VALUES.map(([k, v]) => [`py-to-ts:${k}`, v]);
-    const stored = python(`${PY_PRELUDE}\nprint(json.dumps([store(k, v, 60000) for k, v in args["entries"]]))`, {
-      servers: [server.address],
-      entries,
-    });
+    const stored = python(
+      `${PY_PRELUDE}\nprint(json.dumps([store(k, v, 60000) for k, v in args["entries"]]))`,
+      {
+        servers: [server.address],
+        entries,
+      },
+    );
     assert.ok((stored as boolean[]).every(Boolean));
     for (const [key, value] of entries as Array<[string, unknown]>) {
       assert.deepEqual(await cache.retrieve('interop', key), value, key);
@@ -88,7 +98,10 @@ describe('interop with pip-services4-python (pymemcache, json.dumps, flags 0)', 
       servers: [server.address],
       keys: entries.map(([k]) => k),
     });
-    assert.deepEqual(read, entries.map(([, v]) => v));
+    assert.deepEqual(
+      read,
+      entries.map(([, v]) => v),
+    );
   });
 
   it('a key written by one side and removed by the other is gone for both', async () => {
@@ -101,7 +114,10 @@ describe('interop with pip-services4-python (pymemcache, json.dumps, flags 0)', 
 describe('interop with pip-services4-node (the memcached npm package)', () => {
   async function rawSet(key: string, flags: number, data: Buffer | string): Promise<void> {
     const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8');
-    const reply = await rawCommand(server.target, Buffer.concat([Buffer.from(`set ${key} ${flags} 60 ${bytes.length}\r\n`), bytes, Buffer.from('\r\n')]));
+    const reply = await rawCommand(
+      server.target,
+      Buffer.concat([Buffer.from(`set ${key} ${flags} 60 ${bytes.length}\r\n`), bytes, Buffer.from('\r\n')]),
+    );
     assert.equal(reply.toString(), 'STORED\r\n');
   }
 

@@ -11,11 +11,18 @@ import { ConfigParams } from '../../src/component/ConfigParams.js';
 import { type MemcachedProcess, startMemcachedCluster, stopAllMemcached } from '../support/index.js';
 
 const PYTHON = '/usr/bin/python3';
-const havePymemcache = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import pymemcache'], { encoding: 'utf8' }).status === 0;
-const skip = havePymemcache ? false : `${PYTHON} with pymemcache is not installed (apt-get install python3-pymemcache)`;
+const havePymemcache =
+  existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import pymemcache'], { encoding: 'utf8' }).status === 0;
+const skip = havePymemcache
+  ? false
+  : `${PYTHON} with pymemcache is not installed (apt-get install python3-pymemcache)`;
 
 function python(script: string, input: unknown): any {
-  const run = spawnSync(PYTHON, ['-c', script], { input: JSON.stringify(input), encoding: 'utf8', timeout: 30_000 });
+  const run = spawnSync(PYTHON, ['-c', script], {
+    input: JSON.stringify(input),
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   assert.equal(run.status, 0, `python failed: ${run.stderr}`);
   return JSON.parse(run.stdout);
 }
@@ -68,7 +75,10 @@ async function holders(list: string[]): Promise<Map<string, string[]>> {
 describe('rendezvous distribution = pymemcache HashClient', { skip }, () => {
   it('keys stored by pymemcache HashClient are found by our client on the same server', async () => {
     const list = keys('py');
-    const ok = python(`${PY_PRELUDE}\nprint(json.dumps([client.set(k, "v-" + k, 300) for k in args["keys"]]))`, { servers: addresses, keys: list });
+    const ok = python(
+      `${PY_PRELUDE}\nprint(json.dumps([client.set(k, "v-" + k, 300) for k in args["keys"]]))`,
+      { servers: addresses, keys: list },
+    );
     assert.ok(ok.every(Boolean));
     const where = await holders(list);
     const perServer = new Map<string, number>();
@@ -98,7 +108,9 @@ describe('rendezvous distribution = pymemcache HashClient', { skip }, () => {
   });
 
   it('ketama (the default) places keys differently, so the comparison above is not vacuous', () => {
-    const ketama = new MemcachedClient({ servers: servers.map((s) => ({ id: s.address, host: s.host, port: s.port })) });
+    const ketama = new MemcachedClient({
+      servers: servers.map((s) => ({ id: s.address, host: s.host, port: s.port })),
+    });
     try {
       const differ = keys('py').filter((k) => ketama.serverFor(k) !== rendezvous.serverFor(k));
       assert.ok(differ.length > KEY_COUNT / 4, `${differ.length} keys differ`);
@@ -111,18 +123,34 @@ describe('rendezvous distribution = pymemcache HashClient', { skip }, () => {
     const cache = new MemcachedCache();
     cache.configure(
       ConfigParams.fromTuples(
-        'connections.0.host', '127.0.0.1', 'connections.0.port', servers[0]!.port,
-        'connections.1.host', '127.0.0.1', 'connections.1.port', servers[1]!.port,
-        'connections.2.host', '127.0.0.1', 'connections.2.port', servers[2]!.port,
-        'options.distribution', 'rendezvous',
+        'connections.0.host',
+        '127.0.0.1',
+        'connections.0.port',
+        servers[0]!.port,
+        'connections.1.host',
+        '127.0.0.1',
+        'connections.1.port',
+        servers[1]!.port,
+        'connections.2.host',
+        '127.0.0.1',
+        'connections.2.port',
+        servers[2]!.port,
+        'options.distribution',
+        'rendezvous',
       ),
     );
     await cache.open('rv');
     try {
       const list = Array.from({ length: 60 }, (_, i) => `cache-rv:${i}`);
       for (const [i, key] of list.entries()) await cache.store('rv', key, { i, s: 'ü' }, 60_000);
-      const read = python(`${PY_PRELUDE}\nprint(json.dumps([json.loads(client.get(k)) for k in args["keys"]]))`, { servers: addresses, keys: list });
-      assert.deepEqual(read, list.map((_, i) => ({ i, s: 'ü' })));
+      const read = python(
+        `${PY_PRELUDE}\nprint(json.dumps([json.loads(client.get(k)) for k in args["keys"]]))`,
+        { servers: addresses, keys: list },
+      );
+      assert.deepEqual(
+        read,
+        list.map((_, i) => ({ i, s: 'ü' })),
+      );
     } finally {
       await cache.close('rv');
     }
@@ -131,8 +159,14 @@ describe('rendezvous distribution = pymemcache HashClient', { skip }, () => {
   it('an unknown options.distribution is a ConfigError naming the option', () => {
     const cache = new MemcachedCache();
     assert.throws(
-      () => cache.configure(ConfigParams.fromTuples('connection.host', '127.0.0.1', 'options.distribution', 'modulo')),
-      (error: Error & { code?: string }) => error.code === 'CONFIG' && /options\.distribution/.test(error.message) && /ketama, rendezvous/.test(error.message),
+      () =>
+        cache.configure(
+          ConfigParams.fromTuples('connection.host', '127.0.0.1', 'options.distribution', 'modulo'),
+        ),
+      (error: Error & { code?: string }) =>
+        error.code === 'CONFIG' &&
+        /options\.distribution/.test(error.message) &&
+        /ketama, rendezvous/.test(error.message),
     );
   });
 });

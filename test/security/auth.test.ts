@@ -11,8 +11,10 @@ import {
   AuthenticationError,
   ConfigParams,
   Descriptor,
+  endpointsFromServerList,
   MemcachedCache,
   MemcachedCacheError,
+  MemcachedClient,
   MemoryCredentialStore,
   References,
 } from '../../src/index.js';
@@ -265,13 +267,29 @@ describe('ASCII auth (memcached -Y)', { skip }, () => {
         ],
         [PASSWORD],
       );
+      // A standalone client built from a server list (the CLI's path) hides it too.
+      const standalone = new MemcachedClient({
+        servers: endpointsFromServerList(
+          `memcached://${USER}:${encodeURIComponent(PASSWORD)}@${HOST}:${server.port}`,
+        ),
+      });
+      try {
+        await standalone.set('auth:standalone', 'x');
+        assertNoSecret(
+          'a standalone client',
+          [inspect(standalone, { depth: 10 }), JSON.stringify(standalone.options)],
+          [PASSWORD],
+        );
+      } finally {
+        standalone.close();
+      }
     } finally {
       await cache.close('inspect');
     }
   });
 
-  it('a wrong password on one of two servers is reported, the right one keeps working', async () => {
-    // Both entries point at the same server with different users: only OTHER_USER's password is wrong.
+  it('a wrong password on one of two servers: open() succeeds on the other, ops routed to it fail loudly', async () => {
+    // Both entries point at the same memcached under different names: only the second one's password is wrong.
     const cache = new MemcachedCache();
     cache.configure(
       ConfigParams.fromTuples(
@@ -285,9 +303,29 @@ describe('ASCII auth (memcached -Y)', { skip }, () => {
     await cache.open('mixed');
     try {
       const client = cache.getClient();
+      const good = `${HOST}:${server.port}`;
       const bad = `localhost:${server.port}`;
-      assert.equal(client.router.isAlive(`${HOST}:${server.port}`), true);
-      assert.equal(typeof client.router.isAlive(bad), 'boolean');
+      const keyOn = (id: string): string => {
+        for (let i = 0; ; i++) if (client.serverFor(`mixed:${i}`) === id) return `mixed:${i}`;
+      };
+      const goodKey = keyOn(good);
+      assert.equal(await cache.store('mixed', goodKey, 'ok', 10_000), 'ok');
+      assert.equal(await cache.retrieve('mixed', goodKey), 'ok');
+      // Never a silent miss: an op on the refusing server fails, and names the refusal — as an
+      // AuthenticationError, or (while the pool backs off before reconnecting) as a
+      // ConnectionError, which counts toward ejection, caused by it.
+      await assert.rejects(cache.retrieve('mixed', keyOn(bad)), (error: unknown) => {
+        assert.ok(error instanceof MemcachedCacheError, String(error));
+        const cause = (error as { cause?: unknown }).cause;
+        assert.ok(
+          error instanceof AuthenticationError ||
+            (error.code === 'CONNECTION' && cause instanceof AuthenticationError),
+          String(error),
+        );
+        assert.match(error.message, /refused the credentials/);
+        assertNoSecret('the op error', errorTexts(error), [WRONG_PASSWORD, PASSWORD]);
+        return true;
+      });
     } finally {
       await cache.close('mixed');
     }

@@ -1,0 +1,163 @@
+// One adapter per client. Each loads its library lazily, so a child process only ever loads the
+// client it measures (fair RSS, no JIT cross-talk). Every library runs with its default options
+// except where noted; values are Buffers in and Buffers out for all of them.
+
+import type { ClientId } from './scenarios.js';
+
+/** Per-operation adapter; results are checked by `length`/`hits` so misses and wrong values count as errors. */
+export interface Driver {
+  get(key: string): Promise<unknown>;
+  /** Bytes of the value a `get` resolved, or -1 for a miss. */
+  length(result: unknown): number;
+  set(key: string, value: Buffer): Promise<unknown>;
+  /** Resolves the number of hits. */
+  mget(keys: string[]): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Cache-component adapter (JSON values). */
+export interface CacheDriver {
+  store(key: string, value: unknown): Promise<unknown>;
+  retrieve(key: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+const CACHE_TTL_MS = 60_000;
+
+export async function createDriver(client: ClientId, host: string, port: number): Promise<Driver> {
+  switch (client) {
+    case 'ours':
+      return ours(host, port);
+    case 'memjs':
+      return memjs(host, port);
+    case 'memcached':
+      return memcachedNpm(host, port);
+    case 'memcache-client':
+      return memcacheClient(host, port);
+    default:
+      throw new Error(`${client} has no per-operation driver`);
+  }
+}
+
+export async function createCacheDriver(client: ClientId, host: string, port: number): Promise<CacheDriver> {
+  switch (client) {
+    case 'ours-cache':
+      return oursCache(host, port);
+    case 'pip-memcached':
+      return pipMemcached(host, port);
+    default:
+      throw new Error(`${client} has no cache driver`);
+  }
+}
+
+async function ours(host: string, port: number): Promise<Driver> {
+  const { MemcachedClient } = await import('../src/index.js');
+  const client = new MemcachedClient({ servers: [{ id: `${host}:${port}`, host, port }] });
+  await client.connect();
+  return {
+    get: (key) => client.get(key),
+    length: (item) => (item === null ? -1 : (item as { value: Buffer }).value.length),
+    set: (key, value) => client.set(key, value),
+    mget: async (keys) => (await client.getMany(keys)).size,
+    close: async () => client.close(),
+  };
+}
+
+async function memjs(host: string, port: number): Promise<Driver> {
+  const { default: memjsLib } = await import('memjs');
+  const client = memjsLib.Client.create(`${host}:${port}`, { logger: { log: () => {} } });
+  const opts = { expires: 0 };
+  return {
+    get: (key) => client.get(key),
+    length: (result) => {
+      const value = (result as { value: Buffer | null }).value;
+      return value === null ? -1 : value.length;
+    },
+    set: (key, value) => client.set(key, value, opts),
+    // memjs has no multi-get: 100 parallel gets (it pipelines them on its one socket).
+    mget: async (keys) => {
+      const results = await Promise.all(keys.map((key) => client.get(key)));
+      let hits = 0;
+      for (const r of results) if (r.value !== null) hits++;
+      return hits;
+    },
+    close: async () => client.close(),
+  };
+}
+
+async function memcachedNpm(host: string, port: number): Promise<Driver> {
+  const { default: Memcached } = await import('memcached');
+  const client = new Memcached(`${host}:${port}`);
+  return {
+    get: (key) =>
+      new Promise((resolve, reject) => client.get(key, (error, data) => (error ? reject(error) : resolve(data)))),
+    length: (data) => (data === undefined || data === null || data === false ? -1 : (data as Buffer).length),
+    set: (key, value) =>
+      new Promise((resolve, reject) => client.set(key, value, 0, (error) => (error ? reject(error) : resolve(true)))),
+    mget: (keys) =>
+      new Promise((resolve, reject) =>
+        client.getMulti(keys, (error, data) => (error ? reject(error) : resolve(Object.keys(data ?? {}).length))),
+      ),
+    close: async () => client.end(),
+  };
+}
+
+async function memcacheClient(host: string, port: number): Promise<Driver> {
+  const { MemcacheClient } = await import('memcache-client');
+  const client = new MemcacheClient({ server: `${host}:${port}` });
+  const opts = { lifetime: 0 };
+  return {
+    get: (key) => client.get<Buffer>(key),
+    length: (result) => {
+      const value = (result as { value: Buffer } | undefined)?.value;
+      return value === undefined ? -1 : value.length;
+    },
+    set: (key, value) => client.set(key, value, opts),
+    // get() accepts an array of keys: one `get k1 k2 …` command (README "get multiple keys").
+    mget: async (keys) => Object.keys((await client.get<Record<string, unknown>>(keys)) ?? {}).length,
+    close: async () => client.shutdown(),
+  };
+}
+
+async function oursCache(host: string, port: number): Promise<CacheDriver> {
+  const { ConfigParams, MemcachedCache } = await import('../src/index.js');
+  const cache = new MemcachedCache();
+  cache.configure(ConfigParams.fromTuples('connection.host', host, 'connection.port', port));
+  await cache.open('bench');
+  return {
+    store: (key, value) => cache.store('bench', key, value, CACHE_TTL_MS),
+    retrieve: (key) => cache.retrieve('bench', key),
+    close: () => cache.close('bench'),
+  };
+}
+
+/** What pip-services4-node's MemcachedCache does: the memcached package, its options, JSON by hand. */
+async function pipMemcached(host: string, port: number): Promise<CacheDriver> {
+  const { default: Memcached } = await import('memcached');
+  const client = new Memcached([`${host}:${port}`], {
+    maxKeySize: 250,
+    maxExpiration: 2_592_000,
+    maxValue: 1_048_576,
+    poolSize: 5,
+    reconnect: 10_000,
+    timeout: 5_000,
+    retries: 5,
+    failures: 5,
+    retry: 30_000,
+    remove: false,
+    idle: 5_000,
+  });
+  return {
+    store: (key, value) =>
+      new Promise((resolve, reject) =>
+        client.set(key, JSON.stringify(value), CACHE_TTL_MS / 1000, (error, result) =>
+          error ? reject(error) : resolve(result),
+        ),
+      ),
+    retrieve: (key) =>
+      new Promise((resolve, reject) =>
+        client.get(key, (error, result) => (error ? reject(error) : resolve(result ? JSON.parse(result) : result))),
+      ),
+    close: async () => client.end(),
+  };
+}

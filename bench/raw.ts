@@ -1,0 +1,129 @@
+// The raw bound: one Node socket, requests prebuilt in batches of 100 written with one write, the
+// next batch sent when every reply of the previous one arrived (so 100 in flight). Replies are
+// counted with the least parsing that stays correct (header lines, `VA <n>` data blocks skipped).
+// No client can beat this on one connection; it shows what the socket and the server allow.
+
+import { connect, type Socket } from 'node:net';
+
+const LF = 10;
+
+export class RawBound {
+  private socket!: Socket;
+  private carry: Buffer | null = null;
+  /** Data bytes (+CRLF) of a VA reply still to skip. */
+  private skip = 0;
+  private expected = 0;
+  private received = 0;
+  private hits = 0;
+  private done: (() => void) | null = null;
+  private failed: ((error: Error) => void) | null = null;
+
+  async connect(host: string, port: number): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.socket = connect({ host, port }, resolve);
+      this.socket.once('error', reject);
+    });
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.socket.on('error', (error) => this.failed?.(error));
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  /** Hits (VA replies) seen so far. */
+  get hitCount(): number {
+    return this.hits;
+  }
+
+  /** Writes one batch and resolves when all `replies` replies arrived. */
+  send(batch: Buffer, replies: number): Promise<void> {
+    this.expected = replies;
+    this.received = 0;
+    return new Promise<void>((resolve, reject) => {
+      this.done = resolve;
+      this.failed = reject;
+      this.socket.write(batch);
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    let buf = chunk;
+    let pos = 0;
+    if (this.skip > 0) {
+      const n = Math.min(this.skip, buf.length);
+      this.skip -= n;
+      pos = n;
+      if (this.skip > 0) return;
+      this.reply();
+    } else if (this.carry !== null) {
+      buf = Buffer.concat([this.carry, chunk]);
+      this.carry = null;
+    }
+    const len = buf.length;
+    while (pos < len) {
+      const lf = buf.indexOf(LF, pos);
+      if (lf === -1) {
+        this.carry = Buffer.from(buf.subarray(pos));
+        return;
+      }
+      // "VA <size> ..." — skip the data block.
+      if (buf[pos] === 86 && buf[pos + 1] === 65) {
+        let size = 0;
+        for (let p = pos + 3; p < lf; p++) {
+          const d = buf[p]! - 48;
+          if (d < 0 || d > 9) break;
+          size = size * 10 + d;
+        }
+        this.hits++;
+        const available = len - (lf + 1);
+        if (available < size + 2) {
+          this.skip = size + 2 - available;
+          return;
+        }
+        pos = lf + 1 + size + 2;
+      } else {
+        if (buf[pos] !== 72 && buf[pos] !== 69) {
+          // Not HD / EN: an error line. A bound that got errors is not a bound.
+          this.failed?.(new Error(`raw bound: unexpected reply ${buf.toString('latin1', pos, lf)}`));
+        }
+        pos = lf + 1;
+      }
+      this.reply();
+    }
+  }
+
+  private reply(): void {
+    if (++this.received === this.expected) {
+      const done = this.done;
+      this.done = null;
+      done?.();
+    }
+  }
+}
+
+/** Prebuilt `mg <key> v` batches: batch b holds keys [b*size, (b+1)*size). */
+export function getBatches(keys: readonly string[], size: number): Buffer[] {
+  const batches: Buffer[] = [];
+  for (let start = 0; start + size <= keys.length; start += size) {
+    let text = '';
+    for (let i = start; i < start + size; i++) text += `mg ${keys[i]} v\r\n`;
+    batches.push(Buffer.from(text, 'latin1'));
+  }
+  return batches;
+}
+
+/** Prebuilt `ms <key> <n> T0` batches with the value; at most `maxBatches` distinct ones. */
+export function setBatches(keys: readonly string[], size: number, value: Buffer, maxBatches: number): Buffer[] {
+  const batches: Buffer[] = [];
+  const crlf = Buffer.from('\r\n');
+  for (let start = 0; start + size <= keys.length && batches.length < maxBatches; start += size) {
+    const parts: Buffer[] = [];
+    for (let i = start; i < start + size; i++) {
+      parts.push(Buffer.from(`ms ${keys[i]} ${value.length} T0\r\n`, 'latin1'), value, crlf);
+    }
+    batches.push(Buffer.concat(parts));
+  }
+  return batches;
+}

@@ -1,0 +1,311 @@
+// `npm run bench [-- --quick] [--rounds N] [--only seq,p100-100b] [--no-soak] [--no-memcslap]`
+// `npm run bench -- --profile p100-100b[:get]`  CPU-profiles our client on one scenario.
+//
+// Starts its own memcached, bundles bench/worker.ts with esbuild (so children start in ~50 ms,
+// without a TypeScript loader), then runs every client in its own child process per scenario,
+// interleaved: round → scenario → clients (order rotated each round). Writes
+// bench/results/latest.{md,svg,json}.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { memcachedBinary, startMemcached, stopAllMemcached } from '../test/support/index.js';
+import { formatProfile, summarizeProfile } from './profile.js';
+import {
+  buildReport,
+  fmt,
+  type MemcslapRun,
+  type Meta,
+  type RawRecord,
+  renderMarkdown,
+  renderSvg,
+  renderTargets,
+} from './report.js';
+import {
+  CLIENT_LABELS,
+  type ClientId,
+  LIMITS,
+  type Mode,
+  type OpKind,
+  SCENARIOS,
+  type ScenarioId,
+  type ScenarioSpec,
+  SOAK,
+  type SoakResult,
+  scenarioById,
+  type Task,
+  type WorkerResult,
+} from './scenarios.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '..');
+const BUILD_DIR = join(HERE, '.build');
+const RESULTS_DIR = join(HERE, 'results');
+const THREADS = 4;
+const MEMORY_MB = 1024;
+
+interface Args {
+  mode: Mode;
+  rounds: number;
+  only: ScenarioId[] | null;
+  soak: boolean;
+  memcslap: boolean;
+  profile: { scenario: ScenarioId; op: OpKind | null } | null;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { mode: 'full', rounds: 3, only: null, soak: true, memcslap: true, profile: null };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--quick') args.mode = 'quick';
+    else if (a === '--rounds') args.rounds = Math.max(1, Number.parseInt(value(), 10));
+    else if (a === '--only') args.only = value().split(',') as ScenarioId[];
+    else if (a === '--no-soak') args.soak = false;
+    else if (a === '--no-memcslap') args.memcslap = false;
+    else if (a === '--profile') {
+      const [scenario, op] = value().split(':');
+      args.profile = { scenario: scenario as ScenarioId, op: (op as OpKind | undefined) ?? null };
+    } else if (a === '--help' || a === '-h') {
+      process.stdout.write(`${readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 2).join('\n')}\n`);
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  if (args.only) for (const id of args.only) scenarioById(id);
+  return args;
+}
+
+/** Bundles the worker; drivers become separate chunks so a child loads only its client's code. */
+async function bundleWorker(): Promise<string> {
+  rmSync(BUILD_DIR, { recursive: true, force: true });
+  await build({
+    entryPoints: [join(HERE, 'worker.ts')],
+    outdir: BUILD_DIR,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+  return join(BUILD_DIR, 'worker.js');
+}
+
+interface ChildOutcome {
+  result?: WorkerResult;
+  error?: string;
+}
+
+function runChild(worker: string, task: Task, timeoutMs: number, extraArgs: string[] = []): Promise<ChildOutcome> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--expose-gc', ...extraArgs, worker, JSON.stringify(task)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s;
+    });
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
+      if (stderr.length > 20_000) stderr = stderr.slice(-20_000);
+    });
+    const timer = setTimeout(() => {
+      stderr += `\n(killed after ${timeoutMs / 1000} s)`;
+      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+    }, timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code === 0 && line) resolve({ result: JSON.parse(line.slice(7)) as WorkerResult });
+      else resolve({ error: `exit ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' / ') || '(no output)'}` });
+    });
+  });
+}
+
+function rotate<T>(list: readonly T[], by: number): T[] {
+  const n = list.length;
+  return list.map((_, i) => list[(i + by) % n]!);
+}
+
+function memcslapBinary(): string | null {
+  const found = spawnSync('sh', ['-c', 'command -v memcslap'], { encoding: 'utf8' });
+  const path = found.stdout.trim();
+  return found.status === 0 && path ? path : null;
+}
+
+function runMemcslap(bin: string, host: string, port: number, test: 'set' | 'get', perThread: number): MemcslapRun | null {
+  const threads = 4;
+  const out = spawnSync(bin, [`--servers=${host}:${port}`, `--test=${test}`, `--concurrency=${threads}`, `--execute-number=${perThread}`, '--tcp-nodelay'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  const m = new RegExp(`Time to ${test}\\s+(\\d+) keys by\\s+(\\d+) threads:\\s+([\\d.]+) seconds`).exec(`${out.stdout}${out.stderr}`);
+  if (!m) return null;
+  const ops = Number(m[1]);
+  const seconds = Number(m[3]);
+  return { test, ops, threads: Number(m[2]), seconds, opsPerSec: ops / seconds };
+}
+
+function firstLine(cmd: string, args: string[]): string {
+  const out = spawnSync(cmd, args, { encoding: 'utf8' });
+  return `${out.stdout ?? ''}${out.stderr ?? ''}`.trim().split('\n')[0] ?? '';
+}
+
+function libraryVersions(): Record<string, string> {
+  const versions: Record<string, string> = {};
+  for (const name of ['memjs', 'memcached', 'memcache-client']) {
+    try {
+      versions[name] = (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      versions[name] = '?';
+    }
+  }
+  return versions;
+}
+
+function log(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+async function profileMode(args: Args, worker: string, host: string, port: number): Promise<void> {
+  const { scenario, op } = args.profile!;
+  const spec = scenarioById(scenario);
+  const client: ClientId = spec.clients.includes('ours') ? 'ours' : 'ours-cache';
+  const dir = join(BUILD_DIR, 'profiles');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const task: Task = { scenario, client, host, port, mode: args.mode, runTag: randomBytes(3).toString('hex') };
+  if (op) task.only = [op];
+  log(`profiling ${CLIENT_LABELS[client]} on ${scenario}${op ? `:${op}` : ''} (${args.mode})`);
+  const outcome = await runChild(worker, task, 300_000, ['--cpu-prof', '--cpu-prof-dir', dir]);
+  if (!outcome.result) throw new Error(`profiled run failed: ${outcome.error}`);
+  for (const phase of outcome.result.phases) {
+    log(`  ${phase.op}: ${fmt(phase.opsPerSec)} ops/s, ELU ${phase.elu.toFixed(2)}, errors ${phase.errors}`);
+  }
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error('no .cpuprofile written');
+  const summary = summarizeProfile(join(dir, file), 30);
+  const text = formatProfile(
+    summary,
+    `CPU profile: ${CLIENT_LABELS[client]}, ${scenario}${op ? ` ${op}` : ''} (${args.mode}; includes warm-up)`,
+  );
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const out = join(RESULTS_DIR, `profile-${scenario}${op ? `-${op}` : ''}.md`);
+  writeFileSync(out, text);
+  process.stdout.write(text);
+  log(`profile: ${join(dir, file)}\nsummary: ${out}`);
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const worker = await bundleWorker();
+  log(`starting memcached -t ${THREADS} -m ${MEMORY_MB} …`);
+  const server = await startMemcached({ threads: THREADS, memoryMb: MEMORY_MB });
+  const { host, port } = server;
+  try {
+    if (args.profile) {
+      await profileMode(args, worker, host, port);
+      return;
+    }
+    const scenarios: ScenarioSpec[] = SCENARIOS.filter((s) => !args.only || args.only.includes(s.id));
+    const runSoak = args.soak && (!args.only || args.only.includes('soak'));
+    const slap = args.memcslap ? memcslapBinary() : null;
+    const runSlap = slap !== null && scenarios.some((s) => s.id === 'p100-100b');
+    const plan: Array<{ scenario: ScenarioId; client: ClientId; round: number } | { memcslap: true; round: number }> = [];
+    for (let round = 0; round < args.rounds; round++) {
+      for (const spec of scenarios) {
+        for (const client of rotate(spec.clients, round)) plan.push({ scenario: spec.id, client, round });
+        if (spec.id === 'p100-100b' && runSlap) plan.push({ memcslap: true, round });
+      }
+    }
+    const total = plan.length + (runSoak ? 1 : 0);
+    const timeoutMs = args.mode === 'quick' ? 30_000 : 180_000;
+    const records: RawRecord[] = [];
+    const slapRuns: MemcslapRun[] = [];
+    const runTag = randomBytes(3).toString('hex');
+    let step = 0;
+    for (const item of plan) {
+      step++;
+      if ('memcslap' in item) {
+        log(`[${step}/${total}] memcslap (side line) · round ${item.round + 1}/${args.rounds}`);
+        const perThread = args.mode === 'quick' ? 2_000 : 50_000;
+        for (const test of ['set', 'get'] as const) {
+          const run = runMemcslap(slap!, host, port, test, perThread);
+          if (run) slapRuns.push(run);
+        }
+        continue;
+      }
+      log(`[${step}/${total}] ${item.scenario} · ${CLIENT_LABELS[item.client]} · round ${item.round + 1}/${args.rounds}`);
+      const task: Task = { scenario: item.scenario, client: item.client, host, port, mode: args.mode, runTag: `${runTag}${item.round}` };
+      const outcome = await runChild(worker, task, timeoutMs);
+      if (outcome.result) {
+        records.push({ scenario: item.scenario, client: item.client, round: item.round, phases: outcome.result.phases });
+        const summary = outcome.result.phases
+          .map(
+            (p) =>
+              `${p.op} ${fmt(p.opsPerSec)}/s${p.p50 !== undefined ? ` p50 ${p.p50.toFixed(0)}µs` : ''}${p.errors ? ` ERR ${p.errors}` : ''}${p.cutOff ? ' CUT OFF' : ''}`,
+          )
+          .join(', ');
+        log(`        ${summary}`);
+      } else {
+        records.push({ scenario: item.scenario, client: item.client, round: item.round, error: outcome.error! });
+        log(`        FAILED: ${outcome.error}`);
+      }
+    }
+    let soak: SoakResult | null = null;
+    let soakError: string | null = null;
+    if (runSoak) {
+      step++;
+      log(`[${step}/${total}] soak · ${CLIENT_LABELS.ours} · ${fmt(SOAK.count[args.mode])} ops`);
+      const outcome = await runChild(worker, { scenario: 'soak', client: 'ours', host, port, mode: args.mode, runTag }, timeoutMs * 2);
+      soak = outcome.result?.soak ?? null;
+      soakError = outcome.error ?? null;
+      if (soak) log(`        RSS ${soak.baselineRssMb.toFixed(1)} → ${soak.finalRssMb.toFixed(1)} MB (${soak.rssGrowthMb.toFixed(1)} MB)`);
+      else log(`        FAILED: ${soakError}`);
+    } else soakError = 'skipped (--no-soak or --only)';
+    const cpuList = cpus();
+    const meta: Meta = {
+      date: new Date().toISOString(),
+      mode: args.mode,
+      rounds: args.rounds,
+      cpu: cpuList[0]?.model.trim() ?? 'unknown',
+      cores: cpuList.length,
+      node: process.version,
+      memcached: firstLine(memcachedBinary(), ['-V']).replace(/^memcached\s*/, ''),
+      memcachedArgs: `memcached ${server.args.join(' ')}`,
+      memcslap: slap ? firstLine(slap, ['--version']) : 'not installed',
+      libraries: libraryVersions(),
+      wallSeconds: (Date.now() - started) / 1000,
+      hardLimitSeconds: LIMITS[args.mode].hard,
+      softLimitSeconds: LIMITS[args.mode].soft,
+    };
+    const report = buildReport(meta, records, soak, soakError, slapRuns);
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    writeFileSync(join(RESULTS_DIR, 'latest.md'), renderMarkdown(report));
+    writeFileSync(join(RESULTS_DIR, 'latest.svg'), renderSvg(report));
+    writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify({ ...report, records }, null, 2)}\n`);
+    process.stdout.write(`\nTargets (${args.mode} mode, ${args.rounds} rounds, ${meta.wallSeconds.toFixed(0)} s)\n\n${renderTargets(report)}\n\n`);
+    process.stdout.write(`wrote ${join('bench', 'results', 'latest.md')}, latest.svg, latest.json\n`);
+  } finally {
+    await stopAllMemcached();
+  }
+}
+
+main().catch(async (error: unknown) => {
+  log(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  await stopAllMemcached();
+  process.exit(1);
+});

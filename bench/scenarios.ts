@@ -1,0 +1,214 @@
+// Scenario and client definitions shared by the parent (bench/run.ts) and the child (bench/worker.ts).
+
+export type Mode = 'full' | 'quick';
+
+/** Every client the bench can drive. `raw` is the pipelined-socket bound, not a peer. */
+export type ClientId = 'ours' | 'memjs' | 'memcached' | 'memcache-client' | 'raw' | 'ours-cache' | 'pip-memcached';
+
+export const CLIENT_LABELS: Record<ClientId, string> = {
+  ours: 'memcached-cache (ours)',
+  memjs: 'memjs',
+  memcached: 'memcached (npm)',
+  'memcache-client': 'memcache-client',
+  raw: 'raw socket bound',
+  'ours-cache': 'MemcachedCache (ours)',
+  'pip-memcached': 'pip-services4 way (memcached + JSON)',
+};
+
+/** Clients whose numbers form "the best peer". */
+export const PEERS: readonly ClientId[] = ['memjs', 'memcached', 'memcache-client', 'pip-memcached'];
+export const OURS: readonly ClientId[] = ['ours', 'ours-cache'];
+
+export type ScenarioId = 'seq' | 'p100-100b' | 'p100-10kb' | 'p100-500kb' | 'mget-100' | 'cache-json' | 'soak';
+
+/** One measured phase inside a scenario (a row group in the report). */
+export type OpKind = 'get' | 'set' | 'mget' | 'store' | 'retrieve' | 'mixed';
+
+export interface ScenarioSpec {
+  id: ScenarioId;
+  title: string;
+  /** What it measures, for the README/report. */
+  description: string;
+  clients: readonly ClientId[];
+  /** Phases in the order they run; a get phase reads what the set phase wrote. */
+  ops: readonly OpKind[];
+  /** Requests in flight; 1 = sequential (latency recorded per op). */
+  inflight: number;
+  valueBytes: number;
+  /** Distinct keys the phases cycle over (all written before any phase). */
+  keyCount: Record<Mode, number>;
+  /** Measured operations per phase (a multi-get counts as one operation of `batch` keys). */
+  count: Record<Mode, number>;
+  /** Keys per multi-get. */
+  batch?: number;
+  /** Record per-operation latency (p50/p99). */
+  latency: boolean;
+}
+
+const PEER_CLIENTS: readonly ClientId[] = ['ours', 'memjs', 'memcached', 'memcache-client'];
+
+export const SCENARIOS: readonly ScenarioSpec[] = [
+  {
+    id: 'seq',
+    title: 'Sequential get / set, one op in flight, 100 B',
+    description: 'One request at a time: per-request latency of the whole client stack (encode, write, parse, promise).',
+    clients: PEER_CLIENTS,
+    ops: ['set', 'get'],
+    inflight: 1,
+    valueBytes: 100,
+    keyCount: { full: 1_000, quick: 500 },
+    count: { full: 20_000, quick: 2_000 },
+    latency: true,
+  },
+  {
+    id: 'p100-100b',
+    title: '100 in flight, 100 B values',
+    description: 'Throughput with 100 concurrent requests: per-request CPU cost of the client dominates.',
+    clients: [...PEER_CLIENTS, 'raw'],
+    ops: ['set', 'get'],
+    inflight: 100,
+    valueBytes: 100,
+    keyCount: { full: 10_000, quick: 2_000 },
+    count: { full: 200_000, quick: 20_000 },
+    latency: false,
+  },
+  {
+    id: 'p100-10kb',
+    title: '100 in flight, 10 KB values',
+    description: 'Throughput with medium values: copying and buffer handling start to matter.',
+    clients: [...PEER_CLIENTS, 'raw'],
+    ops: ['set', 'get'],
+    inflight: 100,
+    valueBytes: 10 * 1024,
+    keyCount: { full: 1_000, quick: 500 },
+    count: { full: 50_000, quick: 5_000 },
+    latency: false,
+  },
+  {
+    id: 'p100-500kb',
+    title: '100 in flight, 500 KB values',
+    description: 'Large values: bandwidth, copies and reassembly of values spread over many socket reads.',
+    clients: [...PEER_CLIENTS, 'raw'],
+    ops: ['set', 'get'],
+    inflight: 100,
+    valueBytes: 500 * 1024,
+    keyCount: { full: 100, quick: 100 },
+    count: { full: 2_000, quick: 300 },
+    latency: false,
+  },
+  {
+    id: 'mget-100',
+    title: 'Multi-get of 100 keys (100 B values), one multi-get in flight',
+    description:
+      "Each client's best multi-key read: ours getMany (quiet mg + mn), memcached getMulti, memcache-client get([...]), memjs 100 parallel gets. ops/s counts keys.",
+    clients: [...PEER_CLIENTS, 'raw'],
+    ops: ['mget'],
+    inflight: 1,
+    valueBytes: 100,
+    keyCount: { full: 10_000, quick: 2_000 },
+    batch: 100,
+    count: { full: 3_000, quick: 300 },
+    latency: true,
+  },
+  {
+    id: 'cache-json',
+    title: 'Cache component: store / retrieve a small JSON object, 100 in flight',
+    description:
+      'MemcachedCache.store/retrieve against the way pip-services4-node does it: the memcached package with JSON.stringify on set and JSON.parse on get.',
+    clients: ['ours-cache', 'pip-memcached'],
+    ops: ['store', 'retrieve'],
+    inflight: 100,
+    valueBytes: 0,
+    keyCount: { full: 10_000, quick: 2_000 },
+    count: { full: 100_000, quick: 10_000 },
+    latency: false,
+  },
+];
+
+export const SOAK: ScenarioSpec = {
+  id: 'soak',
+  title: 'RSS growth of our client over many operations (mixed get/set, 100 in flight, 100 B)',
+  description: 'Leak check: RSS and heap after a forced GC, at a baseline after warm-up and at the end.',
+  clients: ['ours'],
+  ops: ['mixed'],
+  inflight: 100,
+  valueBytes: 100,
+  keyCount: { full: 10_000, quick: 10_000 },
+  count: { full: 1_000_000, quick: 100_000 },
+  latency: false,
+};
+
+/**
+ * Time limits per phase, seconds. A phase ends after `count` operations or when `soft` runs out
+ * (no new operation starts; those in flight finish and are timed). A client whose in-flight
+ * operations are not all answered by `hard` is cut off: the phase is reported with what completed
+ * and flagged, and the child measures nothing more.
+ */
+export const LIMITS: Record<Mode, { soft: number; warm: number; hard: number; prefill: number }> = {
+  full: { soft: 5, warm: 1.5, hard: 15, prefill: 30 },
+  quick: { soft: 0.2, warm: 0.1, hard: 1.5, prefill: 5 },
+};
+
+export function scenarioById(id: ScenarioId): ScenarioSpec {
+  if (id === 'soak') return SOAK;
+  const found = SCENARIOS.find((s) => s.id === id);
+  if (!found) throw new Error(`unknown scenario ${id}`);
+  return found;
+}
+
+/** What the parent hands a child (as JSON in argv). */
+export interface Task {
+  scenario: ScenarioId;
+  client: ClientId;
+  host: string;
+  port: number;
+  mode: Mode;
+  /** Distinguishes key spaces of runs so a get can never read another run's value. */
+  runTag: string;
+  /** Measure only these phases (profiling); warm-up still writes every key. */
+  only?: OpKind[];
+}
+
+export interface PhaseResult {
+  op: OpKind;
+  /** Operations completed in the measured window (multi-get: keys). */
+  ops: number;
+  seconds: number;
+  opsPerSec: number;
+  /** Per-operation latency in µs (sequential and multi-get only). */
+  p50?: number;
+  p99?: number;
+  /** Peak RSS during the phase, MB. */
+  rssMb: number;
+  /** Event-loop utilisation during the phase, 0..1. */
+  elu: number;
+  /** Gets that missed or returned a value of the wrong size, failed operations. */
+  errors: number;
+  /** Set when the client did not answer everything in flight within the hard limit. */
+  cutOff?: string;
+  /** True when these numbers come from the warm-up (the client was cut off there). */
+  fromWarmup?: boolean;
+}
+
+export interface SoakResult {
+  ops: number;
+  seconds: number;
+  opsPerSec: number;
+  baselineRssMb: number;
+  finalRssMb: number;
+  rssGrowthMb: number;
+  baselineHeapMb: number;
+  finalHeapMb: number;
+  heapGrowthMb: number;
+  /** [ops done, RSS MB after GC] checkpoints. */
+  samples: Array<[number, number]>;
+}
+
+export interface WorkerResult {
+  scenario: ScenarioId;
+  client: ClientId;
+  phases: PhaseResult[];
+  soak?: SoakResult;
+  /** RSS right after the client was created and connected, MB. */
+  startRssMb: number;
+}

@@ -1,0 +1,370 @@
+// Child process: measures ONE client on ONE scenario and prints `RESULT <json>` on stdout.
+// Started by bench/run.ts (bundled by esbuild, run with --expose-gc); never run by hand.
+
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { type CacheDriver, createCacheDriver, createDriver, type Driver } from './drivers.js';
+import { getBatches, RawBound, setBatches } from './raw.js';
+import {
+  LIMITS,
+  type OpKind,
+  type PhaseResult,
+  type ScenarioSpec,
+  type SoakResult,
+  scenarioById,
+  type Task,
+  type WorkerResult,
+} from './scenarios.js';
+
+const MB = 1024 * 1024;
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+
+function fullGc(): void {
+  gc();
+  gc();
+}
+
+/** Runs operation `i`; counts its own errors. */
+type OpFn = (i: number) => Promise<void>;
+
+interface Counters {
+  errors: number;
+}
+
+interface Limits {
+  /** Seconds after which no new operation starts. */
+  soft: number;
+  /** Seconds after which the phase is cut off even with operations in flight. */
+  hard: number;
+}
+
+interface Driven {
+  done: number;
+  seconds: number;
+  cutOff: boolean;
+  /** Latencies in µs of the completed operations (when asked). */
+  lat: Float64Array | null;
+}
+
+/**
+ * Runs up to `n` operations with `inflight` outstanding (1 = sequential, latency per op).
+ * Stops starting new ones at the soft limit; gives up waiting at the hard limit.
+ */
+async function drive(n: number, inflight: number, op: OpFn, latency: boolean, limits: Limits): Promise<Driven> {
+  let stop = false;
+  let done = 0;
+  const lat = latency ? new Float64Array(n) : null;
+  const softTimer = setTimeout(() => {
+    stop = true;
+  }, limits.soft * 1000);
+  let hardTimer: NodeJS.Timeout | undefined;
+  const hard = new Promise<'cut'>((resolve) => {
+    hardTimer = setTimeout(() => resolve('cut'), limits.hard * 1000);
+  });
+  const t0 = performance.now();
+  let work: Promise<unknown>;
+  if (inflight === 1) {
+    work = (async () => {
+      for (let i = 0; i < n && !stop; i++) {
+        const start = performance.now();
+        await op(i);
+        if (lat) lat[i] = (performance.now() - start) * 1000;
+        done++;
+      }
+    })();
+  } else {
+    let next = 0;
+    const loop = async (): Promise<void> => {
+      while (next < n && !stop) {
+        await op(next++);
+        done++;
+      }
+    };
+    const loops: Array<Promise<void>> = [];
+    for (let j = 0; j < inflight; j++) loops.push(loop());
+    work = Promise.all(loops);
+  }
+  const outcome = await Promise.race([work, hard]);
+  const seconds = (performance.now() - t0) / 1000;
+  clearTimeout(softTimer);
+  clearTimeout(hardTimer);
+  stop = true;
+  return { done, seconds, cutOff: outcome === 'cut', lat: lat ? lat.subarray(0, done) : null };
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function toPhase(op: OpKind, d: Driven, opsPerCall: number, errors: number, rssPeak: number, elu: number): PhaseResult {
+  const ops = d.done * opsPerCall;
+  const result: PhaseResult = {
+    op,
+    ops,
+    seconds: d.seconds,
+    opsPerSec: ops / d.seconds,
+    rssMb: rssPeak / MB,
+    elu,
+    errors,
+  };
+  if (d.lat) {
+    d.lat.sort();
+    result.p50 = percentile(d.lat, 50);
+    result.p99 = percentile(d.lat, 99);
+  }
+  if (d.cutOff) result.cutOff = `not all replies within ${LIMITS_NOTE}`;
+  return result;
+}
+
+let LIMITS_NOTE = '';
+
+/** Measures one phase: wall time, ELU, peak RSS, latency percentiles. */
+async function measure(
+  op: OpKind,
+  opsPerCall: number,
+  counters: Counters,
+  run: () => Promise<Driven>,
+): Promise<PhaseResult> {
+  fullGc();
+  counters.errors = 0;
+  let peak = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    const rss = process.memoryUsage.rss();
+    if (rss > peak) peak = rss;
+  }, 20);
+  const elu0 = performance.eventLoopUtilization();
+  const driven = await run();
+  const elu = performance.eventLoopUtilization(elu0).utilization;
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage.rss());
+  return toPhase(op, driven, opsPerCall, counters.errors, peak, elu);
+}
+
+function makeKeys(task: Task, spec: ScenarioSpec): string[] {
+  const prefix = `b:${task.runTag}:${task.client}:${spec.id}:`;
+  return Array.from({ length: spec.keyCount[task.mode] }, (_, i) => prefix + i);
+}
+
+function measuredOps(task: Task, spec: ScenarioSpec): readonly OpKind[] {
+  return task.only ? spec.ops.filter((op) => task.only!.includes(op)) : spec.ops;
+}
+
+/**
+ * The common phase plan: write every key (unmeasured), then per op a warm-up and the measured
+ * run. A client cut off anywhere ends the plan; the op it was cut off in is reported as such.
+ */
+async function runPlan(
+  task: Task,
+  spec: ScenarioSpec,
+  prefill: (limits: Limits) => Promise<Driven>,
+  phase: (op: OpKind, n: number, limits: Limits, latency: boolean) => Promise<Driven>,
+  opsPerCall: (op: OpKind) => number,
+  counters: Counters,
+): Promise<PhaseResult[]> {
+  const limits = LIMITS[task.mode];
+  LIMITS_NOTE = `${limits.hard} s`;
+  const n = spec.count[task.mode];
+  const filled = await prefill({ soft: limits.prefill, hard: limits.prefill * 2 });
+  if (filled.cutOff || filled.done < spec.keyCount[task.mode] / opsPerCall('set')) {
+    throw new Error(`could not write the ${spec.keyCount[task.mode]} keys within ${limits.prefill} s`);
+  }
+  const phases: PhaseResult[] = [];
+  for (const op of measuredOps(task, spec)) {
+    counters.errors = 0;
+    const warm = await phase(op, Math.max(10, Math.ceil(n / 5)), { soft: limits.warm, hard: limits.hard }, false);
+    if (warm.cutOff) {
+      phases.push({ ...toPhase(op, warm, opsPerCall(op), counters.errors, process.memoryUsage.rss(), Number.NaN), fromWarmup: true });
+      break;
+    }
+    const result = await measure(op, opsPerCall(op), counters, () => phase(op, n, { soft: limits.soft, hard: limits.hard }, spec.latency));
+    phases.push(result);
+    if (result.cutOff) break;
+  }
+  return phases;
+}
+
+async function runDriver(task: Task, spec: ScenarioSpec, driver: Driver): Promise<PhaseResult[]> {
+  const keys = makeKeys(task, spec);
+  const K = keys.length;
+  const size = spec.valueBytes;
+  const value = randomBytes(size);
+  const counters: Counters = { errors: 0 };
+  const batch = spec.batch ?? 100;
+  const fail = (): void => {
+    counters.errors++;
+  };
+  const set: OpFn = (i) => driver.set(keys[i % K]!, value).then(() => {}, fail);
+  const get: OpFn = (i) =>
+    driver.get(keys[i % K]!).then((r) => {
+      if (driver.length(r) !== size) counters.errors++;
+    }, fail);
+  const mgetKeys: string[][] = [];
+  for (let start = 0; start + batch <= K; start += batch) mgetKeys.push(keys.slice(start, start + batch));
+  const mget: OpFn = (i) =>
+    driver.mget(mgetKeys[i % mgetKeys.length]!).then((hits) => {
+      if (hits !== batch) counters.errors++;
+    }, fail);
+  const fns: Partial<Record<OpKind, OpFn>> = { set, get, mget };
+  return runPlan(
+    task,
+    spec,
+    (limits) => drive(K, 100, set, false, limits),
+    (op, n, limits, latency) => drive(n, spec.inflight, fns[op]!, latency, limits),
+    (op) => (op === 'mget' ? batch : 1),
+    counters,
+  );
+}
+
+async function runRaw(task: Task, spec: ScenarioSpec): Promise<PhaseResult[]> {
+  const raw = new RawBound();
+  await raw.connect(task.host, task.port);
+  const keys = makeKeys(task, spec);
+  const size = 100;
+  const value = randomBytes(spec.valueBytes);
+  const sets = setBatches(keys, size, value, Number.MAX_SAFE_INTEGER);
+  const gets = getBatches(keys, size);
+  const counters: Counters = { errors: 0 };
+  // One "operation" here is a batch of 100 requests written at once; the next batch goes out
+  // when all 100 replies are in (100 in flight). For the multi-get scenario a batch is one
+  // multi-get of 100 keys.
+  const batchOp =
+    (list: Buffer[]): OpFn =>
+    async (b) => {
+      const before = raw.hitCount;
+      await raw.send(list[b % list.length]!, size);
+      if (list === gets && raw.hitCount - before !== size) counters.errors++;
+    };
+  const fns: Partial<Record<OpKind, OpFn>> = { set: batchOp(sets), get: batchOp(gets), mget: batchOp(gets) };
+  const phases = await runPlan(
+    task,
+    spec,
+    (limits) => drive(sets.length, 1, fns.set!, false, limits),
+    (op, n, limits, latency) => drive(op === 'mget' ? n : Math.max(1, Math.ceil(n / size)), 1, fns[op]!, latency, limits),
+    () => size,
+    counters,
+  );
+  raw.close();
+  return phases;
+}
+
+interface Profile {
+  id: number;
+  name: string;
+  email: string;
+  tags: string[];
+  active: boolean;
+  score: number;
+  created: string;
+}
+
+function profile(i: number): Profile {
+  return {
+    id: i,
+    name: `user-${i}`,
+    email: `user-${i}@example.com`,
+    tags: ['bench', 'json', `t${i % 7}`],
+    active: i % 2 === 0,
+    score: i * 0.5,
+    created: '2024-05-01T12:00:00.000Z',
+  };
+}
+
+async function runCache(task: Task, spec: ScenarioSpec, driver: CacheDriver): Promise<PhaseResult[]> {
+  const keys = makeKeys(task, spec);
+  const K = keys.length;
+  const values = Array.from({ length: K }, (_, i) => profile(i));
+  const counters: Counters = { errors: 0 };
+  const fail = (): void => {
+    counters.errors++;
+  };
+  const store: OpFn = (i) => driver.store(keys[i % K]!, values[i % K]).then(() => {}, fail);
+  const retrieve: OpFn = (i) =>
+    driver.retrieve(keys[i % K]!).then((r) => {
+      if ((r as Profile | null)?.id !== i % K) counters.errors++;
+    }, fail);
+  const fns: Partial<Record<OpKind, OpFn>> = { store, retrieve };
+  return runPlan(
+    task,
+    spec,
+    (limits) => drive(K, 100, store, false, limits),
+    (op, n, limits, latency) => drive(n, spec.inflight, fns[op]!, latency, limits),
+    () => 1,
+    counters,
+  );
+}
+
+async function runSoak(task: Task, spec: ScenarioSpec, driver: Driver): Promise<SoakResult> {
+  const keys = makeKeys(task, spec);
+  const K = keys.length;
+  const value = randomBytes(spec.valueBytes);
+  const n = spec.count[task.mode];
+  const unlimited: Limits = { soft: 3600, hard: 3600 };
+  let errors = 0;
+  const fail = (): void => {
+    errors++;
+  };
+  const mixed: OpFn = (i) =>
+    i % 2 === 0
+      ? driver.set(keys[i % K]!, value).then(() => {}, fail)
+      : driver.get(keys[i % K]!).then((r) => {
+          if (driver.length(r) !== value.length) errors++;
+        }, fail);
+  // Warm-up: every key written, then 50 k mixed operations.
+  await drive(Math.max(K, 50_000), spec.inflight, (i) => driver.set(keys[i % K]!, value).then(() => {}, fail), false, unlimited);
+  await drive(50_000, spec.inflight, mixed, false, unlimited);
+  fullGc();
+  const base = process.memoryUsage();
+  const samples: Array<[number, number]> = [[0, base.rss / MB]];
+  const chunk = Math.ceil(n / 10);
+  let active = 0;
+  for (let done = 0; done < n; done += chunk) {
+    const offset = done;
+    const driven = await drive(Math.min(chunk, n - done), spec.inflight, (i) => mixed(offset + i), false, unlimited);
+    active += driven.seconds;
+    fullGc();
+    samples.push([Math.min(n, done + chunk), process.memoryUsage.rss() / MB]);
+  }
+  const end = process.memoryUsage();
+  if (errors > 0) throw new Error(`soak: ${errors} operations failed or returned wrong values`);
+  return {
+    ops: n,
+    seconds: active,
+    opsPerSec: n / active,
+    baselineRssMb: base.rss / MB,
+    finalRssMb: end.rss / MB,
+    rssGrowthMb: (end.rss - base.rss) / MB,
+    baselineHeapMb: base.heapUsed / MB,
+    finalHeapMb: end.heapUsed / MB,
+    heapGrowthMb: (end.heapUsed - base.heapUsed) / MB,
+    samples,
+  };
+}
+
+async function main(): Promise<void> {
+  const task = JSON.parse(process.argv[2] ?? '{}') as Task;
+  const spec = scenarioById(task.scenario);
+  const result: WorkerResult = { scenario: task.scenario, client: task.client, phases: [], startRssMb: 0 };
+  if (task.client === 'raw') {
+    result.startRssMb = process.memoryUsage.rss() / MB;
+    result.phases = await runRaw(task, spec);
+  } else if (task.client === 'ours-cache' || task.client === 'pip-memcached') {
+    const driver = await createCacheDriver(task.client, task.host, task.port);
+    result.startRssMb = process.memoryUsage.rss() / MB;
+    result.phases = await runCache(task, spec, driver);
+    if (!result.phases.some((p) => p.cutOff)) await driver.close();
+  } else {
+    const driver = await createDriver(task.client, task.host, task.port);
+    result.startRssMb = process.memoryUsage.rss() / MB;
+    if (spec.id === 'soak') result.soak = await runSoak(task, spec, driver);
+    else result.phases = await runDriver(task, spec, driver);
+    if (!result.phases.some((p) => p.cutOff)) await driver.close();
+  }
+  // Exit at once: a client cut off may still be busy with replies nobody waits for.
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`, () => process.exit(0));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
