@@ -60,16 +60,27 @@ export class ResponseParser {
 
   feed(chunk: Buffer): void {
     if (this.stopped || chunk.length === 0) return;
-    let buf = chunk;
     let pos = 0;
-    if (this.valueTarget !== null) {
-      pos = this.fillValue(chunk);
-      if (this.valueTarget !== null || this.stopped) return;
-    } else if (this.rest !== null) {
-      buf = Buffer.concat([this.rest, chunk]);
+    if (this.rest !== null) {
+      // Complete the split line from the start of this chunk only: concatenating the whole
+      // chunk would copy up to 64 KB every time a header straddles a read boundary.
+      const lf = chunk.indexOf(LF);
+      if (lf === -1) {
+        if (this.rest.length + chunk.length > MAX_LINE_BYTES) return this.fail('a response line is longer than 8 KB');
+        this.rest = Buffer.concat([this.rest, chunk]);
+        return;
+      }
+      const line = Buffer.concat([this.rest, chunk.subarray(0, lf + 1)]);
       this.rest = null;
+      this.parse(line, 0);
+      pos = lf + 1;
+      if (this.stopped) return;
     }
-    this.parse(buf, pos);
+    if (this.valueTarget !== null) {
+      pos = this.fillValue(chunk, pos);
+      if (this.valueTarget !== null || this.stopped) return;
+    }
+    this.parse(chunk, pos);
   }
 
   private parse(buf: Buffer, start: number): void {
@@ -113,23 +124,24 @@ export class ResponseParser {
   }
 
   /** Copies the next part of a pending data block; returns how much of `chunk` it used. */
-  private fillValue(chunk: Buffer): number {
+  private fillValue(chunk: Buffer, start: number): number {
     const target = this.valueTarget!;
-    const used = Math.min(target.length - this.valueFilled, chunk.length);
-    chunk.copy(target, this.valueFilled, 0, used);
+    const used = Math.min(target.length - this.valueFilled, chunk.length - start);
+    chunk.copy(target, this.valueFilled, start, start + used);
     this.valueFilled += used;
-    if (this.valueFilled < target.length) return used;
+    const end = start + used;
+    if (this.valueFilled < target.length) return end;
     const size = target.length - 2;
     if (target[size] !== CR || target[size + 1] !== LF) {
       this.fail('a value is not followed by CRLF');
-      return used;
+      return end;
     }
     const response = this.valueResponse!;
     response.value = target.subarray(0, size);
     this.valueTarget = null;
     this.valueResponse = null;
     this.handler.onResponse(response);
-    return used;
+    return end;
   }
 
   /** Parses the line `buf[start, end)` (without CRLF); returns null after failing. */
