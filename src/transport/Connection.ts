@@ -27,8 +27,9 @@ export interface ConnectionOptions {
 }
 
 /** Values up to this size are folded into the pending write string; larger ones go as buffers. */
-const INLINE_VALUE_BYTES = 16 * 1024;
-const CRLF = Buffer.from('\r\n');
+const INLINE_VALUE_BYTES = 512;
+/** Values at least this large are written without copying. */
+const ZERO_COPY_BYTES = 64 * 1024;
 
 /**
  * One socket to one server (TCP, TLS or unix socket) with a pipelined request queue.
@@ -58,7 +59,7 @@ export class Connection {
   private tail: Request | null = null;
   private pendingCount = 0;
   private outString = '';
-  private outChunks: Array<string | Buffer> = [];
+  private outParts: Array<string | Buffer> = [];
   private flushScheduled = false;
   private waitingForDrain = false;
   private timer: NodeJS.Timeout | null = null;
@@ -83,7 +84,7 @@ export class Connection {
     this.socket.on('close', () => this.destroy(new ConnectionError(`Connection to ${endpoint.id} closed by the server`, { server: endpoint.id })));
     this.socket.on('drain', () => {
       this.waitingForDrain = false;
-      if (this.outString !== '' || this.outChunks.length > 0) this.flush();
+      if (this.outString !== '' || this.outParts.length > 0) this.flush();
     });
     this.ready = this.handshake();
     // Callers observe the failure through their own requests; this keeps it from being "unhandled".
@@ -255,6 +256,7 @@ export class Connection {
   private enqueue(request: Request, timeoutMs: number): void {
     const now = Date.now();
     request.deadline = now + timeoutMs;
+    request.stuckAt = now + Math.max(timeoutMs, this.options.requestTimeoutMs);
     this.lastActive = now;
     if (this.tail === null) {
       this.head = this.tail = request;
@@ -281,12 +283,15 @@ export class Connection {
     if (data === null) {
       this.outString += request.payload as string;
     } else if (data.length <= INLINE_VALUE_BYTES) {
-      // latin1 maps bytes 1:1 to chars, so the value survives the string round trip exactly.
+      // latin1 maps bytes 1:1 to chars, so a small value survives the string round trip exactly,
+      // and a run of small requests stays one string: one native write for the whole tick.
       this.outString += `${request.payload as string}${data.toString('latin1')}\r\n`;
     } else {
-      this.outString += request.payload as string;
-      this.outChunks.push(this.outString, data, CRLF);
-      this.outString = '';
+      // Bigger values are not turned into strings: they are copied once into the flush buffer
+      // (or, when large, handed to the socket as they are). The CRLF after the data block
+      // starts the next string part.
+      this.outParts.push(this.outString + (request.payload as string), data);
+      this.outString = '\r\n';
     }
     if (!this.flushScheduled && !this.waitingForDrain) {
       this.flushScheduled = true;
@@ -300,19 +305,25 @@ export class Connection {
     if (this.closed) return;
     const socket = this.socket;
     let accepted: boolean;
-    if (this.outChunks.length === 0) {
+    if (this.outParts.length === 0) {
       accepted = socket.write(this.outString, 'latin1');
     } else {
+      const parts = this.outParts;
+      if (this.outString !== '') parts.push(this.outString);
+      this.outParts = [];
       socket.cork();
-      for (const chunk of this.outChunks) {
-        if (typeof chunk === 'string') {
-          if (chunk !== '') socket.write(chunk, 'latin1');
-        } else socket.write(chunk);
+      let start = 0;
+      for (let i = 0; i < parts.length; i++) {
+        const part = parts[i]!;
+        if (typeof part !== 'string' && part.length >= ZERO_COPY_BYTES) {
+          if (i > start) socket.write(concatParts(parts, start, i));
+          socket.write(part);
+          start = i + 1;
+        }
       }
-      if (this.outString !== '') socket.write(this.outString, 'latin1');
+      if (parts.length > start) socket.write(concatParts(parts, start, parts.length));
       socket.uncork();
       accepted = !socket.writableNeedDrain;
-      this.outChunks = [];
     }
     this.outString = '';
     // Backpressure: while the kernel buffer is full, keep coalescing in memory and write once on
@@ -409,11 +420,16 @@ export class Connection {
     this.timer = null;
     if (this.closed) return;
     const now = Date.now();
-    let request = this.head;
     // Handshake requests are bounded by the connect timer; user requests behind them still
     // time out on their own schedule.
-    while (request !== null && request.internal) request = request.next;
-    if (request !== null && request === this.head && request.deadline <= now) {
+    let first = this.head;
+    while (first !== null && first.internal) first = first.next;
+    // Only a head that waited a full request_timeout means the server is stuck. A request with a
+    // shorter deadline of its own (a retry gets what is left of its op's budget) times out alone:
+    // destroying the connection for it would fail every request pipelined behind it and count
+    // them all against a healthy server.
+    const head = first !== null && first === this.head ? first : null;
+    if (head !== null && head.stuckAt <= now) {
       this.destroy(
         new TimeoutError(`Server ${this.endpoint.id} did not answer within ${this.options.requestTimeoutMs} ms`, {
           server: this.endpoint.id,
@@ -421,20 +437,22 @@ export class Connection {
       );
       return;
     }
-    while (request !== null && request.deadline <= now) {
-      this.settle(
-        request,
-        new TimeoutError(`Server ${this.endpoint.id} did not answer within ${this.options.requestTimeoutMs} ms`, {
-          server: this.endpoint.id,
-          key: request.key,
-        }),
-      );
-      request = request.next;
+    // Deadlines differ per request, so they are not in queue order: look at every request.
+    let wake = head !== null ? head.stuckAt : Number.POSITIVE_INFINITY;
+    for (let request = first; request !== null; request = request.next) {
+      if (request.settled || request.internal) continue;
+      if (request.deadline <= now) {
+        const waited = request.timeoutMs > 0 ? request.timeoutMs : this.options.requestTimeoutMs;
+        this.settle(
+          request,
+          new TimeoutError(`Server ${this.endpoint.id} did not answer within ${waited} ms`, {
+            server: this.endpoint.id,
+            key: request.key,
+          }),
+        );
+      } else if (request.deadline < wake) wake = request.deadline;
     }
-    // Find the next deadline to wake up for.
-    while (request !== null && request.settled) request = request.next;
-    const next = request ?? this.head;
-    if (next !== null) this.armTimer(next.deadline - now);
+    if (wake !== Number.POSITIVE_INFINITY) this.armTimer(wake - now);
   }
 
   /** Rejects every pending request with `error` (each carrying its own key) and frees the socket. */
@@ -451,7 +469,7 @@ export class Connection {
     this.head = this.tail = null;
     this.pendingCount = 0;
     this.outString = '';
-    this.outChunks = [];
+    this.outParts = [];
     this.held = [];
     // Before the handshake finished the server processed none of the user's requests, so the
     // caller may safely retry even a non-idempotent one.
@@ -482,6 +500,19 @@ export class Connection {
     const reason = cause instanceof Error ? cause.message : String(cause);
     return new ConnectionError(`Connection to ${this.endpoint.id} failed: ${reason}`, { server: this.endpoint.id, cause });
   }
+}
+
+/** Copies `parts[from, to)` (ASCII strings and buffers) into one buffer. */
+function concatParts(parts: Array<string | Buffer>, from: number, to: number): Buffer {
+  let length = 0;
+  for (let i = from; i < to; i++) length += parts[i]!.length;
+  const out = Buffer.allocUnsafe(length);
+  let offset = 0;
+  for (let i = from; i < to; i++) {
+    const part = parts[i]!;
+    offset += typeof part === 'string' ? out.write(part, offset, 'latin1') : part.copy(out, offset);
+  }
+  return out;
 }
 
 function flushConnection(connection: Connection): void {
