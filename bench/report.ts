@@ -49,6 +49,7 @@ export interface Row {
   p99?: number;
   rssMb: number;
   elu: number;
+  cpuUsPerOp: number;
   errors: number;
   /** Rounds in which the client did not answer everything in flight within the hard limit. */
   cutOffs: number;
@@ -130,6 +131,7 @@ export function buildReport(
           ratio: null,
           rssMb: median(phases.map((p) => p.rssMb)),
           elu: median(phases.map((p) => p.elu)),
+          cpuUsPerOp: median(phases.map((p) => p.cpuUsPerOp ?? Number.NaN)),
           errors: phases.reduce((sum, p) => sum + p.errors, 0),
           cutOffs: phases.filter((p) => p.cutOff).length,
           failures,
@@ -272,7 +274,7 @@ export function renderMarkdown(report: Report): string {
     out.push(`## ${t.title}`, '');
     const head = ['client', 'ops/s', 'range', 'ratio vs best peer'];
     if (t.latency) head.push(t.op === 'mget' ? 'p50 µs (per 100 keys)' : 'p50 µs', 'p99 µs');
-    head.push('RSS MB', 'ELU', 'errors');
+    head.push('CPU µs/op', 'RSS MB', 'ELU', 'errors');
     out.push(`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`);
     for (const r of t.rows) {
       const name = OURS.includes(r.client) ? `**${CLIENT_LABELS[r.client]}**` : CLIENT_LABELS[r.client];
@@ -286,6 +288,7 @@ export function renderMarkdown(report: Report): string {
       let errors = String(r.errors);
       if (r.cutOffs > 0) errors += ` · cut off in ${r.cutOffs} of ${r.rounds} rounds†`;
       if (r.failures.length > 0) errors += ` · ${r.failures.length} run(s) failed: ${r.failures[0]!.split('\n')[0]!.slice(0, 80)}`;
+      cells.push(Number.isFinite(r.cpuUsPerOp) ? r.cpuUsPerOp.toFixed(r.cpuUsPerOp < 100 ? 2 : 0) : '–');
       cells.push(Number.isFinite(r.rssMb) ? r.rssMb.toFixed(0) : '–', Number.isFinite(r.elu) ? r.elu.toFixed(2) : '–', errors);
       out.push(`| ${cells.join(' | ')} |`);
     }

@@ -227,6 +227,7 @@ async function main(): Promise<void> {
     const plan: Array<{ scenario: ScenarioId; client: ClientId; round: number } | { memcslap: true; round: number }> = [];
     for (let round = 0; round < args.rounds; round++) {
       for (const spec of scenarios) {
+        if (args.mode === 'quick' && round >= (spec.quickRounds ?? args.rounds)) continue;
         for (const client of rotate(spec.clients, round)) plan.push({ scenario: spec.id, client, round });
         if (spec.id === 'p100-100b' && runSlap) plan.push({ memcslap: true, round });
       }
@@ -250,7 +251,9 @@ async function main(): Promise<void> {
       }
       log(`[${step}/${total}] ${item.scenario} · ${CLIENT_LABELS[item.client]} · round ${item.round + 1}/${args.rounds}`);
       const task: Task = { scenario: item.scenario, client: item.client, host, port, mode: args.mode, runTag: `${runTag}${item.round}` };
+      const childStart = Date.now();
       const outcome = await runChild(worker, task, timeoutMs);
+      const took = `${((Date.now() - childStart) / 1000).toFixed(1)} s`;
       if (outcome.result) {
         records.push({ scenario: item.scenario, client: item.client, round: item.round, phases: outcome.result.phases });
         const summary = outcome.result.phases
@@ -259,7 +262,7 @@ async function main(): Promise<void> {
               `${p.op} ${fmt(p.opsPerSec)}/s${p.p50 !== undefined ? ` p50 ${p.p50.toFixed(0)}µs` : ''}${p.errors ? ` ERR ${p.errors}` : ''}${p.cutOff ? ' CUT OFF' : ''}`,
           )
           .join(', ');
-        log(`        ${summary}`);
+        log(`        ${summary} (${took})`);
       } else {
         records.push({ scenario: item.scenario, client: item.client, round: item.round, error: outcome.error! });
         log(`        FAILED: ${outcome.error}`);

@@ -43,6 +43,8 @@ export interface ScenarioSpec {
   batch?: number;
   /** Record per-operation latency (p50/p99). */
   latency: boolean;
+  /** Rounds in --quick mode when fewer than asked (quick keeps ≥ 3 only for the headline scenarios). */
+  quickRounds?: number;
 }
 
 const PEER_CLIENTS: readonly ClientId[] = ['ours', 'memjs', 'memcached', 'memcache-client'];
@@ -59,6 +61,7 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     keyCount: { full: 1_000, quick: 500 },
     count: { full: 20_000, quick: 2_000 },
     latency: true,
+    quickRounds: 3,
   },
   {
     id: 'p100-100b',
@@ -71,6 +74,7 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     keyCount: { full: 10_000, quick: 2_000 },
     count: { full: 200_000, quick: 20_000 },
     latency: false,
+    quickRounds: 3,
   },
   {
     id: 'p100-10kb',
@@ -83,6 +87,7 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     keyCount: { full: 1_000, quick: 500 },
     count: { full: 50_000, quick: 5_000 },
     latency: false,
+    quickRounds: 1,
   },
   {
     id: 'p100-500kb',
@@ -95,6 +100,7 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     keyCount: { full: 100, quick: 100 },
     count: { full: 2_000, quick: 300 },
     latency: false,
+    quickRounds: 1,
   },
   {
     id: 'mget-100',
@@ -109,6 +115,7 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     batch: 100,
     count: { full: 3_000, quick: 300 },
     latency: true,
+    quickRounds: 1,
   },
   {
     id: 'cache-json',
@@ -122,6 +129,7 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     keyCount: { full: 10_000, quick: 2_000 },
     count: { full: 100_000, quick: 10_000 },
     latency: false,
+    quickRounds: 1,
   },
 ];
 
@@ -146,7 +154,7 @@ export const SOAK: ScenarioSpec = {
  */
 export const LIMITS: Record<Mode, { soft: number; warm: number; hard: number; prefill: number }> = {
   full: { soft: 5, warm: 1.5, hard: 15, prefill: 30 },
-  quick: { soft: 0.2, warm: 0.1, hard: 1.5, prefill: 5 },
+  quick: { soft: 0.15, warm: 0.05, hard: 1, prefill: 5 },
 };
 
 export function scenarioById(id: ScenarioId): ScenarioSpec {
@@ -182,6 +190,8 @@ export interface PhaseResult {
   rssMb: number;
   /** Event-loop utilisation during the phase, 0..1. */
   elu: number;
+  /** CPU time (user + system) of the child process per operation, µs. */
+  cpuUsPerOp: number;
   /** Gets that missed or returned a value of the wrong size, failed operations. */
   errors: number;
   /** Set when the client did not answer everything in flight within the hard limit. */

@@ -17,6 +17,10 @@ import {
 } from './scenarios.js';
 
 const MB = 1024 * 1024;
+const TRACE = process.env.BENCH_TRACE === '1';
+const trace = (what: string): void => {
+  if (TRACE) process.stderr.write(`${(process.uptime() * 1000).toFixed(0)} ms: ${what}\n`);
+};
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
 function fullGc(): void {
@@ -97,7 +101,15 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-function toPhase(op: OpKind, d: Driven, opsPerCall: number, errors: number, rssPeak: number, elu: number): PhaseResult {
+function toPhase(
+  op: OpKind,
+  d: Driven,
+  opsPerCall: number,
+  errors: number,
+  rssPeak: number,
+  elu: number,
+  cpu: NodeJS.CpuUsage | null,
+): PhaseResult {
   const ops = d.done * opsPerCall;
   const result: PhaseResult = {
     op,
@@ -106,6 +118,7 @@ function toPhase(op: OpKind, d: Driven, opsPerCall: number, errors: number, rssP
     opsPerSec: ops / d.seconds,
     rssMb: rssPeak / MB,
     elu,
+    cpuUsPerOp: cpu ? (cpu.user + cpu.system) / ops : Number.NaN,
     errors,
   };
   if (d.lat) {
@@ -134,11 +147,13 @@ async function measure(
     if (rss > peak) peak = rss;
   }, 20);
   const elu0 = performance.eventLoopUtilization();
+  const cpu0 = process.cpuUsage();
   const driven = await run();
+  const cpu = process.cpuUsage(cpu0);
   const elu = performance.eventLoopUtilization(elu0).utilization;
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage.rss());
-  return toPhase(op, driven, opsPerCall, counters.errors, peak, elu);
+  return toPhase(op, driven, opsPerCall, counters.errors, peak, elu, cpu);
 }
 
 function makeKeys(task: Task, spec: ScenarioSpec): string[] {
@@ -165,6 +180,7 @@ async function runPlan(
   const limits = LIMITS[task.mode];
   LIMITS_NOTE = `${limits.hard} s`;
   const n = spec.count[task.mode];
+  trace('prefill');
   const filled = await prefill({ soft: limits.prefill, hard: limits.prefill * 2 });
   if (filled.cutOff || filled.done < spec.keyCount[task.mode] / opsPerCall('set')) {
     throw new Error(`could not write the ${spec.keyCount[task.mode]} keys within ${limits.prefill} s`);
@@ -172,11 +188,13 @@ async function runPlan(
   const phases: PhaseResult[] = [];
   for (const op of measuredOps(task, spec)) {
     counters.errors = 0;
+    trace(`warm ${op}`);
     const warm = await phase(op, Math.max(10, Math.ceil(n / 5)), { soft: limits.warm, hard: limits.hard }, false);
     if (warm.cutOff) {
-      phases.push({ ...toPhase(op, warm, opsPerCall(op), counters.errors, process.memoryUsage.rss(), Number.NaN), fromWarmup: true });
+      phases.push({ ...toPhase(op, warm, opsPerCall(op), counters.errors, process.memoryUsage.rss(), Number.NaN, null), fromWarmup: true });
       break;
     }
+    trace(`measure ${op}`);
     const result = await measure(op, opsPerCall(op), counters, () => phase(op, n, { soft: limits.soft, hard: limits.hard }, spec.latency));
     phases.push(result);
     if (result.cutOff) break;
@@ -344,6 +362,7 @@ async function runSoak(task: Task, spec: ScenarioSpec, driver: Driver): Promise<
 async function main(): Promise<void> {
   const task = JSON.parse(process.argv[2] ?? '{}') as Task;
   const spec = scenarioById(task.scenario);
+  trace(`start ${task.client}`);
   const result: WorkerResult = { scenario: task.scenario, client: task.client, phases: [], startRssMb: 0 };
   if (task.client === 'raw') {
     result.startRssMb = process.memoryUsage.rss() / MB;
@@ -360,6 +379,7 @@ async function main(): Promise<void> {
     else result.phases = await runDriver(task, spec, driver);
     if (!result.phases.some((p) => p.cutOff)) await driver.close();
   }
+  trace('done');
   // Exit at once: a client cut off may still be busy with replies nobody waits for.
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`, () => process.exit(0));
 }

@@ -3,6 +3,7 @@ import {
   InvalidStateError,
   InvalidValueError,
   type MemcachedCacheError,
+  TimeoutError,
   ValueTooLargeError,
 } from '../component/errors.js';
 import { type EncodedKey, encodeKey, keyBytes } from '../protocol/KeyEncoder.js';
@@ -368,7 +369,10 @@ export class MemcachedClient {
           if (tracedAt >= 0) traceError(command, encoded, batchKeys, id, tracedAt, error);
           throw error;
         }
-        this.router.reportFailure(id);
+        // A retry that timed out on what was left of the op's budget (maybe a few ms) says
+        // nothing about that server; counting it could eject a healthy one.
+        const budgetRanOut = error instanceof TimeoutError && request.timeoutMs > 0 && request.timeoutMs < budget;
+        if (!budgetRanOut) this.router.reportFailure(id);
         const wait = backoffMs(attempt + 1);
         const retry =
           attempt < this.options.retries &&

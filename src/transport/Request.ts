@@ -44,6 +44,12 @@ export class Request {
   next: Request | null = null;
   /** Wall-clock ms after which the caller gets a TimeoutError. */
   deadline = 0;
+  /**
+   * Wall-clock ms after which this request, unanswered at the head of the queue, means the server
+   * is stuck: sent + the connection's `requestTimeoutMs` (never earlier than `deadline`). A
+   * shorter per-request deadline only times out that request.
+   */
+  stuckAt = 0;
   /** Set once the caller's promise is settled (reply, timeout or abort); a late reply is dropped. */
   settled = false;
   /** Handshake requests are timed by the connect timeout, not the request timeout. */
