@@ -1,7 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import {
-  AbortError,
   AuthenticationError,
   ConnectionError,
   type MemcachedCacheError,
@@ -14,7 +13,7 @@ import type { MetaResponse } from '../protocol/MetaResponse.js';
 import { authenticationCommand, metaNoop, versionCommand } from '../protocol/RequestEncoder.js';
 import { ResponseParser } from '../protocol/ResponseParser.js';
 import { ResponseStatus } from '../protocol/ResponseStatus.js';
-import { Request, RequestKind } from './Request.js';
+import { Request, RequestKind, rejectRequest, resolveRequest, sendRequest } from './Request.js';
 import type { ServerEndpoint } from './ServerEndpoint.js';
 
 export interface ConnectionOptions {
@@ -118,22 +117,23 @@ export class Connection {
    * consumed when it comes, to keep the stream in step).
    */
   send<T>(request: Request, signal?: AbortSignal): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      if (this.closed) {
-        reject(new ConnectionError(`Connection to ${this.endpoint.id} is closed`, { server: this.endpoint.id, key: request.key, details: { requestSent: false } }));
-        return;
-      }
-      if (signal?.aborted) {
-        // Aborted before it was sent: it must not be sent at all (an aborted set or flush_all
-        // must not happen).
-        reject(new AbortError('The operation was aborted', { server: this.endpoint.id, key: request.key, details: { requestSent: false } }));
-        return;
-      }
-      request.resolve = resolve;
-      request.reject = reject;
-      if (signal) this.watchAbort(request, signal);
-      this.enqueue(request, request.timeoutMs > 0 ? request.timeoutMs : this.options.requestTimeoutMs);
-    });
+    return sendRequest<T>(request, signal, this.endpoint.id, (r) => this.dispatch(r));
+  }
+
+  /** Queues a request whose listener is already set (the client's hot path: no extra promise). */
+  dispatch(request: Request): void {
+    if (this.closed) {
+      rejectRequest(
+        request,
+        new ConnectionError(`Connection to ${this.endpoint.id} is closed`, {
+          server: this.endpoint.id,
+          key: request.key,
+          details: { requestSent: false },
+        }),
+      );
+      return;
+    }
+    this.enqueue(request, request.timeoutMs > 0 ? request.timeoutMs : this.options.requestTimeoutMs);
   }
 
   /** Closes the socket and rejects everything pending. Idempotent. */
@@ -246,11 +246,7 @@ export class Connection {
 
   private sendInternal<T>(request: Request): Promise<T> {
     request.internal = true;
-    return new Promise<T>((resolve, reject) => {
-      request.resolve = resolve;
-      request.reject = reject;
-      this.enqueue(request, this.options.connectTimeoutMs);
-    });
+    return sendRequest<T>(request, undefined, this.endpoint.id, (r) => this.enqueue(r, this.options.connectTimeoutMs));
   }
 
   private enqueue(request: Request, timeoutMs: number): void {
@@ -335,7 +331,7 @@ export class Connection {
     this.dequeue();
     if (!request.settled) {
       request.settled = true;
-      request.resolve(result);
+      resolveRequest(request, result);
     }
   }
 
@@ -384,28 +380,7 @@ export class Connection {
   private settle(request: Request, error: Error): void {
     if (request.settled) return;
     request.settled = true;
-    request.reject(error);
-  }
-
-  private watchAbort(request: Request, signal: AbortSignal): void {
-    const abort = (): void => {
-      this.settle(request, new AbortError('The operation was aborted', { server: this.endpoint.id, key: request.key }));
-    };
-    if (signal.aborted) {
-      abort();
-      return;
-    }
-    signal.addEventListener('abort', abort, { once: true });
-    const resolve = request.resolve;
-    const reject = request.reject;
-    request.resolve = (value) => {
-      signal.removeEventListener('abort', abort);
-      resolve(value);
-    };
-    request.reject = (error) => {
-      signal.removeEventListener('abort', abort);
-      reject(error);
-    };
+    rejectRequest(request, error);
   }
 
   private armTimer(delayMs: number): void {
@@ -480,7 +455,7 @@ export class Connection {
       if (!request.settled) {
         request.settled = true;
         const unsent = neverSent && !request.internal;
-        request.reject(request.key === undefined && !unsent ? error : copyFor(error, request.key, unsent));
+        rejectRequest(request, request.key === undefined && !unsent ? error : copyFor(error, request.key, unsent));
       }
       request = next;
     }

@@ -1,6 +1,6 @@
-import { AbortError, ConnectionError } from '../component/errors.js';
+import { ConnectionError } from '../component/errors.js';
 import { Connection, type ConnectionOptions } from './Connection.js';
-import type { Request } from './Request.js';
+import { type Request, rejectRequest, sendRequest } from './Request.js';
 import type { ServerEndpoint } from './ServerEndpoint.js';
 
 export interface PoolOptions extends ConnectionOptions {
@@ -56,28 +56,29 @@ export class Pool {
 
   /** Sends a request on the least busy connection, opening one if that is warranted. */
   send<T>(request: Request, signal?: AbortSignal): Promise<T> {
-    // Already aborted: reject without opening a connection (Connection.send would not send it).
-    if (signal?.aborted) {
-      return Promise.reject(
-        new AbortError('The operation was aborted', { server: this.endpoint.id, key: request.key, details: { requestSent: false } }),
-      );
-    }
+    return sendRequest<T>(request, signal, this.endpoint.id, (r) => this.dispatch(r));
+  }
+
+  /** Like `send`, for a request whose listener is already set (the client's hot path). */
+  dispatch(request: Request): void {
     const connection = this.acquire();
-    if (connection === null) {
-      return Promise.reject(
-        new ConnectionError(
-          `Server ${this.endpoint.id} is refusing connections; next attempt in ${this.nextConnectAt - Date.now()} ms` +
-            (this.lastConnectError ? ` (last attempt: ${this.lastConnectError.message})` : ''),
-          {
-            server: this.endpoint.id,
-            cause: this.lastConnectError ?? undefined,
-            key: request.key,
-            details: { requestSent: false },
-          },
-        ),
-      );
+    if (connection !== null) {
+      connection.dispatch(request);
+      return;
     }
-    return connection.send<T>(request, signal);
+    rejectRequest(
+      request,
+      new ConnectionError(
+        `Server ${this.endpoint.id} is refusing connections; next attempt in ${this.nextConnectAt - Date.now()} ms` +
+          (this.lastConnectError ? ` (last attempt: ${this.lastConnectError.message})` : ''),
+        {
+          server: this.endpoint.id,
+          cause: this.lastConnectError ?? undefined,
+          key: request.key,
+          details: { requestSent: false },
+        },
+      ),
+    );
   }
 
   /** Opens one connection and waits for its handshake (used by `open()` to verify a server). */

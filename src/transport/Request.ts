@@ -1,3 +1,4 @@
+import { AbortError } from '../component/errors.js';
 import type { MetaResponse } from '../protocol/MetaResponse.js';
 
 /** What shape of reply a request waits for. */
@@ -56,8 +57,8 @@ export class Request {
   internal = false;
   /** Replies collected so far (Batch: by opaque offset; Stats: name → value). */
   collected: Array<MetaResponse | undefined> | Map<string, string> | null = null;
-  resolve: (result: any) => void = noop;
-  reject: (error: Error) => void = noop;
+  /** Who hears the outcome: a promise's resolve/reject, or the client's retrying operation. */
+  listener: RequestListener = IGNORED;
   /** Per-request reply timeout in ms; 0 uses the connection's `requestTimeoutMs`. */
   timeoutMs = 0;
   /** Key for errors, when the request has one. */
@@ -76,4 +77,76 @@ export class Request {
   ) {}
 }
 
-function noop(): void {}
+/** Hands the outcome to the listener. Called once per request (guarded by `settled`). */
+export function resolveRequest(request: Request, result: unknown): void {
+  request.listener.onReply(request, result);
+}
+
+export function rejectRequest(request: Request, error: Error): void {
+  request.listener.onFailure(request, error);
+}
+
+/** Receives the outcome of a request. */
+export interface RequestListener {
+  onReply(request: Request, result: any): void;
+  onFailure(request: Request, error: Error): void;
+}
+
+const IGNORED: RequestListener = { onReply() {}, onFailure() {} };
+
+class PromiseListener implements RequestListener {
+  constructor(
+    private readonly resolve: (value: any) => void,
+    private readonly reject: (error: Error) => void,
+    private readonly signal: AbortSignal | undefined,
+    private readonly onAbort: (() => void) | undefined,
+  ) {}
+
+  onReply(_request: Request, result: unknown): void {
+    if (this.onAbort) this.signal!.removeEventListener('abort', this.onAbort);
+    this.resolve(result);
+  }
+
+  onFailure(_request: Request, error: Error): void {
+    if (this.onAbort) this.signal!.removeEventListener('abort', this.onAbort);
+    this.reject(error);
+  }
+}
+
+/**
+ * Dispatches `request` and returns a promise of its outcome. An already-aborted `signal` means
+ * nothing is sent (an aborted set or flush_all must not happen); a later abort settles the
+ * promise at once, while the reply is still consumed when it comes, to keep the stream in step.
+ */
+export function sendRequest<T>(
+  request: Request,
+  signal: AbortSignal | undefined,
+  serverId: string,
+  dispatch: (request: Request) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortError(request, serverId, false));
+      return;
+    }
+    let onAbort: (() => void) | undefined;
+    if (signal) {
+      onAbort = () => {
+        if (request.settled) return;
+        request.settled = true;
+        reject(abortError(request, serverId, true));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    request.listener = new PromiseListener(resolve, reject, signal, onAbort);
+    dispatch(request);
+  });
+}
+
+function abortError(request: Request, serverId: string, sent: boolean): AbortError {
+  return new AbortError('The operation was aborted', {
+    server: serverId,
+    key: request.key,
+    ...(sent ? {} : { details: { requestSent: false } }),
+  });
+}
