@@ -2,8 +2,6 @@ import { ClusterRouter } from '../cluster/ClusterRouter.js';
 import {
   InvalidStateError,
   InvalidValueError,
-  type MemcachedCacheError,
-  TimeoutError,
   ValueTooLargeError,
 } from '../component/errors.js';
 import { type EncodedKey, encodeKey, keyBytes } from '../protocol/KeyEncoder.js';
@@ -27,7 +25,7 @@ import { Request, RequestKind, reserveOpaques } from '../transport/Request.js';
 import { type MemcachedClientOptions, type ResolvedClientOptions, resolveClientOptions } from './ClientOptions.js';
 import { type CommandName, commandChannel, outcomeOf, publishCommand } from './diagnostics.js';
 import type { Item, LeasedItem } from './Item.js';
-import { backoffMs, isTransportFailure, sleep, wasNeverSent } from './Retry.js';
+import { Operation, type OperationHost } from './Operation.js';
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -59,6 +57,7 @@ export class MemcachedClient {
   readonly router: ClusterRouter;
   private readonly pools = new Map<string, Pool>();
   private readonly singlePool: Pool | null;
+  private readonly host: OperationHost;
   private probeTimer: NodeJS.Timeout | null = null;
   private closed = false;
 
@@ -85,6 +84,18 @@ export class MemcachedClient {
       );
     }
     this.singlePool = servers.length === 1 ? this.pools.get(servers[0]!.id)! : null;
+    const client = this;
+    this.host = {
+      router: this.router,
+      requestTimeoutMs: this.options.requestTimeoutMs,
+      retries: this.options.retries,
+      multiServer: servers.length > 1,
+      get closed() {
+        return client.closed;
+      },
+      route: (encoded) => this.route(encoded),
+      poolFor: (id) => this.singlePool ?? this.pools.get(id)!,
+    };
     this.router.onChange((change) => {
       // An ejected server's sockets are likely broken; drop them so a rejoin starts fresh.
       if (change.type === 'eject') this.pools.get(change.id)?.closeConnections();
@@ -115,26 +126,28 @@ export class MemcachedClient {
     return this.route(encodeKey(key, this.options.maxKeySize));
   }
 
-  async get(key: string, options?: CallOptions): Promise<Item | null> {
-    const encoded = encodeKey(key, this.options.maxKeySize);
-    const response = await this.execute<MetaResponse>('get', encoded, (opaque) => metaGet(encoded.token, 'v f c', opaque), null, true, options);
-    return toItem(response);
+  get(key: string, options?: CallOptions): Promise<Item | null> {
+    let encoded: EncodedKey;
+    try {
+      encoded = encodeKey(key, this.options.maxKeySize);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.execute('get', encoded, (opaque) => metaGet(encoded.token, 'v f c', opaque), null, true, options, toItem);
   }
 
   /** Get and touch: reads the value and sets a new TTL (seconds) in one round trip. */
   async gat(key: string, ttl: number, options?: CallOptions): Promise<Item | null> {
     const encoded = encodeKey(key, this.options.maxKeySize);
     const wire = this.ttl(ttl, encoded);
-    const response = await this.execute<MetaResponse>('gat', encoded, (opaque) => metaGet(encoded.token, `v f c T${wire}`, opaque), null, true, options);
-    return toItem(response);
+    return this.execute('gat', encoded, (opaque) => metaGet(encoded.token, `v f c T${wire}`, opaque), null, true, options, toItem);
   }
 
   /** Sets a new TTL (seconds); false when the key does not exist. */
   async touch(key: string, ttl: number, options?: CallOptions): Promise<boolean> {
     const encoded = encodeKey(key, this.options.maxKeySize);
     const wire = this.ttl(ttl, encoded);
-    const response = await this.execute<MetaResponse>('touch', encoded, (opaque) => metaTouch(encoded.token, wire, opaque), null, true, options);
-    return response.status === ResponseStatus.Header;
+    return this.execute('touch', encoded, (opaque) => metaTouch(encoded.token, wire, opaque), null, true, options, isHeader);
   }
 
   /**
@@ -157,7 +170,7 @@ export class MemcachedClient {
     const result = new Map<string, Item>();
     await Promise.all(
       [...byServer.values()].map(async (group) => {
-        const replies = await this.execute<Array<MetaResponse | undefined>>(
+        const replies = await this.execute(
           'getMany',
           group[0]!,
           (first) => {
@@ -168,6 +181,7 @@ export class MemcachedClient {
           null,
           true,
           options,
+          identity<Array<MetaResponse | undefined>>,
           group.length,
           group,
         );
@@ -181,35 +195,35 @@ export class MemcachedClient {
   }
 
   /** Stores unconditionally. */
-  async set(key: string, value: Value, options?: StoreOptions): Promise<void> {
-    await this.store(key, value, SetMode.Set, '', options, true);
+  set(key: string, value: Value, options?: StoreOptions): Promise<void> {
+    return this.store(key, value, SetMode.Set, '', options, true, toVoid);
   }
 
   /** Stores only if the key does not exist; false when it does. */
   add(key: string, value: Value, options?: StoreOptions): Promise<boolean> {
-    return this.store(key, value, SetMode.Add, '', options, false);
+    return this.store(key, value, SetMode.Add, '', options, false, isHeader);
   }
 
   /** Stores only if the key exists; false when it does not. */
   replace(key: string, value: Value, options?: StoreOptions): Promise<boolean> {
-    return this.store(key, value, SetMode.Replace, '', options, false);
+    return this.store(key, value, SetMode.Replace, '', options, false, isHeader);
   }
 
   /** Appends bytes to an existing value; false when the key does not exist. */
   append(key: string, value: Value, options?: CallOptions): Promise<boolean> {
-    return this.store(key, value, SetMode.Append, '', options, false);
+    return this.store(key, value, SetMode.Append, '', options, false, isHeader);
   }
 
   /** Prepends bytes to an existing value; false when the key does not exist. */
   prepend(key: string, value: Value, options?: CallOptions): Promise<boolean> {
-    return this.store(key, value, SetMode.Prepend, '', options, false);
+    return this.store(key, value, SetMode.Prepend, '', options, false, isHeader);
   }
 
   /** Stores only if the item still has this CAS; false on conflict or when it is gone. */
   async cas(key: string, value: Value, cas: string, options?: StoreOptions): Promise<boolean> {
     // async: a bad argument rejects like every other method instead of throwing synchronously.
     if (typeof cas !== 'string' || !/^\d{1,20}$/.test(cas)) throw new InvalidValueError('cas must be the decimal CAS unique returned by get()', { key });
-    return this.store(key, value, SetMode.Set, cas, options, false);
+    return this.store(key, value, SetMode.Set, cas, options, false, isHeader);
   }
 
   /** Deletes; false when the key did not exist (or, with `cas`, was changed meanwhile). */
@@ -217,8 +231,7 @@ export class MemcachedClient {
     const encoded = encodeKey(key, this.options.maxKeySize);
     const cas = options?.cas ?? '';
     if (cas !== '' && !/^\d{1,20}$/.test(cas)) throw new InvalidValueError('cas must be a decimal CAS unique', { key });
-    const response = await this.execute<MetaResponse>('delete', encoded, (opaque) => metaDelete(encoded.token, cas, opaque), null, cas === '', options);
-    return response.status === ResponseStatus.Header;
+    return this.execute('delete', encoded, (opaque) => metaDelete(encoded.token, cas, opaque), null, cas === '', options, isHeader);
   }
 
   /** Adds `delta` to a counter; resolves the new value, or null when it does not exist. */
@@ -239,7 +252,7 @@ export class MemcachedClient {
   async getOrLease(key: string, leaseTtl: number, options?: CallOptions): Promise<LeasedItem> {
     const encoded = encodeKey(key, this.options.maxKeySize);
     const wire = this.ttl(Math.max(1, leaseTtl), encoded);
-    const response = await this.execute<MetaResponse>('getOrLease', encoded, (opaque) => metaGet(encoded.token, `v f c N${wire}`, opaque), null, true, options);
+    const response = await this.execute('getOrLease', encoded, (opaque) => metaGet(encoded.token, `v f c N${wire}`, opaque), null, true, options, identity<MetaResponse>);
     const item = toItem(response);
     // A vivified placeholder is an empty value with flags 0 that the winner has not replaced yet.
     const placeholder = item !== null && item.value.length === 0 && item.flags === 0 && (response.win || response.winSent);
@@ -291,26 +304,42 @@ export class MemcachedClient {
 
   // ---- internals ----
 
-  private async store(key: string, value: Value, mode: SetMode, cas: string, options: StoreOptions | undefined, idempotent: boolean): Promise<boolean> {
-    const encoded = encodeKey(key, this.options.maxKeySize);
-    const data = toBuffer(value, key);
-    if (data.length > this.options.maxValueSize) {
-      throw new ValueTooLargeError(`Value for the key is ${data.length} bytes; the limit is ${this.options.maxValueSize} (max_value)`, {
-        key,
-      });
+  private store<T>(
+    key: string,
+    value: Value,
+    mode: SetMode,
+    cas: string,
+    options: StoreOptions | undefined,
+    idempotent: boolean,
+    transform: (reply: MetaResponse) => T,
+  ): Promise<T> {
+    let encoded: EncodedKey;
+    let data: Buffer;
+    let ttl: number;
+    let flags: number;
+    try {
+      encoded = encodeKey(key, this.options.maxKeySize);
+      data = toBuffer(value, key);
+      if (data.length > this.options.maxValueSize) {
+        throw new ValueTooLargeError(`Value for the key is ${data.length} bytes; the limit is ${this.options.maxValueSize} (max_value)`, {
+          key,
+        });
+      }
+      ttl = this.ttl(options?.ttl ?? 0, encoded);
+      flags = options?.flags ?? 0;
+      if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) throw new InvalidValueError('flags must be a 32-bit unsigned integer', { key });
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const ttl = this.ttl(options?.ttl ?? 0, encoded);
-    const flags = options?.flags ?? 0;
-    if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) throw new InvalidValueError('flags must be a 32-bit unsigned integer', { key });
-    const response = await this.execute<MetaResponse>(
+    return this.execute(
       cas === '' ? SET_COMMANDS[mode] : 'cas',
       encoded,
       (opaque) => metaSetHeader(encoded.token, data.length, ttl, flags, mode, cas, opaque),
       data,
       idempotent,
       options,
+      transform,
     );
-    return response.status === ResponseStatus.Header;
   }
 
   private async arithmetic(key: string, decrement: boolean, delta: number | bigint, options?: CounterOptions): Promise<number | null> {
@@ -319,73 +348,36 @@ export class MemcachedClient {
     const initial = options?.initial;
     if (initial !== undefined) checkCounter(initial, 'initial', key);
     const ttl = initial === undefined ? -1 : this.ttl(options?.ttl ?? 0, encoded);
-    const response = await this.execute<MetaResponse>(
+    return this.execute(
       decrement ? 'decr' : 'incr',
       encoded,
       (opaque) => metaArithmetic(encoded.token, decrement, delta, initial ?? 0, ttl, opaque),
       null,
       false,
       options,
+      toCounter,
     );
-    if (response.status === ResponseStatus.NotFound) return null;
-    return Number(response.value!.toString('latin1'));
   }
 
   /**
-   * Sends one request to the server of `encoded`, retrying transport failures on the (possibly
-   * new) server for that key within the request timeout. Writes that may not be repeated are
-   * retried only when they certainly never reached a server.
+   * Runs one call as an Operation: routed, sent, retried on transport failures within the
+   * request timeout (see Operation). One promise per call.
    */
-  private async execute<T>(
+  private execute<T>(
     command: CommandName,
     encoded: EncodedKey,
     build: (opaque: number) => string,
     data: Buffer | null,
     idempotent: boolean,
     options: CallOptions | undefined,
+    transform: (reply: any) => T,
     batch = 0,
     batchKeys?: readonly EncodedKey[],
   ): Promise<T> {
-    this.assertOpen();
-    const started = Date.now();
-    // diagnostics_channel: one property read when nobody listens.
-    const tracedAt = commandChannel.hasSubscribers ? performance.now() : -1;
-    const budget = this.options.requestTimeoutMs;
-    for (let attempt = 0; ; attempt++) {
-      const id = this.route(encoded);
-      const pool = this.singlePool ?? this.pools.get(id)!;
-      const opaque = reserveOpaques(batch || 1);
-      const request = new Request(batch ? RequestKind.Batch : RequestKind.Meta, build(opaque), data, opaque, batch);
-      request.key = encoded.key;
-      if (batch) request.collected = new Array(batch);
-      if (attempt > 0) request.timeoutMs = Math.max(1, budget - (Date.now() - started));
-      try {
-        const result = await pool.send<T>(request, options?.signal);
-        if (this.router.serverIds.length > 1) this.router.reportSuccess(id);
-        if (tracedAt >= 0) traceResult(command, encoded, batchKeys, id, tracedAt, result);
-        return result;
-      } catch (error) {
-        if (!isTransportFailure(error) || this.closed) {
-          if (tracedAt >= 0) traceError(command, encoded, batchKeys, id, tracedAt, error);
-          throw error;
-        }
-        // A retry that timed out on what was left of the op's budget (maybe a few ms) says
-        // nothing about that server; counting it could eject a healthy one.
-        const budgetRanOut = error instanceof TimeoutError && request.timeoutMs > 0 && request.timeoutMs < budget;
-        if (!budgetRanOut) this.router.reportFailure(id);
-        const wait = backoffMs(attempt + 1);
-        const retry =
-          attempt < this.options.retries &&
-          (idempotent || wasNeverSent(error as MemcachedCacheError)) &&
-          Date.now() - started + wait < budget &&
-          !options?.signal?.aborted;
-        if (!retry) {
-          if (tracedAt >= 0) traceError(command, encoded, batchKeys, id, tracedAt, error);
-          throw error;
-        }
-        await sleep(wait);
-      }
-    }
+    if (this.closed) return Promise.reject(new InvalidStateError('The memcached client is closed', { key: encoded.key }));
+    return new Promise<T>((resolve, reject) => {
+      new Operation<T>(this.host, command, encoded, build, data, idempotent, batch, batchKeys, transform, options?.signal, resolve, reject).start();
+    });
   }
 
   private route(encoded: EncodedKey): string {
@@ -444,33 +436,20 @@ const SET_COMMANDS: Record<SetMode, CommandName> = {
   [SetMode.Prepend]: 'prepend',
 };
 
-function traceResult(
-  command: CommandName,
-  encoded: EncodedKey,
-  batchKeys: readonly EncodedKey[] | undefined,
-  server: string,
-  started: number,
-  result: unknown,
-): void {
-  if (!commandChannel.hasSubscribers) return;
-  if (batchKeys === undefined) {
-    publishCommand(command, encoded.key, server, started, outcomeOf(command, result as MetaResponse));
-    return;
-  }
-  const replies = result as Array<MetaResponse | undefined>;
-  for (let i = 0; i < batchKeys.length; i++) publishCommand(command, batchKeys[i]!.key, server, started, outcomeOf(command, replies[i]));
+function identity<T>(reply: T): T {
+  return reply;
 }
 
-function traceError(
-  command: CommandName,
-  encoded: EncodedKey,
-  batchKeys: readonly EncodedKey[] | undefined,
-  server: string,
-  started: number,
-  error: unknown,
-): void {
-  if (!commandChannel.hasSubscribers) return;
-  for (const k of batchKeys ?? [encoded]) publishCommand(command, k.key, server, started, 'error', error);
+function isHeader(reply: MetaResponse): boolean {
+  return reply.status === ResponseStatus.Header;
+}
+
+function toVoid(): void {}
+
+function toCounter(reply: MetaResponse): number | null {
+  if (reply.status === ResponseStatus.NotFound) return null;
+  // memcached pads a shrinking counter with spaces ("7  " after "105" was decremented).
+  return Number(reply.value!.toString('latin1'));
 }
 
 function toItem(response: MetaResponse | undefined): Item | null {

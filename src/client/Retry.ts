@@ -17,7 +17,3 @@ export function wasNeverSent(error: MemcachedCacheError): boolean {
 export function backoffMs(attempt: number): number {
   return Math.min(200, 10 * 2 ** (attempt - 1));
 }
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
