@@ -90,13 +90,19 @@ async function memcachedNpm(host: string, port: number): Promise<Driver> {
   const client = new Memcached(`${host}:${port}`);
   return {
     get: (key) =>
-      new Promise((resolve, reject) => client.get(key, (error, data) => (error ? reject(error) : resolve(data)))),
+      new Promise((resolve, reject) =>
+        client.get(key, (error, data) => (error ? reject(error) : resolve(data))),
+      ),
     length: (data) => (data === undefined || data === null || data === false ? -1 : (data as Buffer).length),
     set: (key, value) =>
-      new Promise((resolve, reject) => client.set(key, value, 0, (error) => (error ? reject(error) : resolve(true)))),
+      new Promise((resolve, reject) =>
+        client.set(key, value, 0, (error) => (error ? reject(error) : resolve(true))),
+      ),
     mget: (keys) =>
       new Promise((resolve, reject) =>
-        client.getMulti(keys, (error, data) => (error ? reject(error) : resolve(Object.keys(data ?? {}).length))),
+        client.getMulti(keys, (error, data) =>
+          error ? reject(error) : resolve(Object.keys(data ?? {}).length),
+        ),
       ),
     close: async () => client.end(),
   };
@@ -156,7 +162,9 @@ async function pipMemcached(host: string, port: number): Promise<CacheDriver> {
       ),
     retrieve: (key) =>
       new Promise((resolve, reject) =>
-        client.get(key, (error, result) => (error ? reject(error) : resolve(result ? JSON.parse(result) : result))),
+        client.get(key, (error, result) =>
+          error ? reject(error) : resolve(result ? JSON.parse(result) : result),
+        ),
       ),
     close: async () => client.end(),
   };

@@ -126,9 +126,17 @@ export function summarizeProfile(file: string, limit = 25): ProfileSummary {
 }
 
 export function formatProfile(summary: ProfileSummary, title: string): string {
-  const lines = [`### ${title}`, '', `Sampled ${summary.totalMs.toFixed(0)} ms.`, '', '| where the time went | ms | % |', '| --- | ---: | ---: |'];
+  const lines = [
+    `### ${title}`,
+    '',
+    `Sampled ${summary.totalMs.toFixed(0)} ms.`,
+    '',
+    '| where the time went | ms | % |',
+    '| --- | ---: | ---: |',
+  ];
   for (const g of summary.groups) lines.push(`| ${g.group} | ${g.ms.toFixed(0)} | ${g.percent.toFixed(1)} |`);
   lines.push('', '| function (self time) | source | ms | % |', '| --- | --- | ---: | ---: |');
-  for (const e of summary.top) lines.push(`| \`${e.name}\` | ${e.where} | ${e.ms.toFixed(1)} | ${e.percent.toFixed(1)} |`);
+  for (const e of summary.top)
+    lines.push(`| \`${e.name}\` | ${e.where} | ${e.ms.toFixed(1)} | ${e.percent.toFixed(1)} |`);
   return `${lines.join('\n')}\n`;
 }

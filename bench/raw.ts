@@ -115,7 +115,12 @@ export function getBatches(keys: readonly string[], size: number): Buffer[] {
 }
 
 /** Prebuilt `ms <key> <n> T0` batches with the value; at most `maxBatches` distinct ones. */
-export function setBatches(keys: readonly string[], size: number, value: Buffer, maxBatches: number): Buffer[] {
+export function setBatches(
+  keys: readonly string[],
+  size: number,
+  value: Buffer,
+  maxBatches: number,
+): Buffer[] {
   const batches: Buffer[] = [];
   const crlf = Buffer.from('\r\n');
   for (let start = 0; start + size <= keys.length && batches.length < maxBatches; start += size) {

@@ -9,7 +9,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -75,7 +75,12 @@ function parseArgs(argv: string[]): Args {
       const [scenario, op] = value().split(':');
       args.profile = { scenario: scenario as ScenarioId, op: (op as OpKind | undefined) ?? null };
     } else if (a === '--help' || a === '-h') {
-      process.stdout.write(`${readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 2).join('\n')}\n`);
+      process.stdout.write(
+        `${readFileSync(fileURLToPath(import.meta.url), 'utf8')
+          .split('\n')
+          .slice(0, 2)
+          .join('\n')}\n`,
+      );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -106,7 +111,12 @@ interface ChildOutcome {
   error?: string;
 }
 
-function runChild(worker: string, task: Task, timeoutMs: number, extraArgs: string[] = []): Promise<ChildOutcome> {
+function runChild(
+  worker: string,
+  task: Task,
+  timeoutMs: number,
+  extraArgs: string[] = [],
+): Promise<ChildOutcome> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--expose-gc', ...extraArgs, worker, JSON.stringify(task)], {
       cwd: ROOT,
@@ -129,7 +139,10 @@ function runChild(worker: string, task: Task, timeoutMs: number, extraArgs: stri
       clearTimeout(timer);
       const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
       if (code === 0 && line) resolve({ result: JSON.parse(line.slice(7)) as WorkerResult });
-      else resolve({ error: `exit ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' / ') || '(no output)'}` });
+      else
+        resolve({
+          error: `exit ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' / ') || '(no output)'}`,
+        });
     });
   });
 }
@@ -145,13 +158,31 @@ function memcslapBinary(): string | null {
   return found.status === 0 && path ? path : null;
 }
 
-function runMemcslap(bin: string, host: string, port: number, test: 'set' | 'get', perThread: number): MemcslapRun | null {
+function runMemcslap(
+  bin: string,
+  host: string,
+  port: number,
+  test: 'set' | 'get',
+  perThread: number,
+): MemcslapRun | null {
   const threads = 4;
-  const out = spawnSync(bin, [`--servers=${host}:${port}`, `--test=${test}`, `--concurrency=${threads}`, `--execute-number=${perThread}`, '--tcp-nodelay'], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  const m = new RegExp(`Time to ${test}\\s+(\\d+) keys by\\s+(\\d+) threads:\\s+([\\d.]+) seconds`).exec(`${out.stdout}${out.stderr}`);
+  const out = spawnSync(
+    bin,
+    [
+      `--servers=${host}:${port}`,
+      `--test=${test}`,
+      `--concurrency=${threads}`,
+      `--execute-number=${perThread}`,
+      '--tcp-nodelay',
+    ],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
+  const m = new RegExp(`Time to ${test}\\s+(\\d+) keys by\\s+(\\d+) threads:\\s+([\\d.]+) seconds`).exec(
+    `${out.stdout}${out.stderr}`,
+  );
   if (!m) return null;
   const ops = Number(m[1]);
   const seconds = Number(m[3]);
@@ -167,12 +198,26 @@ function libraryVersions(): Record<string, string> {
   const versions: Record<string, string> = {};
   for (const name of ['memjs', 'memcached', 'memcache-client']) {
     try {
-      versions[name] = (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+      versions[name] = (
+        JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as {
+          version: string;
+        }
+      ).version;
     } catch {
       versions[name] = '?';
     }
   }
   return versions;
+}
+
+/** The commit of the measured src/, and whether src/ has uncommitted changes. */
+function describeSource(): string {
+  const head = spawnSync('git', ['log', '-1', '--format=%h %s'], { cwd: ROOT, encoding: 'utf8' });
+  if (head.status !== 0) return 'unknown (not a git checkout)';
+  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' });
+  const subject = head.stdout.trim();
+  const short = subject.length > 90 ? `${subject.slice(0, 87)}...` : subject;
+  return `${short}${dirty.stdout.trim() ? ' + local changes in src/' : ''}`;
 }
 
 function log(text: string): void {
@@ -186,7 +231,14 @@ async function profileMode(args: Args, worker: string, host: string, port: numbe
   const dir = join(BUILD_DIR, 'profiles');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const task: Task = { scenario, client, host, port, mode: args.mode, runTag: randomBytes(3).toString('hex') };
+  const task: Task = {
+    scenario,
+    client,
+    host,
+    port,
+    mode: args.mode,
+    runTag: randomBytes(3).toString('hex'),
+  };
   if (op) task.only = [op];
   log(`profiling ${CLIENT_LABELS[client]} on ${scenario}${op ? `:${op}` : ''} (${args.mode})`);
   const outcome = await runChild(worker, task, 300_000, ['--cpu-prof', '--cpu-prof-dir', dir]);
@@ -199,11 +251,12 @@ async function profileMode(args: Args, worker: string, host: string, port: numbe
   const summary = summarizeProfile(join(dir, file), 30);
   const text = formatProfile(
     summary,
-    `CPU profile: ${CLIENT_LABELS[client]}, ${scenario}${op ? ` ${op}` : ''} (${args.mode}; includes warm-up)`,
+    `CPU profile: ${CLIENT_LABELS[client]}, ${scenario}${op ? ` ${op}` : ''} (${args.mode}; includes warm-up; source ${describeSource()})`,
   );
   mkdirSync(RESULTS_DIR, { recursive: true });
   const out = join(RESULTS_DIR, `profile-${scenario}${op ? `-${op}` : ''}.md`);
   writeFileSync(out, text);
+  spawnSync(join(ROOT, 'node_modules', '.bin', 'biome'), ['format', '--write', out], { stdio: 'ignore' });
   process.stdout.write(text);
   log(`profile: ${join(dir, file)}\nsummary: ${out}`);
 }
@@ -211,6 +264,8 @@ async function profileMode(args: Args, worker: string, host: string, port: numbe
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = Date.now();
+  const loadBefore = loadavg()[0]!;
+  const source = describeSource();
   const worker = await bundleWorker();
   log(`starting memcached -t ${THREADS} -m ${MEMORY_MB} …`);
   const server = await startMemcached({ threads: THREADS, memoryMb: MEMORY_MB });
@@ -224,12 +279,16 @@ async function main(): Promise<void> {
     const runSoak = args.soak && (!args.only || args.only.includes('soak'));
     const slap = args.memcslap ? memcslapBinary() : null;
     const runSlap = slap !== null && scenarios.some((s) => s.id === 'p100-100b');
-    const plan: Array<{ scenario: ScenarioId; client: ClientId; round: number } | { memcslap: true; round: number }> = [];
+    const plan: Array<
+      { scenario: ScenarioId; client: ClientId; round: number } | { memcslap: true; round: number }
+    > = [];
     for (let round = 0; round < args.rounds; round++) {
       for (const spec of scenarios) {
         if (args.mode === 'quick' && round >= (spec.quickRounds ?? args.rounds)) continue;
         for (const client of rotate(spec.clients, round)) plan.push({ scenario: spec.id, client, round });
-        if (spec.id === 'p100-100b' && runSlap) plan.push({ memcslap: true, round });
+        // memcslap is a side line: once per round in full mode, once in quick mode.
+        if (spec.id === 'p100-100b' && runSlap && (args.mode === 'full' || round === 0))
+          plan.push({ memcslap: true, round });
       }
     }
     const total = plan.length + (runSoak ? 1 : 0);
@@ -249,13 +308,27 @@ async function main(): Promise<void> {
         }
         continue;
       }
-      log(`[${step}/${total}] ${item.scenario} · ${CLIENT_LABELS[item.client]} · round ${item.round + 1}/${args.rounds}`);
-      const task: Task = { scenario: item.scenario, client: item.client, host, port, mode: args.mode, runTag: `${runTag}${item.round}` };
+      log(
+        `[${step}/${total}] ${item.scenario} · ${CLIENT_LABELS[item.client]} · round ${item.round + 1}/${args.rounds}`,
+      );
+      const task: Task = {
+        scenario: item.scenario,
+        client: item.client,
+        host,
+        port,
+        mode: args.mode,
+        runTag: `${runTag}${item.round}`,
+      };
       const childStart = Date.now();
       const outcome = await runChild(worker, task, timeoutMs);
       const took = `${((Date.now() - childStart) / 1000).toFixed(1)} s`;
       if (outcome.result) {
-        records.push({ scenario: item.scenario, client: item.client, round: item.round, phases: outcome.result.phases });
+        records.push({
+          scenario: item.scenario,
+          client: item.client,
+          round: item.round,
+          phases: outcome.result.phases,
+        });
         const summary = outcome.result.phases
           .map(
             (p) =>
@@ -264,7 +337,12 @@ async function main(): Promise<void> {
           .join(', ');
         log(`        ${summary} (${took})`);
       } else {
-        records.push({ scenario: item.scenario, client: item.client, round: item.round, error: outcome.error! });
+        records.push({
+          scenario: item.scenario,
+          client: item.client,
+          round: item.round,
+          error: outcome.error!,
+        });
         log(`        FAILED: ${outcome.error}`);
       }
     }
@@ -273,10 +351,17 @@ async function main(): Promise<void> {
     if (runSoak) {
       step++;
       log(`[${step}/${total}] soak · ${CLIENT_LABELS.ours} · ${fmt(SOAK.count[args.mode])} ops`);
-      const outcome = await runChild(worker, { scenario: 'soak', client: 'ours', host, port, mode: args.mode, runTag }, timeoutMs * 2);
+      const outcome = await runChild(
+        worker,
+        { scenario: 'soak', client: 'ours', host, port, mode: args.mode, runTag },
+        timeoutMs * 2,
+      );
       soak = outcome.result?.soak ?? null;
       soakError = outcome.error ?? null;
-      if (soak) log(`        RSS ${soak.baselineRssMb.toFixed(1)} → ${soak.finalRssMb.toFixed(1)} MB (${soak.rssGrowthMb.toFixed(1)} MB)`);
+      if (soak)
+        log(
+          `        RSS ${soak.baselineRssMb.toFixed(1)} → ${soak.finalRssMb.toFixed(1)} MB (${soak.rssGrowthMb.toFixed(1)} MB)`,
+        );
       else log(`        FAILED: ${soakError}`);
     } else soakError = 'skipped (--no-soak or --only)';
     const cpuList = cpus();
@@ -292,6 +377,8 @@ async function main(): Promise<void> {
       memcslap: slap ? firstLine(slap, ['--version']) : 'not installed',
       libraries: libraryVersions(),
       wallSeconds: (Date.now() - started) / 1000,
+      load: `${loadBefore.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end (1-minute load average; ${cpuList.length} cores)`,
+      source,
       hardLimitSeconds: LIMITS[args.mode].hard,
       softLimitSeconds: LIMITS[args.mode].soft,
     };
@@ -300,7 +387,13 @@ async function main(): Promise<void> {
     writeFileSync(join(RESULTS_DIR, 'latest.md'), renderMarkdown(report));
     writeFileSync(join(RESULTS_DIR, 'latest.svg'), renderSvg(report));
     writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify({ ...report, records }, null, 2)}\n`);
-    process.stdout.write(`\nTargets (${args.mode} mode, ${args.rounds} rounds, ${meta.wallSeconds.toFixed(0)} s)\n\n${renderTargets(report)}\n\n`);
+    // Keep the generated files in the repository's formatting (`biome check bench` stays clean).
+    spawnSync(join(ROOT, 'node_modules', '.bin', 'biome'), ['format', '--write', RESULTS_DIR], {
+      stdio: 'ignore',
+    });
+    process.stdout.write(
+      `\nTargets (${args.mode} mode, ${args.rounds} rounds, ${meta.wallSeconds.toFixed(0)} s)\n\n${renderTargets(report)}\n\n`,
+    );
     process.stdout.write(`wrote ${join('bench', 'results', 'latest.md')}, latest.svg, latest.json\n`);
   } finally {
     await stopAllMemcached();

@@ -3,7 +3,14 @@
 export type Mode = 'full' | 'quick';
 
 /** Every client the bench can drive. `raw` is the pipelined-socket bound, not a peer. */
-export type ClientId = 'ours' | 'memjs' | 'memcached' | 'memcache-client' | 'raw' | 'ours-cache' | 'pip-memcached';
+export type ClientId =
+  | 'ours'
+  | 'memjs'
+  | 'memcached'
+  | 'memcache-client'
+  | 'raw'
+  | 'ours-cache'
+  | 'pip-memcached';
 
 export const CLIENT_LABELS: Record<ClientId, string> = {
   ours: 'memcached-cache (ours)',
@@ -19,7 +26,14 @@ export const CLIENT_LABELS: Record<ClientId, string> = {
 export const PEERS: readonly ClientId[] = ['memjs', 'memcached', 'memcache-client', 'pip-memcached'];
 export const OURS: readonly ClientId[] = ['ours', 'ours-cache'];
 
-export type ScenarioId = 'seq' | 'p100-100b' | 'p100-10kb' | 'p100-500kb' | 'mget-100' | 'cache-json' | 'soak';
+export type ScenarioId =
+  | 'seq'
+  | 'p100-100b'
+  | 'p100-10kb'
+  | 'p100-500kb'
+  | 'mget-100'
+  | 'cache-json'
+  | 'soak';
 
 /** One measured phase inside a scenario (a row group in the report). */
 export type OpKind = 'get' | 'set' | 'mget' | 'store' | 'retrieve' | 'mixed';
@@ -53,7 +67,8 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   {
     id: 'seq',
     title: 'Sequential get / set, one op in flight, 100 B',
-    description: 'One request at a time: per-request latency of the whole client stack (encode, write, parse, promise).',
+    description:
+      'One request at a time: per-request latency of the whole client stack (encode, write, parse, promise).',
     clients: PEER_CLIENTS,
     ops: ['set', 'get'],
     inflight: 1,
@@ -154,7 +169,7 @@ export const SOAK: ScenarioSpec = {
  */
 export const LIMITS: Record<Mode, { soft: number; warm: number; hard: number; prefill: number }> = {
   full: { soft: 5, warm: 1.5, hard: 15, prefill: 30 },
-  quick: { soft: 0.15, warm: 0.05, hard: 1, prefill: 5 },
+  quick: { soft: 0.12, warm: 0.04, hard: 0.8, prefill: 5 },
 };
 
 export function scenarioById(id: ScenarioId): ScenarioSpec {

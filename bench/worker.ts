@@ -54,7 +54,13 @@ interface Driven {
  * Runs up to `n` operations with `inflight` outstanding (1 = sequential, latency per op).
  * Stops starting new ones at the soft limit; gives up waiting at the hard limit.
  */
-async function drive(n: number, inflight: number, op: OpFn, latency: boolean, limits: Limits): Promise<Driven> {
+async function drive(
+  n: number,
+  inflight: number,
+  op: OpFn,
+  latency: boolean,
+  limits: Limits,
+): Promise<Driven> {
   let stop = false;
   let done = 0;
   const lat = latency ? new Float64Array(n) : null;
@@ -189,13 +195,23 @@ async function runPlan(
   for (const op of measuredOps(task, spec)) {
     counters.errors = 0;
     trace(`warm ${op}`);
-    const warm = await phase(op, Math.max(10, Math.ceil(n / 5)), { soft: limits.warm, hard: limits.hard }, false);
+    const warm = await phase(
+      op,
+      Math.max(10, Math.ceil(n / 5)),
+      { soft: limits.warm, hard: limits.hard },
+      false,
+    );
     if (warm.cutOff) {
-      phases.push({ ...toPhase(op, warm, opsPerCall(op), counters.errors, process.memoryUsage.rss(), Number.NaN, null), fromWarmup: true });
+      phases.push({
+        ...toPhase(op, warm, opsPerCall(op), counters.errors, process.memoryUsage.rss(), Number.NaN, null),
+        fromWarmup: true,
+      });
       break;
     }
     trace(`measure ${op}`);
-    const result = await measure(op, opsPerCall(op), counters, () => phase(op, n, { soft: limits.soft, hard: limits.hard }, spec.latency));
+    const result = await measure(op, opsPerCall(op), counters, () =>
+      phase(op, n, { soft: limits.soft, hard: limits.hard }, spec.latency),
+    );
     phases.push(result);
     if (result.cutOff) break;
   }
@@ -258,7 +274,8 @@ async function runRaw(task: Task, spec: ScenarioSpec): Promise<PhaseResult[]> {
     task,
     spec,
     (limits) => drive(sets.length, 1, fns.set!, false, limits),
-    (op, n, limits, latency) => drive(op === 'mget' ? n : Math.max(1, Math.ceil(n / size)), 1, fns[op]!, latency, limits),
+    (op, n, limits, latency) =>
+      drive(op === 'mget' ? n : Math.max(1, Math.ceil(n / size)), 1, fns[op]!, latency, limits),
     () => size,
     counters,
   );
@@ -329,7 +346,13 @@ async function runSoak(task: Task, spec: ScenarioSpec, driver: Driver): Promise<
           if (driver.length(r) !== value.length) errors++;
         }, fail);
   // Warm-up: every key written, then 50 k mixed operations.
-  await drive(Math.max(K, 50_000), spec.inflight, (i) => driver.set(keys[i % K]!, value).then(() => {}, fail), false, unlimited);
+  await drive(
+    Math.max(K, 50_000),
+    spec.inflight,
+    (i) => driver.set(keys[i % K]!, value).then(() => {}, fail),
+    false,
+    unlimited,
+  );
   await drive(50_000, spec.inflight, mixed, false, unlimited);
   fullGc();
   const base = process.memoryUsage();
@@ -338,7 +361,13 @@ async function runSoak(task: Task, spec: ScenarioSpec, driver: Driver): Promise<
   let active = 0;
   for (let done = 0; done < n; done += chunk) {
     const offset = done;
-    const driven = await drive(Math.min(chunk, n - done), spec.inflight, (i) => mixed(offset + i), false, unlimited);
+    const driven = await drive(
+      Math.min(chunk, n - done),
+      spec.inflight,
+      (i) => mixed(offset + i),
+      false,
+      unlimited,
+    );
     active += driven.seconds;
     fullGc();
     samples.push([Math.min(n, done + chunk), process.memoryUsage.rss() / MB]);
