@@ -73,12 +73,12 @@ export class Connection {
     this.endpoint = endpoint;
     this.options = options;
     this.parser = new ResponseParser(this, options.maxValueBytes + 1024);
-    this.socket = openSocket(endpoint);
-    this.socket.setNoDelay(true);
-    this.socket.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       this.lastActive = Date.now();
       this.parser.feed(chunk);
-    });
+    };
+    this.socket = openSocket(endpoint, onData);
+    this.socket.setNoDelay(true);
     this.socket.on('error', (error) => this.destroy(this.connectionError(error)));
     this.socket.on('close', () => this.destroy(new ConnectionError(`Connection to ${endpoint.id} closed by the server`, { server: endpoint.id })));
     this.socket.on('drain', () => {
@@ -505,7 +505,14 @@ function copyFor(error: MemcachedCacheError, key: string | undefined, neverSent:
   return new Class(error.message, { server: error.server, key: key ?? error.key, cause: error.cause, details });
 }
 
-function openSocket(endpoint: ServerEndpoint): net.Socket {
+/** Bytes read from the socket in one go, into one buffer reused for the connection's life. */
+const READ_BUFFER_BYTES = 256 * 1024;
+
+/**
+ * Plain sockets read into one reused buffer (`onread`): the parser copies out everything it
+ * keeps, so no per-read 64 KB allocation is needed. TLS sockets deliver chunks as 'data'.
+ */
+function openSocket(endpoint: ServerEndpoint, onData: (chunk: Buffer) => void): net.Socket {
   if (endpoint.tls) {
     const options: tls.ConnectionOptions = { ...endpoint.tls };
     if (endpoint.socketPath) options.path = endpoint.socketPath;
@@ -514,8 +521,18 @@ function openSocket(endpoint: ServerEndpoint): net.Socket {
       options.port = endpoint.port;
       if (options.servername === undefined && net.isIP(endpoint.host) === 0) options.servername = endpoint.host;
     }
-    return tls.connect(options);
+    const socket = tls.connect(options);
+    socket.on('data', onData);
+    return socket;
   }
-  if (endpoint.socketPath) return net.connect({ path: endpoint.socketPath });
-  return net.connect({ host: endpoint.host, port: endpoint.port });
+  const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  const onread = {
+    buffer,
+    callback: (bytes: number, buf: Uint8Array): boolean => {
+      onData((buf as Buffer).subarray(0, bytes));
+      return true;
+    },
+  };
+  if (endpoint.socketPath) return net.connect({ path: endpoint.socketPath, onread });
+  return net.connect({ host: endpoint.host, port: endpoint.port, onread });
 }

@@ -16,6 +16,14 @@ export interface PoolOptions extends ConnectionOptions {
   pipelineDepth?: number;
 }
 
+/**
+ * One pipelined socket carries hundreds of small requests per write; a second one halves the
+ * batch per syscall (measured: ~15% fewer gets/s at 100 in flight). So another connection is
+ * opened only for a really deep queue or a write backlog (large values).
+ */
+const DEFAULT_PIPELINE_DEPTH = 1024;
+const WRITE_BACKLOG_BYTES = 1024 * 1024;
+
 /** The longest pause between reconnection attempts after consecutive connect failures. */
 const MAX_BACKOFF_MS = 1000;
 
@@ -41,7 +49,7 @@ export class Pool {
   constructor(endpoint: ServerEndpoint, options: PoolOptions) {
     this.endpoint = endpoint;
     this.options = options;
-    this.pipelineDepth = options.pipelineDepth ?? 64;
+    this.pipelineDepth = options.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH;
   }
 
   get size(): number {
@@ -107,7 +115,8 @@ export class Pool {
     for (const connection of this.connections) {
       if (best === null || connection.inflight < best.inflight) best = connection;
     }
-    const wantMore = best === null || forceOpen || (best.inflight >= this.pipelineDepth && this.connections.length < this.options.maxConnections);
+    const busy = best !== null && (best.inflight >= this.pipelineDepth || best.bufferedBytes >= WRITE_BACKLOG_BYTES);
+    const wantMore = best === null || forceOpen || (busy && this.connections.length < this.options.maxConnections);
     if (wantMore) {
       if (Date.now() < this.nextConnectAt && best === null) return null;
       if (best === null || Date.now() >= this.nextConnectAt) return this.open();
