@@ -154,44 +154,17 @@ export class MemcachedClient {
    * Reads many keys: one pipelined batch of quiet `mg` per server, ended by `mn`, all servers in
    * parallel. Missing keys are absent from the map. Duplicate keys are read once.
    */
-  async getMany(keys: readonly string[], options?: CallOptions): Promise<Map<string, Item>> {
-    this.assertOpen();
-    const byServer = new Map<string, EncodedKey[]>();
-    const seen = new Set<string>();
-    for (const key of keys) {
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const encoded = encodeKey(key, this.options.maxKeySize);
-      const id = this.route(encoded);
-      const list = byServer.get(id);
-      if (list === undefined) byServer.set(id, [encoded]);
-      else list.push(encoded);
+  getMany(keys: readonly string[], options?: CallOptions): Promise<Map<string, Item>> {
+    let groups: EncodedKey[][];
+    try {
+      this.assertOpen();
+      groups = this.groupByServer(keys);
+    } catch (error) {
+      return Promise.reject(error);
     }
     const result = new Map<string, Item>();
-    await Promise.all(
-      [...byServer.values()].map(async (group) => {
-        const replies = await this.execute(
-          'getMany',
-          group[0]!,
-          (first) => {
-            let payload = '';
-            for (let i = 0; i < group.length; i++) payload += metaGet(group[i]!.token, 'v f c q', first + i);
-            return payload + metaNoop();
-          },
-          null,
-          true,
-          options,
-          identity<Array<MetaResponse | undefined>>,
-          group.length,
-          group,
-        );
-        for (let i = 0; i < group.length; i++) {
-          const item = toItem(replies[i]);
-          if (item !== null) result.set(group[i]!.key, item);
-        }
-      }),
-    );
-    return result;
+    if (groups.length === 1) return this.readBatch(groups[0]!, result, options).then(() => result);
+    return Promise.all(groups.map((group) => this.readBatch(group, result, options))).then(() => result);
   }
 
   /** Stores unconditionally. */
@@ -378,6 +351,50 @@ export class MemcachedClient {
     return new Promise<T>((resolve, reject) => {
       new Operation<T>(this.host, command, encoded, build, data, idempotent, batch, batchKeys, transform, options?.signal, resolve, reject).start();
     });
+  }
+
+  /** Validates and encodes keys (each once) and groups them by server, in first-seen order. */
+  private groupByServer(keys: readonly string[]): EncodedKey[][] {
+    const unique = keys.length > 1 ? new Set(keys) : keys;
+    const maxKeySize = this.options.maxKeySize;
+    if (this.singlePool !== null) {
+      const group: EncodedKey[] = [];
+      for (const key of unique) group.push(encodeKey(key, maxKeySize));
+      return group.length === 0 ? [] : [group];
+    }
+    const byServer = new Map<string, EncodedKey[]>();
+    for (const key of unique) {
+      const encoded = encodeKey(key, maxKeySize);
+      const id = this.route(encoded);
+      const list = byServer.get(id);
+      if (list === undefined) byServer.set(id, [encoded]);
+      else list.push(encoded);
+    }
+    return [...byServer.values()];
+  }
+
+  /** One pipelined batch of quiet `mg` ended by `mn`; hits are added to `result`. */
+  private readBatch(group: EncodedKey[], result: Map<string, Item>, options: CallOptions | undefined): Promise<void> {
+    return this.execute(
+      'getMany',
+      group[0]!,
+      (first) => {
+        let payload = '';
+        for (let i = 0; i < group.length; i++) payload += metaGet(group[i]!.token, 'v f c q', first + i);
+        return payload + metaNoop();
+      },
+      null,
+      true,
+      options,
+      (replies: Array<MetaResponse | undefined>) => {
+        for (let i = 0; i < group.length; i++) {
+          const item = toItem(replies[i]);
+          if (item !== null) result.set(group[i]!.key, item);
+        }
+      },
+      group.length,
+      group,
+    );
   }
 
   private route(encoded: EncodedKey): string {
