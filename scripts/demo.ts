@@ -22,7 +22,9 @@ async function main(): Promise<void> {
 
   say('\n1. The seed example');
   const cache = new MemcachedCache();
-  cache.configure(ConfigParams.fromTuples('connection.host', servers[0]!.host, 'connection.port', servers[0]!.port));
+  cache.configure(
+    ConfigParams.fromTuples('connection.host', servers[0]!.host, 'connection.port', servers[0]!.port),
+  );
   await cache.open('123');
   await cache.store('123', 'key1', 'ABC', 5000);
   const value = await cache.retrieve('123', 'key1');
@@ -30,7 +32,14 @@ async function main(): Promise<void> {
   await cache.close('123');
 
   say('\n2. One cache over three servers (ketama consistent hashing, as libmemcached)');
-  const config = ConfigParams.fromTuples('options.failures', 1, 'options.retry', 1000, 'options.request_timeout', 500);
+  const config = ConfigParams.fromTuples(
+    'options.failures',
+    1,
+    'options.retry',
+    1000,
+    'options.request_timeout',
+    500,
+  );
   servers.forEach((s, i) => {
     config.put(`connections.${i}.host`, s.host);
     config.put(`connections.${i}.port`, s.port);
@@ -42,8 +51,10 @@ async function main(): Promise<void> {
   const keys = Array.from({ length: 9 }, (_, i) => `user:${i}`);
   for (const key of keys) await cluster.store('demo', key, { name: `user ${key.slice(5)}` }, 60_000);
   const byServer = new Map<string, string[]>();
-  for (const key of keys) byServer.set(client.serverFor(key), [...(byServer.get(client.serverFor(key)) ?? []), key]);
-  for (const s of servers) say(`  ${s.address} holds ${(byServer.get(s.address) ?? []).join(', ') || '(none)'}`);
+  for (const key of keys)
+    byServer.set(client.serverFor(key), [...(byServer.get(client.serverFor(key)) ?? []), key]);
+  for (const s of servers)
+    say(`  ${s.address} holds ${(byServer.get(s.address) ?? []).join(', ') || '(none)'}`);
 
   const victim = servers[1]!;
   say(`\n3. Failover: killing the server on ${victim.address} (pid ${victim.pid})`);
@@ -55,7 +66,9 @@ async function main(): Promise<void> {
     if (found === null) misses++;
     else hits++;
   }
-  say(`  reads go on: ${hits} keys still served, ${misses} lost with the dead server (a cache miss, not an error)`);
+  say(
+    `  reads go on: ${hits} keys still served, ${misses} lost with the dead server (a cache miss, not an error)`,
+  );
   say(`  ${victim.address} ejected from the ring: ${!client.router.isAlive(victim.address)}`);
   await cluster.store('demo', 'after-failover', 'written while one server is down', 60_000);
   say(`  writes go on: "after-failover" stored on ${client.serverFor('after-failover')}`);

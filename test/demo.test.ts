@@ -5,7 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { it } from 'node:test';
 
 it('npm start runs the seed example and the failover demo, and stops its servers', () => {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], { encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(result.status, 0, result.stderr);
   const out = result.stdout;
   assert.match(out, /retrieve\("123", "key1"\) = "ABC"/);

@@ -20,22 +20,38 @@ import { NearCache } from './NearCache.js';
 
 /** Every option this component reads, with its default: milliseconds unless the name says bytes. */
 const DEFAULT_CONFIG = ConfigParams.fromTuples(
-  'options.max_size', 1000, // entries in the optional near cache
-  'options.max_key_size', 250, // bytes, after key_prefix
-  'options.max_expiration', 2_592_000_000, // ms (30 days); longer TTLs are clamped
-  'options.max_value', 1_048_576, // bytes of the encoded value
-  'options.pool_size', 5, // connections per server
-  'options.reconnect', 10_000, // ms: connect timeout
-  'options.timeout', 60_000, // ms: default TTL for store()
-  'options.retries', 3, // retries after a transport failure
-  'options.failures', 5, // consecutive failures that eject a server
-  'options.retry', 30_000, // ms an ejected server stays out before a probe
-  'options.idle', 5_000, // ms before an idle connection is closed
-  'options.request_timeout', 1_000, // ms: longest wait for one reply
-  'options.key_prefix', '', // prepended to every key
-  'options.compression_threshold', 0, // bytes; 0 disables compression
-  'options.near_cache_ttl', 0, // ms; 0 disables the near cache
-  'options.lease_timeout', 10_000, // ms a getOrStore loader may take before others retry
+  'options.max_size',
+  1000, // entries in the optional near cache
+  'options.max_key_size',
+  250, // bytes, after key_prefix
+  'options.max_expiration',
+  2_592_000_000, // ms (30 days); longer TTLs are clamped
+  'options.max_value',
+  1_048_576, // bytes of the encoded value
+  'options.pool_size',
+  5, // connections per server
+  'options.reconnect',
+  10_000, // ms: connect timeout
+  'options.timeout',
+  60_000, // ms: default TTL for store()
+  'options.retries',
+  3, // retries after a transport failure
+  'options.failures',
+  5, // consecutive failures that eject a server
+  'options.retry',
+  30_000, // ms an ejected server stays out before a probe
+  'options.idle',
+  5_000, // ms before an idle connection is closed
+  'options.request_timeout',
+  1_000, // ms: longest wait for one reply
+  'options.key_prefix',
+  '', // prepended to every key
+  'options.compression_threshold',
+  0, // bytes; 0 disables compression
+  'options.near_cache_ttl',
+  0, // ms; 0 disables the near cache
+  'options.lease_timeout',
+  10_000, // ms a getOrStore loader may take before others retry
 );
 
 const MAX_TTL_MS = 2_592_000_000 * 12 * 10; // sanity bound for max_expiration: ~10 years
@@ -76,13 +92,20 @@ export class MemcachedCache implements ICache, IConfigurable, IReferenceable, IO
     const c = config.setDefaults(DEFAULT_CONFIG);
     this.connector.configure(c);
     this.maxSize = readInteger(c, 'options.max_size', 1000, { min: 0, max: 10_000_000 });
-    this.maxExpirationMs = readInteger(c, 'options.max_expiration', 2_592_000_000, { min: 1000, max: MAX_TTL_MS });
+    this.maxExpirationMs = readInteger(c, 'options.max_expiration', 2_592_000_000, {
+      min: 1000,
+      max: MAX_TTL_MS,
+    });
     this.defaultTtlMs = readInteger(c, 'options.timeout', 60_000, { min: 1, max: MAX_TTL_MS });
     this.keyPrefix = readString(c, 'options.key_prefix', '');
     this.leaseTimeoutMs = readInteger(c, 'options.lease_timeout', 10_000, { min: 1000, max: MAX_TTL_MS });
     const threshold = readInteger(c, 'options.compression_threshold', 0, { min: 0 });
-    if (threshold > 0 && this.codec instanceof JsonCodec) this.codec = new JsonCodec({ compressionThreshold: threshold });
-    this.near = new NearCache(this.maxSize, readInteger(c, 'options.near_cache_ttl', 0, { min: 0, max: MAX_TTL_MS }));
+    if (threshold > 0 && this.codec instanceof JsonCodec)
+      this.codec = new JsonCodec({ compressionThreshold: threshold });
+    this.near = new NearCache(
+      this.maxSize,
+      readInteger(c, 'options.near_cache_ttl', 0, { min: 0, max: MAX_TTL_MS }),
+    );
   }
 
   setReferences(references: IReferences): void {
@@ -122,19 +145,22 @@ export class MemcachedCache implements ICache, IConfigurable, IReferenceable, IO
 
   /** The value stored under `key`, or null when missing or expired. */
   async retrieve(context: ContextLike, key: string): Promise<any> {
-    return this.instruments.timed(TIMING_RETRIEVE, this.traced(context, async (client) => {
-      const fullKey = this.fullKey(key);
-      const cached = this.near.get(fullKey);
-      if (cached !== undefined) {
-        this.instruments.retrieved(true);
-        return this.decode(cached.data, cached.flags, key);
-      }
-      const item = await client.get(fullKey);
-      this.instruments.retrieved(item !== null);
-      if (item === null) return null;
-      this.near.set(fullKey, item.value, item.flags, this.maxExpirationMs);
-      return this.decode(item.value, item.flags, key);
-    }));
+    return this.instruments.timed(
+      TIMING_RETRIEVE,
+      this.traced(context, async (client) => {
+        const fullKey = this.fullKey(key);
+        const cached = this.near.get(fullKey);
+        if (cached !== undefined) {
+          this.instruments.retrieved(true);
+          return this.decode(cached.data, cached.flags, key);
+        }
+        const item = await client.get(fullKey);
+        this.instruments.retrieved(item !== null);
+        if (item === null) return null;
+        this.near.set(fullKey, item.value, item.flags, this.maxExpirationMs);
+        return this.decode(item.value, item.flags, key);
+      }),
+    );
   }
 
   /**
@@ -142,14 +168,17 @@ export class MemcachedCache implements ICache, IConfigurable, IReferenceable, IO
    * `max_expiration`: clamped). Resolves the stored value.
    */
   async store(context: ContextLike, key: string, value: any, timeout?: number | null): Promise<any> {
-    return this.instruments.timed(TIMING_STORE, this.traced(context, async (client) => {
-      const fullKey = this.fullKey(key);
-      const ttlMs = this.ttlMs(timeout, key);
-      const encoded = this.codec.encode(value, key);
-      await client.set(fullKey, encoded.data, { ttl: Math.ceil(ttlMs / 1000), flags: encoded.flags });
-      this.near.set(fullKey, encoded.data, encoded.flags, ttlMs);
-      return value;
-    }));
+    return this.instruments.timed(
+      TIMING_STORE,
+      this.traced(context, async (client) => {
+        const fullKey = this.fullKey(key);
+        const ttlMs = this.ttlMs(timeout, key);
+        const encoded = this.codec.encode(value, key);
+        await client.set(fullKey, encoded.data, { ttl: Math.ceil(ttlMs / 1000), flags: encoded.flags });
+        this.near.set(fullKey, encoded.data, encoded.flags, ttlMs);
+        return value;
+      }),
+    );
   }
 
   /**
@@ -167,7 +196,9 @@ export class MemcachedCache implements ICache, IConfigurable, IReferenceable, IO
         if (await client.delete(fullKey, { cas: item.cas })) return this.decode(item.value, item.flags, key);
         // Changed or deleted meanwhile: read again to report what is actually deleted.
       }
-      throw new TimeoutError(`remove() lost the race ${REMOVE_ATTEMPTS} times to concurrent writers`, { key });
+      throw new TimeoutError(`remove() lost the race ${REMOVE_ATTEMPTS} times to concurrent writers`, {
+        key,
+      });
     });
   }
 
@@ -186,7 +217,11 @@ export class MemcachedCache implements ICache, IConfigurable, IReferenceable, IO
   }
 
   /** Stores many entries; requests for all of them go out pipelined in one write per server. */
-  async storeMany(context: ContextLike, entries: Iterable<readonly [string, any]>, timeout?: number | null): Promise<void> {
+  async storeMany(
+    context: ContextLike,
+    entries: Iterable<readonly [string, any]>,
+    timeout?: number | null,
+  ): Promise<void> {
     return this.traced(context, async (client) => {
       const prepared = [...entries].map(([key, value]) => {
         const ttlMs = this.ttlMs(timeout, key);
@@ -202,7 +237,12 @@ export class MemcachedCache implements ICache, IConfigurable, IReferenceable, IO
    * sharing the cache, concurrent misses on one key run `loader` once: memcached hands a lease
    * to one caller (meta `N`/`W` flags) while the others wait for its value.
    */
-  async getOrStore<T>(context: ContextLike, key: string, timeout: number | null | undefined, loader: () => Promise<T> | T): Promise<T> {
+  async getOrStore<T>(
+    context: ContextLike,
+    key: string,
+    timeout: number | null | undefined,
+    loader: () => Promise<T> | T,
+  ): Promise<T> {
     return this.traced(context, async (client) => {
       const fullKey = this.fullKey(key);
       const ttlMs = this.ttlMs(timeout, key);
@@ -225,7 +265,10 @@ export class MemcachedCache implements ICache, IConfigurable, IReferenceable, IO
         }
         if (lease.item !== null) return this.decode(lease.item.value, lease.item.flags, key) as T;
         if (Date.now() > giveUpAt) {
-          throw new TimeoutError(`getOrStore() waited ${2 * this.leaseTimeoutMs} ms for another caller's value`, { key });
+          throw new TimeoutError(
+            `getOrStore() waited ${2 * this.leaseTimeoutMs} ms for another caller's value`,
+            { key },
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, wait));
       }
@@ -261,7 +304,9 @@ export class MemcachedCache implements ICache, IConfigurable, IReferenceable, IO
 
   private fullKey(key: string): string {
     if (typeof key !== 'string' || key.length === 0) {
-      throw new InvalidKeyError(`Key must be a non-empty string, got ${key === '' ? 'an empty string' : typeof key}`);
+      throw new InvalidKeyError(
+        `Key must be a non-empty string, got ${key === '' ? 'an empty string' : typeof key}`,
+      );
     }
     return this.keyPrefix === '' ? key : this.keyPrefix + key;
   }

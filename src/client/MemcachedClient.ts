@@ -1,9 +1,5 @@
 import { ClusterRouter } from '../cluster/ClusterRouter.js';
-import {
-  InvalidStateError,
-  InvalidValueError,
-  ValueTooLargeError,
-} from '../component/errors.js';
+import { InvalidStateError, InvalidValueError, ValueTooLargeError } from '../component/errors.js';
 import { type EncodedKey, encodeKey, keyBytes } from '../protocol/KeyEncoder.js';
 import type { MetaResponse } from '../protocol/MetaResponse.js';
 import {
@@ -21,9 +17,13 @@ import {
 import { ResponseStatus } from '../protocol/ResponseStatus.js';
 import { wireTtl } from '../protocol/TtlEncoder.js';
 import { Pool } from '../transport/Pool.js';
-import { Request, RequestKind, reserveOpaques } from '../transport/Request.js';
-import { type MemcachedClientOptions, type ResolvedClientOptions, resolveClientOptions } from './ClientOptions.js';
-import { type CommandName, commandChannel, outcomeOf, publishCommand } from './diagnostics.js';
+import { Request, RequestKind } from '../transport/Request.js';
+import {
+  type MemcachedClientOptions,
+  type ResolvedClientOptions,
+  resolveClientOptions,
+} from './ClientOptions.js';
+import type { CommandName } from './diagnostics.js';
 import type { Item, LeasedItem } from './Item.js';
 import { Operation, type OperationHost } from './Operation.js';
 
@@ -66,7 +66,12 @@ export class MemcachedClient {
     const servers = this.options.servers;
     if (servers.length === 0) throw new InvalidValueError('MemcachedClient needs at least one server');
     this.router = new ClusterRouter({
-      servers: servers.map((s) => ({ id: s.id, host: s.socketPath ?? s.host, port: s.socketPath ? 0 : s.port, weight: s.weight ?? 1 })),
+      servers: servers.map((s) => ({
+        id: s.id,
+        host: s.socketPath ?? s.host,
+        port: s.socketPath ? 0 : s.port,
+        weight: s.weight ?? 1,
+      })),
       failures: this.options.failures,
       retryMs: this.options.retryMs,
       ...(this.options.selector ? { selector: this.options.selector } : {}),
@@ -133,21 +138,45 @@ export class MemcachedClient {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.execute('get', encoded, (opaque) => metaGet(encoded.token, 'v f c', opaque), null, true, options, toItem);
+    return this.execute(
+      'get',
+      encoded,
+      (opaque) => metaGet(encoded.token, 'v f c', opaque),
+      null,
+      true,
+      options,
+      toItem,
+    );
   }
 
   /** Get and touch: reads the value and sets a new TTL (seconds) in one round trip. */
   async gat(key: string, ttl: number, options?: CallOptions): Promise<Item | null> {
     const encoded = encodeKey(key, this.options.maxKeySize);
     const wire = this.ttl(ttl, encoded);
-    return this.execute('gat', encoded, (opaque) => metaGet(encoded.token, `v f c T${wire}`, opaque), null, true, options, toItem);
+    return this.execute(
+      'gat',
+      encoded,
+      (opaque) => metaGet(encoded.token, `v f c T${wire}`, opaque),
+      null,
+      true,
+      options,
+      toItem,
+    );
   }
 
   /** Sets a new TTL (seconds); false when the key does not exist. */
   async touch(key: string, ttl: number, options?: CallOptions): Promise<boolean> {
     const encoded = encodeKey(key, this.options.maxKeySize);
     const wire = this.ttl(ttl, encoded);
-    return this.execute('touch', encoded, (opaque) => metaTouch(encoded.token, wire, opaque), null, true, options, isHeader);
+    return this.execute(
+      'touch',
+      encoded,
+      (opaque) => metaTouch(encoded.token, wire, opaque),
+      null,
+      true,
+      options,
+      isHeader,
+    );
   }
 
   /**
@@ -195,7 +224,8 @@ export class MemcachedClient {
   /** Stores only if the item still has this CAS; false on conflict or when it is gone. */
   async cas(key: string, value: Value, cas: string, options?: StoreOptions): Promise<boolean> {
     // async: a bad argument rejects like every other method instead of throwing synchronously.
-    if (typeof cas !== 'string' || !/^\d{1,20}$/.test(cas)) throw new InvalidValueError('cas must be the decimal CAS unique returned by get()', { key });
+    if (typeof cas !== 'string' || !/^\d{1,20}$/.test(cas))
+      throw new InvalidValueError('cas must be the decimal CAS unique returned by get()', { key });
     return this.store(key, value, SetMode.Set, cas, options, false, isHeader);
   }
 
@@ -203,8 +233,17 @@ export class MemcachedClient {
   async delete(key: string, options?: CallOptions & { cas?: string }): Promise<boolean> {
     const encoded = encodeKey(key, this.options.maxKeySize);
     const cas = options?.cas ?? '';
-    if (cas !== '' && !/^\d{1,20}$/.test(cas)) throw new InvalidValueError('cas must be a decimal CAS unique', { key });
-    return this.execute('delete', encoded, (opaque) => metaDelete(encoded.token, cas, opaque), null, cas === '', options, isHeader);
+    if (cas !== '' && !/^\d{1,20}$/.test(cas))
+      throw new InvalidValueError('cas must be a decimal CAS unique', { key });
+    return this.execute(
+      'delete',
+      encoded,
+      (opaque) => metaDelete(encoded.token, cas, opaque),
+      null,
+      cas === '',
+      options,
+      isHeader,
+    );
   }
 
   /** Adds `delta` to a counter; resolves the new value, or null when it does not exist. */
@@ -225,10 +264,19 @@ export class MemcachedClient {
   async getOrLease(key: string, leaseTtl: number, options?: CallOptions): Promise<LeasedItem> {
     const encoded = encodeKey(key, this.options.maxKeySize);
     const wire = this.ttl(Math.max(1, leaseTtl), encoded);
-    const response = await this.execute('getOrLease', encoded, (opaque) => metaGet(encoded.token, `v f c N${wire}`, opaque), null, true, options, identity<MetaResponse>);
+    const response = await this.execute(
+      'getOrLease',
+      encoded,
+      (opaque) => metaGet(encoded.token, `v f c N${wire}`, opaque),
+      null,
+      true,
+      options,
+      identity<MetaResponse>,
+    );
     const item = toItem(response);
     // A vivified placeholder is an empty value with flags 0 that the winner has not replaced yet.
-    const placeholder = item !== null && item.value.length === 0 && item.flags === 0 && (response.win || response.winSent);
+    const placeholder =
+      item !== null && item.value.length === 0 && item.flags === 0 && (response.win || response.winSent);
     return {
       item: placeholder ? null : item,
       win: response.win,
@@ -239,12 +287,15 @@ export class MemcachedClient {
 
   /** Invalidates every item on every server (after `delaySeconds`). */
   async flush(delaySeconds = 0, options?: CallOptions): Promise<void> {
-    await this.everyServer((pool) => pool.send(new Request(RequestKind.Flush, flushAllCommand(delaySeconds), null, -1, 0), options?.signal));
+    await this.everyServer((pool) =>
+      pool.send(new Request(RequestKind.Flush, flushAllCommand(delaySeconds), null, -1, 0), options?.signal),
+    );
   }
 
   /** `stats [group]` of every server, by server id. */
   async stats(group = '', options?: CallOptions): Promise<Map<string, Map<string, string>>> {
-    if (!/^[a-z_ ]*$/.test(group)) throw new InvalidValueError('stats group must be a word such as "settings" or "slabs"');
+    if (!/^[a-z_ ]*$/.test(group))
+      throw new InvalidValueError('stats group must be a word such as "settings" or "slabs"');
     return this.everyServer((pool) => {
       const request = new Request(RequestKind.Stats, statsCommand(group), null, -1, 0);
       request.collected = new Map();
@@ -254,7 +305,9 @@ export class MemcachedClient {
 
   /** The version each server reports, by server id. */
   version(options?: CallOptions): Promise<Map<string, string>> {
-    return this.everyServer((pool) => pool.send<string>(new Request(RequestKind.Version, versionCommand(), null, -1, 0), options?.signal));
+    return this.everyServer((pool) =>
+      pool.send<string>(new Request(RequestKind.Version, versionCommand(), null, -1, 0), options?.signal),
+    );
   }
 
   /** Rejects pending requests, closes every socket and timer. Idempotent. */
@@ -294,13 +347,17 @@ export class MemcachedClient {
       encoded = encodeKey(key, this.options.maxKeySize);
       data = toBuffer(value, key);
       if (data.length > this.options.maxValueSize) {
-        throw new ValueTooLargeError(`Value for the key is ${data.length} bytes; the limit is ${this.options.maxValueSize} (max_value)`, {
-          key,
-        });
+        throw new ValueTooLargeError(
+          `Value for the key is ${data.length} bytes; the limit is ${this.options.maxValueSize} (max_value)`,
+          {
+            key,
+          },
+        );
       }
       ttl = this.ttl(options?.ttl ?? 0, encoded);
       flags = options?.flags ?? 0;
-      if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) throw new InvalidValueError('flags must be a 32-bit unsigned integer', { key });
+      if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff)
+        throw new InvalidValueError('flags must be a 32-bit unsigned integer', { key });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -315,7 +372,12 @@ export class MemcachedClient {
     );
   }
 
-  private async arithmetic(key: string, decrement: boolean, delta: number | bigint, options?: CounterOptions): Promise<number | null> {
+  private async arithmetic(
+    key: string,
+    decrement: boolean,
+    delta: number | bigint,
+    options?: CounterOptions,
+  ): Promise<number | null> {
     const encoded = encodeKey(key, this.options.maxKeySize);
     checkCounter(delta, 'delta', key);
     const initial = options?.initial;
@@ -347,9 +409,23 @@ export class MemcachedClient {
     batch = 0,
     batchKeys?: readonly EncodedKey[],
   ): Promise<T> {
-    if (this.closed) return Promise.reject(new InvalidStateError('The memcached client is closed', { key: encoded.key }));
+    if (this.closed)
+      return Promise.reject(new InvalidStateError('The memcached client is closed', { key: encoded.key }));
     return new Promise<T>((resolve, reject) => {
-      new Operation<T>(this.host, command, encoded, build, data, idempotent, batch, batchKeys, transform, options?.signal, resolve, reject).start();
+      new Operation<T>(
+        this.host,
+        command,
+        encoded,
+        build,
+        data,
+        idempotent,
+        batch,
+        batchKeys,
+        transform,
+        options?.signal,
+        resolve,
+        reject,
+      ).start();
     });
   }
 
@@ -374,7 +450,11 @@ export class MemcachedClient {
   }
 
   /** One pipelined batch of quiet `mg` ended by `mn`; hits are added to `result`. */
-  private readBatch(group: EncodedKey[], result: Map<string, Item>, options: CallOptions | undefined): Promise<void> {
+  private readBatch(
+    group: EncodedKey[],
+    result: Map<string, Item>,
+    options: CallOptions | undefined,
+  ): Promise<void> {
     return this.execute(
       'getMany',
       group[0]!,
@@ -404,14 +484,18 @@ export class MemcachedClient {
 
   private async everyServer<T>(call: (pool: Pool) => Promise<T>): Promise<Map<string, T>> {
     this.assertOpen();
-    const entries = await Promise.all([...this.pools].map(async ([id, pool]) => [id, await call(pool)] as const));
+    const entries = await Promise.all(
+      [...this.pools].map(async ([id, pool]) => [id, await call(pool)] as const),
+    );
     return new Map(entries);
   }
 
   /** Validates a TTL in seconds and converts it to its wire form. */
   private ttl(seconds: number, encoded: EncodedKey): number {
     if (!Number.isInteger(seconds) || seconds < 0) {
-      throw new InvalidValueError(`TTL must be a whole number of seconds ≥ 0, got ${String(seconds)}`, { key: encoded.key });
+      throw new InvalidValueError(`TTL must be a whole number of seconds ≥ 0, got ${String(seconds)}`, {
+        key: encoded.key,
+      });
     }
     return wireTtl(seconds);
   }
@@ -420,10 +504,13 @@ export class MemcachedClient {
     if (this.closed || this.probeTimer !== null) return;
     const next = this.router.health.nextRetryAt();
     if (next === undefined) return;
-    this.probeTimer = setTimeout(() => {
-      this.probeTimer = null;
-      this.probe();
-    }, Math.max(10, next - Date.now()));
+    this.probeTimer = setTimeout(
+      () => {
+        this.probeTimer = null;
+        this.probe();
+      },
+      Math.max(10, next - Date.now()),
+    );
     this.probeTimer.unref();
   }
 
@@ -432,10 +519,13 @@ export class MemcachedClient {
     for (const id of this.router.dueForProbe()) {
       if (!this.router.claimProbe(id)) continue;
       const pool = this.pools.get(id)!;
-      pool.connect().then(
-        () => this.router.reportSuccess(id),
-        () => this.router.reportFailure(id),
-      ).finally(() => this.scheduleProbes());
+      pool
+        .connect()
+        .then(
+          () => this.router.reportSuccess(id),
+          () => this.router.reportFailure(id),
+        )
+        .finally(() => this.scheduleProbes());
     }
     this.scheduleProbes();
   }
@@ -482,6 +572,7 @@ function toBuffer(value: Value, key: string): Buffer {
 }
 
 function checkCounter(value: number | bigint, name: string, key: string): void {
-  const ok = typeof value === 'bigint' ? value >= 0n && value < 2n ** 64n : Number.isSafeInteger(value) && value >= 0;
+  const ok =
+    typeof value === 'bigint' ? value >= 0n && value < 2n ** 64n : Number.isSafeInteger(value) && value >= 0;
   if (!ok) throw new InvalidValueError(`${name} must be a whole number ≥ 0`, { key });
 }

@@ -1,17 +1,17 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { rendezvousSelector } from '../cluster/RendezvousSelector.js';
+import { serverId } from '../cluster/ServerSelector.js';
 import type { ConfigParams } from '../component/ConfigParams.js';
 import { readBoolean, readEnum, readInteger } from '../component/ConfigReaders.js';
 import { ConnectionResolver } from '../component/ConnectionResolver.js';
+import { ContextResolver } from '../component/ContextResolver.js';
+import type { CredentialParams } from '../component/CredentialParams.js';
+import { CredentialResolver } from '../component/CredentialResolver.js';
+import { ConfigError, type MemcachedCacheError } from '../component/errors.js';
 import type { ContextLike } from '../component/IContext.js';
 import type { IReferences } from '../component/IReferences.js';
-import { CredentialResolver } from '../component/CredentialResolver.js';
-import type { CredentialParams } from '../component/CredentialParams.js';
-import { ContextResolver } from '../component/ContextResolver.js';
-import { ConfigError, type MemcachedCacheError } from '../component/errors.js';
 import { parseServerList } from '../component/ServerEndpoint.js';
-import { rendezvousSelector } from '../cluster/RendezvousSelector.js';
-import { serverId } from '../cluster/ServerSelector.js';
 import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
 import { MemcachedClient } from './MemcachedClient.js';
 
@@ -103,7 +103,8 @@ export class MemcachedConnector {
       }
       return client;
     } catch (error) {
-      if (error instanceof Error && 'withTraceId' in error) (error as MemcachedCacheError).withTraceId(traceId);
+      if (error instanceof Error && 'withTraceId' in error)
+        (error as MemcachedCacheError).withTraceId(traceId);
       throw error;
     }
   }

@@ -1,5 +1,10 @@
 import type { ClusterRouter } from '../cluster/ClusterRouter.js';
-import { AbortError, InvalidStateError, type MemcachedCacheError, TimeoutError } from '../component/errors.js';
+import {
+  AbortError,
+  InvalidStateError,
+  type MemcachedCacheError,
+  TimeoutError,
+} from '../component/errors.js';
 import type { EncodedKey } from '../protocol/KeyEncoder.js';
 import type { MetaResponse } from '../protocol/MetaResponse.js';
 import type { Pool } from '../transport/Pool.js';
@@ -59,7 +64,12 @@ export class Operation<T> implements RequestListener {
     if (signal) {
       if (signal.aborted) {
         // Aborted before it was sent: it must not be sent at all.
-        this.fail(new AbortError('The operation was aborted', { key: this.encoded.key, details: { requestSent: false } }));
+        this.fail(
+          new AbortError('The operation was aborted', {
+            key: this.encoded.key,
+            details: { requestSent: false },
+          }),
+        );
         return;
       }
       this.onAbort = () => this.abort();
@@ -117,11 +127,18 @@ export class Operation<T> implements RequestListener {
     this.serverId = id;
     const batch = this.batch;
     const opaque = reserveOpaques(batch || 1);
-    const request = new Request(batch ? RequestKind.Batch : RequestKind.Meta, this.build(opaque), this.data, opaque, batch);
+    const request = new Request(
+      batch ? RequestKind.Batch : RequestKind.Meta,
+      this.build(opaque),
+      this.data,
+      opaque,
+      batch,
+    );
     request.key = this.encoded.key;
     request.listener = this;
     if (batch) request.collected = new Array(batch);
-    if (this.attempt > 0) request.timeoutMs = Math.max(1, this.host.requestTimeoutMs - (Date.now() - this.started));
+    if (this.attempt > 0)
+      request.timeoutMs = Math.max(1, this.host.requestTimeoutMs - (Date.now() - this.started));
     this.current = request;
     this.host.poolFor(id).dispatch(request);
   }
@@ -130,13 +147,19 @@ export class Operation<T> implements RequestListener {
     if (this.finished) return;
     // The reply may still come; marking the request settled makes the connection drop it.
     if (this.current !== null) this.current.settled = true;
-    this.fail(new AbortError('The operation was aborted', { server: this.serverId || undefined, key: this.encoded.key }));
+    this.fail(
+      new AbortError('The operation was aborted', {
+        server: this.serverId || undefined,
+        key: this.encoded.key,
+      }),
+    );
   }
 
   private fail(error: Error): void {
     this.finish();
     if (this.tracedAt >= 0 && commandChannel.hasSubscribers) {
-      for (const k of this.batchKeys ?? [this.encoded]) publishCommand(this.command, k.key, this.serverId, this.tracedAt, 'error', error);
+      for (const k of this.batchKeys ?? [this.encoded])
+        publishCommand(this.command, k.key, this.serverId, this.tracedAt, 'error', error);
     }
     this.reject(error);
   }
@@ -150,10 +173,18 @@ export class Operation<T> implements RequestListener {
     if (!commandChannel.hasSubscribers) return;
     const { command, serverId, tracedAt } = this;
     if (this.batchKeys === undefined) {
-      publishCommand(command, this.encoded.key, serverId, tracedAt, outcomeOf(command, reply as MetaResponse));
+      publishCommand(
+        command,
+        this.encoded.key,
+        serverId,
+        tracedAt,
+        outcomeOf(command, reply as MetaResponse),
+      );
       return;
     }
     const replies = reply as Array<MetaResponse | undefined>;
-    this.batchKeys.forEach((k, i) => publishCommand(command, k.key, serverId, tracedAt, outcomeOf(command, replies[i])));
+    for (let i = 0; i < this.batchKeys.length; i++) {
+      publishCommand(command, this.batchKeys[i]!.key, serverId, tracedAt, outcomeOf(command, replies[i]));
+    }
   }
 }

@@ -70,7 +70,11 @@ export class MemcachedLock extends Lock implements IReferenceable, IOpenable {
     });
   }
 
-  private async traced<T>(context: ContextLike, key: string, call: (client: MemcachedClient, fullKey: string) => Promise<T>): Promise<T> {
+  private async traced<T>(
+    context: ContextLike,
+    key: string,
+    call: (client: MemcachedClient, fullKey: string) => Promise<T>,
+  ): Promise<T> {
     const traceId = ContextResolver.getTraceId(context);
     try {
       this.validateKey(context, key);

@@ -48,9 +48,12 @@ export function encodeKey(key: unknown, maxKeyBytes: number): EncodedKey {
   }
   const bytes = Buffer.from(key, 'utf8');
   if (bytes.length > maxKeyBytes) {
-    throw new InvalidKeyError(`Key is ${bytes.length} bytes long; the limit is ${maxKeyBytes} (max_key_size)`, {
-      key: shortKey(key),
-    });
+    throw new InvalidKeyError(
+      `Key is ${bytes.length} bytes long; the limit is ${maxKeyBytes} (max_key_size)`,
+      {
+        key: shortKey(key),
+      },
+    );
   }
   // A printable ASCII key that got here is only too long for the wire, not unsafe.
   const base64 = bytes.toString('base64');

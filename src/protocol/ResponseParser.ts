@@ -66,7 +66,8 @@ export class ResponseParser {
       // chunk would copy up to 64 KB every time a header straddles a read boundary.
       const lf = chunk.indexOf(LF);
       if (lf === -1) {
-        if (this.rest.length + chunk.length > MAX_LINE_BYTES) return this.fail('a response line is longer than 8 KB');
+        if (this.rest.length + chunk.length > MAX_LINE_BYTES)
+          return this.fail('a response line is longer than 8 KB');
         this.rest = Buffer.concat([this.rest, chunk]);
         return;
       }
@@ -271,7 +272,10 @@ function parseFlags(buf: Buffer, start: number, end: number, response: MetaRespo
         if (response.clientFlags < 0) return false;
         break;
       case 116: // t ttl, -1 means no expiry
-        response.ttl = buf[p + 1] === 45 && tokenEnd === p + 3 && buf[p + 2] === 49 ? -1 : parseDecimal(buf, p + 1, tokenEnd);
+        response.ttl =
+          buf[p + 1] === 45 && tokenEnd === p + 3 && buf[p + 2] === 49
+            ? -1
+            : parseDecimal(buf, p + 1, tokenEnd);
         if (response.ttl === -2) return false;
         break;
       case 87: // W

@@ -80,7 +80,11 @@ export class Connection {
     this.socket = openSocket(endpoint, onData);
     this.socket.setNoDelay(true);
     this.socket.on('error', (error) => this.destroy(this.connectionError(error)));
-    this.socket.on('close', () => this.destroy(new ConnectionError(`Connection to ${endpoint.id} closed by the server`, { server: endpoint.id })));
+    this.socket.on('close', () =>
+      this.destroy(
+        new ConnectionError(`Connection to ${endpoint.id} closed by the server`, { server: endpoint.id }),
+      ),
+    );
     this.socket.on('drain', () => {
       this.waitingForDrain = false;
       if (this.outString !== '' || this.outParts.length > 0) this.flush();
@@ -138,7 +142,11 @@ export class Connection {
 
   /** Closes the socket and rejects everything pending. Idempotent. */
   close(): void {
-    this.destroy(new ConnectionError(`Connection to ${this.endpoint.id} was closed by the client`, { server: this.endpoint.id }));
+    this.destroy(
+      new ConnectionError(`Connection to ${this.endpoint.id} was closed by the client`, {
+        server: this.endpoint.id,
+      }),
+    );
   }
 
   // ---- ResponseHandler (called by the parser) ----
@@ -190,7 +198,9 @@ export class Connection {
       case RequestKind.Auth:
         if (response.status === ResponseStatus.Stored) return this.complete(request, null);
         return this.destroy(
-          new AuthenticationError(`Server ${this.endpoint.id} refused the credentials`, { server: this.endpoint.id }),
+          new AuthenticationError(`Server ${this.endpoint.id} refused the credentials`, {
+            server: this.endpoint.id,
+          }),
         );
       case RequestKind.Noop:
         if (response.status === ResponseStatus.NoOp) {
@@ -229,9 +239,21 @@ export class Connection {
     try {
       const steps: Array<Promise<unknown>> = [];
       if (endpoint.username !== undefined) {
-        steps.push(this.sendInternal(new Request(RequestKind.Auth, authenticationCommand(endpoint.username, endpoint.password ?? ''), null, -1, 0)));
+        steps.push(
+          this.sendInternal(
+            new Request(
+              RequestKind.Auth,
+              authenticationCommand(endpoint.username, endpoint.password ?? ''),
+              null,
+              -1,
+              0,
+            ),
+          ),
+        );
       }
-      const version = this.sendInternal<string>(new Request(RequestKind.Version, versionCommand(), null, -1, 0));
+      const version = this.sendInternal<string>(
+        new Request(RequestKind.Version, versionCommand(), null, -1, 0),
+      );
       const noop = this.sendInternal(new Request(RequestKind.Noop, metaNoop(), null, -1, 0));
       // One Promise.all so that every handshake rejection is observed, not just the first.
       const [, serverVersion] = await Promise.all([Promise.all(steps), version, noop]);
@@ -246,7 +268,9 @@ export class Connection {
 
   private sendInternal<T>(request: Request): Promise<T> {
     request.internal = true;
-    return sendRequest<T>(request, undefined, this.endpoint.id, (r) => this.enqueue(r, this.options.connectTimeoutMs));
+    return sendRequest<T>(request, undefined, this.endpoint.id, (r) =>
+      this.enqueue(r, this.options.connectTimeoutMs),
+    );
   }
 
   private enqueue(request: Request, timeoutMs: number): void {
@@ -348,16 +372,27 @@ export class Connection {
   }
 
   private onErrorReply(request: Request, response: MetaResponse): void {
-    const kind = response.status === ResponseStatus.ServerError ? 'SERVER_ERROR' : response.status === ResponseStatus.ClientError ? 'CLIENT_ERROR' : 'ERROR';
-    const error = new ServerError(`Server ${this.endpoint.id} answered ${kind}${response.text ? `: ${response.text}` : ''}`, {
-      server: this.endpoint.id,
-      key: request.key,
-      details: { reply: kind },
-    });
+    const kind =
+      response.status === ResponseStatus.ServerError
+        ? 'SERVER_ERROR'
+        : response.status === ResponseStatus.ClientError
+          ? 'CLIENT_ERROR'
+          : 'ERROR';
+    const error = new ServerError(
+      `Server ${this.endpoint.id} answered ${kind}${response.text ? `: ${response.text}` : ''}`,
+      {
+        server: this.endpoint.id,
+        key: request.key,
+        details: { reply: kind },
+      },
+    );
     // A single-line request (mg/md/ma: no data block) gets exactly one reply line, even a
     // CLIENT_ERROR such as "cannot increment or decrement non-numeric value": the stream is
     // still in step, so only this request fails, not everything pipelined with it.
-    const singleLine = response.status === ResponseStatus.ClientError && request.kind === RequestKind.Meta && request.data === null;
+    const singleLine =
+      response.status === ResponseStatus.ClientError &&
+      request.kind === RequestKind.Meta &&
+      request.data === null;
     if (response.status === ResponseStatus.ServerError || singleLine) {
       // The server consumed the whole request (it swallows the data block), so the stream is
       // still in step: fail this request only.
@@ -369,7 +404,9 @@ export class Connection {
     // reads the data block as a command), so the framing can no longer be trusted.
     this.dequeue();
     this.settle(request, error);
-    this.destroy(this.protocolError(`the server answered ${kind}; the connection is replaced to stay in step`));
+    this.destroy(
+      this.protocolError(`the server answered ${kind}; the connection is replaced to stay in step`),
+    );
   }
 
   private onUnexpected(request: Request, response: MetaResponse): void {
@@ -398,17 +435,20 @@ export class Connection {
     // Handshake requests are bounded by the connect timer; user requests behind them still
     // time out on their own schedule.
     let first = this.head;
-    while (first !== null && first.internal) first = first.next;
+    while (first?.internal) first = first.next;
     // Only a head that waited a full request_timeout means the server is stuck. A request with a
     // shorter deadline of its own (a retry gets what is left of its op's budget) times out alone:
     // destroying the connection for it would fail every request pipelined behind it and count
     // them all against a healthy server.
-    const head = first !== null && first === this.head ? first : null;
+    const head = first === this.head ? first : null;
     if (head !== null && head.stuckAt <= now) {
       this.destroy(
-        new TimeoutError(`Server ${this.endpoint.id} did not answer within ${this.options.requestTimeoutMs} ms`, {
-          server: this.endpoint.id,
-        }),
+        new TimeoutError(
+          `Server ${this.endpoint.id} did not answer within ${this.options.requestTimeoutMs} ms`,
+          {
+            server: this.endpoint.id,
+          },
+        ),
       );
       return;
     }
@@ -455,7 +495,10 @@ export class Connection {
       if (!request.settled) {
         request.settled = true;
         const unsent = neverSent && !request.internal;
-        rejectRequest(request, request.key === undefined && !unsent ? error : copyFor(error, request.key, unsent));
+        rejectRequest(
+          request,
+          request.key === undefined && !unsent ? error : copyFor(error, request.key, unsent),
+        );
       }
       request = next;
     }
@@ -464,16 +507,24 @@ export class Connection {
   }
 
   private protocolError(reason: string): ProtocolError {
-    return new ProtocolError(`Protocol error with ${this.endpoint.id}: ${reason}`, { server: this.endpoint.id });
+    return new ProtocolError(`Protocol error with ${this.endpoint.id}: ${reason}`, {
+      server: this.endpoint.id,
+    });
   }
 
   private withServer(error: ProtocolError): ProtocolError {
-    return new ProtocolError(`${error.message} (server ${this.endpoint.id})`, { server: this.endpoint.id, cause: error });
+    return new ProtocolError(`${error.message} (server ${this.endpoint.id})`, {
+      server: this.endpoint.id,
+      cause: error,
+    });
   }
 
   private connectionError(cause: unknown): ConnectionError {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    return new ConnectionError(`Connection to ${this.endpoint.id} failed: ${reason}`, { server: this.endpoint.id, cause });
+    return new ConnectionError(`Connection to ${this.endpoint.id} failed: ${reason}`, {
+      server: this.endpoint.id,
+      cause,
+    });
   }
 }
 
@@ -499,10 +550,19 @@ function checkDeadlines(connection: Connection): void {
 }
 
 /** The same error for one request: naming its key, and whether it was never sent. */
-function copyFor(error: MemcachedCacheError, key: string | undefined, neverSent: boolean): MemcachedCacheError {
+function copyFor(
+  error: MemcachedCacheError,
+  key: string | undefined,
+  neverSent: boolean,
+): MemcachedCacheError {
   const Class = error.constructor as new (message: string, options: object) => MemcachedCacheError;
   const details = neverSent ? { ...error.details, requestSent: false } : error.details;
-  return new Class(error.message, { server: error.server, key: key ?? error.key, cause: error.cause, details });
+  return new Class(error.message, {
+    server: error.server,
+    key: key ?? error.key,
+    cause: error.cause,
+    details,
+  });
 }
 
 /** Bytes read from the socket in one go, into one buffer reused for the connection's life. */
@@ -519,7 +579,8 @@ function openSocket(endpoint: ServerEndpoint, onData: (chunk: Buffer) => void): 
     else {
       options.host = endpoint.host;
       options.port = endpoint.port;
-      if (options.servername === undefined && net.isIP(endpoint.host) === 0) options.servername = endpoint.host;
+      if (options.servername === undefined && net.isIP(endpoint.host) === 0)
+        options.servername = endpoint.host;
     }
     const socket = tls.connect(options);
     socket.on('data', onData);

@@ -92,7 +92,8 @@ export class Pool {
   /** Opens one connection and waits for its handshake (used by `open()` to verify a server). */
   async connect(): Promise<Connection> {
     const connection = this.acquire(true);
-    if (connection === null) throw new ConnectionError(`Pool for ${this.endpoint.id} is closed`, { server: this.endpoint.id });
+    if (connection === null)
+      throw new ConnectionError(`Pool for ${this.endpoint.id} is closed`, { server: this.endpoint.id });
     await connection.ready;
     return connection;
   }
@@ -115,8 +116,10 @@ export class Pool {
     for (const connection of this.connections) {
       if (best === null || connection.inflight < best.inflight) best = connection;
     }
-    const busy = best !== null && (best.inflight >= this.pipelineDepth || best.bufferedBytes >= WRITE_BACKLOG_BYTES);
-    const wantMore = best === null || forceOpen || (busy && this.connections.length < this.options.maxConnections);
+    const busy =
+      best !== null && (best.inflight >= this.pipelineDepth || best.bufferedBytes >= WRITE_BACKLOG_BYTES);
+    const wantMore =
+      best === null || forceOpen || (busy && this.connections.length < this.options.maxConnections);
     if (wantMore) {
       if (Date.now() < this.nextConnectAt && best === null) return null;
       if (best === null || Date.now() >= this.nextConnectAt) return this.open();
@@ -138,7 +141,8 @@ export class Pool {
       (error: unknown) => {
         this.lastConnectError = error instanceof Error ? error : new Error(String(error));
         this.connectFailures++;
-        this.nextConnectAt = Date.now() + Math.min(MAX_BACKOFF_MS, 25 * 2 ** Math.min(this.connectFailures, 10));
+        this.nextConnectAt =
+          Date.now() + Math.min(MAX_BACKOFF_MS, 25 * 2 ** Math.min(this.connectFailures, 10));
       },
     );
     this.ensureSweep();

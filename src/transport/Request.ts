@@ -20,7 +20,12 @@ export const RequestKind = {
 } as const;
 export type RequestKind = (typeof RequestKind)[keyof typeof RequestKind];
 
-export type RequestResult = MetaResponse | Array<MetaResponse | undefined> | Map<string, string> | string | null;
+export type RequestResult =
+  | MetaResponse
+  | Array<MetaResponse | undefined>
+  | Map<string, string>
+  | string
+  | null;
 
 let opaqueCounter = 0;
 /** Opaques stay within 9 digits so they parse as small integers. */

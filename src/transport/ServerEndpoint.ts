@@ -32,7 +32,12 @@ export function withHiddenPassword(endpoint: ServerEndpoint): ServerEndpoint {
   const { password, ...rest } = endpoint;
   const copy: ServerEndpoint = { ...rest };
   if (password !== undefined) {
-    Object.defineProperty(copy, 'password', { value: password, enumerable: false, writable: true, configurable: true });
+    Object.defineProperty(copy, 'password', {
+      value: password,
+      enumerable: false,
+      writable: true,
+      configurable: true,
+    });
   }
   return copy;
 }

@@ -6,7 +6,9 @@ import { type MemcachedProcess, rawCommand, startMemcached, stopAllMemcached } f
 
 function run(script: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
@@ -36,7 +38,10 @@ describe('MemcachedCache beyond the ICache contract', () => {
   it('calls before open() and after close() fail with InvalidStateError carrying the trace id', async () => {
     const closed = new MemcachedCache();
     await assert.rejects(closed.retrieve('abc', 'k'), { code: 'INVALID_STATE', traceId: 'abc' });
-    await assert.rejects(closed.store(Context.fromTraceId('ctx-1'), 'k', 1, 1000), { code: 'INVALID_STATE', traceId: 'ctx-1' });
+    await assert.rejects(closed.store(Context.fromTraceId('ctx-1'), 'k', 1, 1000), {
+      code: 'INVALID_STATE',
+      traceId: 'ctx-1',
+    });
     const other = new MemcachedCache();
     other.configure(ConfigParams.fromTuples('connection.host', server.host, 'connection.port', server.port));
     await other.open(null);
@@ -140,7 +145,11 @@ describe('MemcachedCache beyond the ICache contract', () => {
       ['long key', () => cache.store(null, 'k'.repeat(251), 1, 1000), 'INVALID_KEY'],
       ['empty key', () => cache.store(null, '', 1, 1000), 'INVALID_KEY'],
       ['non-string key', () => cache.store(null, 42 as unknown as string, 1, 1000), 'INVALID_KEY'],
-      ['oversize value', () => cache.store(null, k('canary'), 'x'.repeat(1_048_577), 1000), 'VALUE_TOO_LARGE'],
+      [
+        'oversize value',
+        () => cache.store(null, k('canary'), 'x'.repeat(1_048_577), 1000),
+        'VALUE_TOO_LARGE',
+      ],
       ['bad TTL', () => cache.store(null, k('canary'), 1, Number.NaN), 'INVALID_VALUE'],
       ['BigInt', () => cache.store(null, k('canary'), 10n, 1000), 'INVALID_VALUE'],
       ['cycle', () => cache.store(null, k('canary'), cycle, 1000), 'INVALID_VALUE'],

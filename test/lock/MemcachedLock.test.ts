@@ -14,7 +14,9 @@ lockFixture(
     server ??= startMemcached();
     const { host, port } = await server;
     const lock = new MemcachedLock();
-    lock.configure(ConfigParams.fromTuples('connection.host', host, 'connection.port', port, 'options.retry_timeout', 50));
+    lock.configure(
+      ConfigParams.fromTuples('connection.host', host, 'connection.port', port, 'options.retry_timeout', 50),
+    );
     await lock.open(null);
     return lock;
   },

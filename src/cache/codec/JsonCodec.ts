@@ -46,7 +46,10 @@ export class JsonCodec implements ValueCodec {
       try {
         bytes = inflateRawSync(data);
       } catch (error) {
-        throw new ProtocolError('A value flagged as compressed could not be decompressed', { key, cause: error });
+        throw new ProtocolError('A value flagged as compressed could not be decompressed', {
+          key,
+          cause: error,
+        });
       }
     }
     switch (flags & ~ValueFlags.Compressed) {
@@ -77,8 +80,14 @@ function parseJsonOrText(text: string): unknown {
   const first = text.charCodeAt(0);
   // Cheap pre-check: JSON text starts with one of these; anything else is a plain string.
   const maybeJson =
-    first === 0x22 /* " */ || first === 0x7b /* { */ || first === 0x5b /* [ */ || first === 0x2d /* - */ ||
-    (first >= 0x30 && first <= 0x39) || text === 'true' || text === 'false' || text === 'null';
+    first === 0x22 /* " */ ||
+    first === 0x7b /* { */ ||
+    first === 0x5b /* [ */ ||
+    first === 0x2d /* - */ ||
+    (first >= 0x30 && first <= 0x39) ||
+    text === 'true' ||
+    text === 'false' ||
+    text === 'null';
   if (!maybeJson) return text;
   try {
     return JSON.parse(text);
