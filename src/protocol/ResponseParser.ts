@@ -125,24 +125,45 @@ export class ResponseParser {
   }
 
   /** Copies the next part of a pending data block; returns how much of `chunk` it used. */
+  /**
+   * Where the next read may land directly: the unfilled rest of a value of at least `minBytes`
+   * still to come, or null. Lets the transport read large values in place, with no copy.
+   */
+  directTarget(minBytes: number): Buffer | null {
+    const target = this.valueTarget;
+    if (target === null || this.stopped || target.length - this.valueFilled < minBytes) return null;
+    return target.subarray(this.valueFilled);
+  }
+
+  /** `bytes` were read straight into the buffer `directTarget()` returned. */
+  receivedDirect(bytes: number): void {
+    if (this.stopped || this.valueTarget === null) return;
+    this.valueFilled += bytes;
+    if (this.valueFilled === this.valueTarget.length) this.completeValue();
+  }
+
+  /** Copies the next part of a pending data block; returns the position after what it used. */
   private fillValue(chunk: Buffer, start: number): number {
     const target = this.valueTarget!;
     const used = Math.min(target.length - this.valueFilled, chunk.length - start);
     chunk.copy(target, this.valueFilled, start, start + used);
     this.valueFilled += used;
-    const end = start + used;
-    if (this.valueFilled < target.length) return end;
+    if (this.valueFilled === target.length) this.completeValue();
+    return start + used;
+  }
+
+  private completeValue(): void {
+    const target = this.valueTarget!;
     const size = target.length - 2;
     if (target[size] !== CR || target[size + 1] !== LF) {
       this.fail('a value is not followed by CRLF');
-      return end;
+      return;
     }
     const response = this.valueResponse!;
     response.value = target.subarray(0, size);
     this.valueTarget = null;
     this.valueResponse = null;
     this.handler.onResponse(response);
-    return end;
   }
 
   /** Parses the line `buf[start, end)` (without CRLF); returns null after failing. */

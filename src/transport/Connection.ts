@@ -77,7 +77,7 @@ export class Connection {
       this.lastActive = Date.now();
       this.parser.feed(chunk);
     };
-    this.socket = openSocket(endpoint, onData);
+    this.socket = endpoint.tls ? openTlsSocket(endpoint, onData) : this.openPlainSocket(endpoint);
     this.socket.setNoDelay(true);
     this.socket.on('error', (error) => this.destroy(this.connectionError(error)));
     this.socket.on('close', () =>
@@ -110,6 +110,31 @@ export class Connection {
   /** Bytes accepted by the socket but not yet sent: a sign of a slow reader or a large write. */
   get bufferedBytes(): number {
     return this.socket.writableLength + this.outString.length;
+  }
+
+  /**
+   * Plain sockets read into one buffer reused for the connection's life (`onread`): the parser
+   * copies out everything it keeps, so no per-read allocation is needed. While a large value is
+   * arriving, reads land straight in that value's buffer: no copy at all.
+   */
+  private openPlainSocket(endpoint: ServerEndpoint): net.Socket {
+    const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    let direct = false;
+    const onread = {
+      buffer: (): Buffer => {
+        const target = this.parser.directTarget(DIRECT_READ_BYTES);
+        direct = target !== null;
+        return target ?? readBuffer;
+      },
+      callback: (bytes: number, buf: Uint8Array): boolean => {
+        this.lastActive = Date.now();
+        if (direct) this.parser.receivedDirect(bytes);
+        else this.parser.feed((buf as Buffer).subarray(0, bytes));
+        return true;
+      },
+    };
+    if (endpoint.socketPath) return net.connect({ path: endpoint.socketPath, onread });
+    return net.connect({ host: endpoint.host, port: endpoint.port, onread });
   }
 
   onClose(listener: (connection: Connection, error: Error | null) => void): void {
@@ -567,33 +592,19 @@ function copyFor(
 
 /** Bytes read from the socket in one go, into one buffer reused for the connection's life. */
 const READ_BUFFER_BYTES = 256 * 1024;
+/** A value with at least this much still to come is read in place. */
+const DIRECT_READ_BYTES = 64 * 1024;
 
-/**
- * Plain sockets read into one reused buffer (`onread`): the parser copies out everything it
- * keeps, so no per-read 64 KB allocation is needed. TLS sockets deliver chunks as 'data'.
- */
-function openSocket(endpoint: ServerEndpoint, onData: (chunk: Buffer) => void): net.Socket {
-  if (endpoint.tls) {
-    const options: tls.ConnectionOptions = { ...endpoint.tls };
-    if (endpoint.socketPath) options.path = endpoint.socketPath;
-    else {
-      options.host = endpoint.host;
-      options.port = endpoint.port;
-      if (options.servername === undefined && net.isIP(endpoint.host) === 0)
-        options.servername = endpoint.host;
-    }
-    const socket = tls.connect(options);
-    socket.on('data', onData);
-    return socket;
+/** TLS sockets deliver decrypted chunks as 'data' events. */
+function openTlsSocket(endpoint: ServerEndpoint, onData: (chunk: Buffer) => void): net.Socket {
+  const options: tls.ConnectionOptions = { ...endpoint.tls };
+  if (endpoint.socketPath) options.path = endpoint.socketPath;
+  else {
+    options.host = endpoint.host;
+    options.port = endpoint.port;
+    if (options.servername === undefined && net.isIP(endpoint.host) === 0) options.servername = endpoint.host;
   }
-  const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-  const onread = {
-    buffer,
-    callback: (bytes: number, buf: Uint8Array): boolean => {
-      onData((buf as Buffer).subarray(0, bytes));
-      return true;
-    },
-  };
-  if (endpoint.socketPath) return net.connect({ path: endpoint.socketPath, onread });
-  return net.connect({ host: endpoint.host, port: endpoint.port, onread });
+  const socket = tls.connect(options);
+  socket.on('data', onData);
+  return socket;
 }

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import type { MetaResponse } from '../../src/protocol/MetaResponse.js';
+import { ResponseParser } from '../../src/protocol/ResponseParser.js';
+
+it('a large value can be read in place: directTarget() then receivedDirect(), no copy', () => {
+  const got: MetaResponse[] = [];
+  const errors: Error[] = [];
+  const parser = new ResponseParser({ onResponse: (r) => got.push(r), onError: (e) => errors.push(e) });
+  const value = Buffer.alloc(200_000);
+  for (let i = 0; i < value.length; i++) value[i] = (i * 7) & 0xff;
+  const wire = Buffer.concat([Buffer.from(`VA ${value.length} O5\r\n`), value, Buffer.from('\r\nHD O6\r\n')]);
+  const header = wire.indexOf('\n') + 1;
+  assert.equal(parser.directTarget(1), null, 'nothing pending yet');
+  parser.feed(wire.subarray(0, header + 1000));
+  let offset = header + 1000;
+  // The transport asks for a target before each read while enough of the value is missing.
+  for (;;) {
+    const target = parser.directTarget(64 * 1024);
+    if (target === null) break;
+    const n = Math.min(target.length, 70_000);
+    wire.copy(target, 0, offset, offset + n);
+    parser.receivedDirect(n);
+    offset += n;
+  }
+  assert.equal(got.length, 0, 'the value is not complete yet');
+  parser.feed(wire.subarray(offset));
+  assert.deepEqual(errors, []);
+  assert.equal(got.length, 2);
+  assert.equal(got[0]!.opaque, 5);
+  assert.ok(got[0]!.value!.equals(value), 'value bytes intact');
+  assert.equal(got[1]!.opaque, 6);
+  assert.equal(parser.hasPartial, false);
+});
+
+it('a value read in place that lacks its CRLF is a protocol error', () => {
+  const errors: Error[] = [];
+  const parser = new ResponseParser({ onResponse: () => {}, onError: (e) => errors.push(e) });
+  parser.feed(Buffer.from('VA 100000 O1\r\n'));
+  const target = parser.directTarget(1)!;
+  assert.equal(target.length, 100_002);
+  target.fill(65);
+  parser.receivedDirect(target.length);
+  assert.equal(errors.length, 1);
+  assert.equal(parser.isStopped, true);
+});
