@@ -108,7 +108,7 @@ describe('MemcachedCache options, each honoured', () => {
   it('request_timeout: a stopped server makes calls reject within it', async () => {
     const other = await startMemcached();
     const cache = await openCache(other, 'options.request_timeout', 300, 'options.retries', 0);
-    other.pause();
+    await other.pauseAndWait();
     try {
       const started = Date.now();
       await assert.rejects(cache.retrieve('trace-7', 'k'), (error: any) => {
@@ -126,7 +126,7 @@ describe('MemcachedCache options, each honoured', () => {
 
   it('reconnect: a server that accepts but never answers fails open() after the connect timeout', async () => {
     const other = await startMemcached();
-    other.pause();
+    await other.pauseAndWait();
     try {
       const cache = new MemcachedCache();
       cache.configure(

@@ -1,5 +1,4 @@
 // Shared helpers for the client suites (not a test file itself).
-import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MemcachedClientOptions } from '../../src/client/ClientOptions.js';
@@ -117,29 +116,7 @@ export function fakeEndpoint(peer: FakePeer): ServerEndpoint {
   return { id: `127.0.0.1:${peer.port}`, host: '127.0.0.1', port: peer.port };
 }
 
-/**
- * SIGSTOPs a server and waits until every one of its threads is really stopped. `pause()` only
- * sends the signal; on a loaded machine memcached can keep answering for a while (measured: about
- * half of the requests sent right after `pause()` were answered under two busy CPU hogs).
- */
-export async function pauseAndWait(server: MemcachedProcess, timeoutMs = 2000): Promise<void> {
-  server.pause();
-  const stopped = (): boolean => {
-    try {
-      const tasks = readdirSync(`/proc/${server.pid}/task`);
-      return tasks.every((t) => {
-        const stat = readFileSync(`/proc/${server.pid}/task/${t}/stat`, 'utf8');
-        const state = stat.charAt(stat.lastIndexOf(')') + 2); // "pid (comm) STATE ..."
-        return state === 'T' || state === 't';
-      });
-    } catch {
-      return true; // no /proc (not Linux) or the process is gone: nothing better to wait for
-    }
-  };
-  const deadline = Date.now() + timeoutMs;
-  while (!stopped()) {
-    if (Date.now() > deadline)
-      throw new Error(`memcached pid ${server.pid} did not stop within ${timeoutMs} ms`);
-    await sleep(1);
-  }
+/** SIGSTOPs a server and waits until it is really stopped (see MemcachedProcess.pauseAndWait). */
+export function pauseAndWait(server: MemcachedProcess, timeoutMs = 2000): Promise<void> {
+  return server.pauseAndWait(timeoutMs);
 }

@@ -183,7 +183,7 @@ describe('faults on 3 servers under load', () => {
     const id = victim.address;
     const router = h.cache.getClient().router;
     const t0 = performance.now();
-    victim.pause();
+    await victim.pauseAndWait();
     let resumed = false;
     try {
       const ejectMs = await waitFor(() => !router.isAlive(id), 3000, `${id} ejected`);

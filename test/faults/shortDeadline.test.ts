@@ -35,7 +35,7 @@ describe('a short per-request deadline on a healthy connection', () => {
     try {
       await connection.ready;
       // Hold the server for 60 ms: longer than the short deadline, far shorter than request_timeout.
-      server.pause();
+      await server.pauseAndWait();
       await sleep(20); // SIGSTOP lands asynchronously
       const short = assert.rejects(connection.send(get('short', 5)), { code: 'TIMEOUT' });
       const normal = connection.send(get('normal'));
@@ -60,7 +60,7 @@ describe('a short per-request deadline on a healthy connection', () => {
     );
     try {
       await connection.ready;
-      server.pause();
+      await server.pauseAndWait();
       await sleep(20);
       const normal = connection.send(get('normal'));
       const sent = performance.now();
@@ -87,7 +87,7 @@ describe('a short per-request deadline on a healthy connection', () => {
     );
     try {
       await connection.ready;
-      server.pause();
+      await server.pauseAndWait();
       await sleep(20);
       const stuck = connection.send(get('stuck'));
       await assert.rejects(stuck, { code: 'TIMEOUT' });

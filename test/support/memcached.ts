@@ -1,7 +1,7 @@
 // Starts real memcached processes for tests: each on its own free loopback port (or unix socket),
 // each tracked by PID. Processes are only ever signalled by the PIDs this module spawned.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -221,6 +221,21 @@ export class MemcachedProcess {
     if (this.running) process.kill(this.pid, 'SIGSTOP');
   }
 
+  /**
+   * SIGSTOP, then wait until every thread of the process is really stopped: the signal is
+   * asynchronous, and on a loaded machine memcached keeps answering for a while after `pause()`
+   * (measured: about half of the requests sent right after it were still answered).
+   */
+  async pauseAndWait(timeoutMs = 2000): Promise<void> {
+    this.pause();
+    const deadline = Date.now() + timeoutMs;
+    while (!allThreadsStopped(this.pid)) {
+      if (Date.now() > deadline)
+        throw new Error(`memcached pid ${this.pid} did not stop within ${timeoutMs} ms`);
+      await sleep(1);
+    }
+  }
+
   /** SIGCONT. */
   resume(): void {
     if (this.running) process.kill(this.pid, 'SIGCONT');
@@ -365,4 +380,17 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     }
   };
   process.on(signal, onSignal);
+}
+
+/** True when every thread of `pid` is in the stopped state (or /proc cannot tell). */
+function allThreadsStopped(pid: number): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/task`).every((task) => {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+      const state = stat.charAt(stat.lastIndexOf(')') + 2); // "pid (comm) STATE ..."
+      return state === 'T' || state === 't';
+    });
+  } catch {
+    return true; // no /proc (not Linux) or the process is gone: nothing better to wait for
+  }
 }
