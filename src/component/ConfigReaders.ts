@@ -65,6 +65,27 @@ function rangeText(range: IntegerRange): string {
   return '';
 }
 
+/** Reads `key` with `parse` (null = not parsable) and checks `range`; errors say what was expected. */
+function readRanged(
+  config: ConfigParams | null | undefined,
+  key: string,
+  defaultValue: number,
+  range: IntegerRange,
+  what: string,
+  parse: (text: string) => number | null,
+): number {
+  const text = readRaw(config, key);
+  if (text === null) return defaultValue;
+  const bounds = rangeText(range);
+  const expected = bounds === '' ? `must be ${what}` : `must be ${what} ${bounds}`;
+  const value = parse(text);
+  if (value === null) throw configError(key, expected, text);
+  if ((range.min !== undefined && value < range.min) || (range.max !== undefined && value > range.max)) {
+    throw configError(key, expected, text);
+  }
+  return value;
+}
+
 /** Reads a whole number (`-5`, `+7`, `1000`; not `1.5`, `1e3`, `12abc`) within `range`. */
 export function readInteger(
   config: ConfigParams | null | undefined,
@@ -72,17 +93,9 @@ export function readInteger(
   defaultValue: number,
   range: IntegerRange = {},
 ): number {
-  const text = readRaw(config, key);
-  if (text === null) return defaultValue;
-  const range_ = rangeText(range);
-  const expected = range_ === '' ? 'must be an integer' : `must be an integer ${range_}`;
-  if (!/^[+-]?\d+$/.test(text)) throw configError(key, expected, text);
-  const value = Number(text);
-  if (!Number.isSafeInteger(value)) throw configError(key, expected, text);
-  if ((range.min !== undefined && value < range.min) || (range.max !== undefined && value > range.max)) {
-    throw configError(key, expected, text);
-  }
-  return value;
+  return readRanged(config, key, defaultValue, range, 'an integer', (text) =>
+    /^[+-]?\d+$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : null,
+  );
 }
 
 /** Reads a finite decimal number (`1.5`, `-2`, `1e3`) within `range`. */
@@ -92,16 +105,9 @@ export function readNumber(
   defaultValue: number,
   range: IntegerRange = {},
 ): number {
-  const text = readRaw(config, key);
-  if (text === null) return defaultValue;
-  const range_ = rangeText(range);
-  const expected = range_ === '' ? 'must be a number' : `must be a number ${range_}`;
-  const value = Number(text);
-  if (!Number.isFinite(value)) throw configError(key, expected, text);
-  if ((range.min !== undefined && value < range.min) || (range.max !== undefined && value > range.max)) {
-    throw configError(key, expected, text);
-  }
-  return value;
+  return readRanged(config, key, defaultValue, range, 'a number', (text) =>
+    Number.isFinite(Number(text)) ? Number(text) : null,
+  );
 }
 
 /** Reads true/t/1/yes/y/on or false/f/0/no/n/off (case-insensitive). */

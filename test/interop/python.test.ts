@@ -5,30 +5,13 @@
 // 4 Buffer, 8 number. All of these must read back through MemcachedCache, and what
 // MemcachedCache writes must read back in Python.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { MemcachedCache } from '../../src/cache/MemcachedCache.js';
 import { ConfigParams } from '../../src/component/ConfigParams.js';
 import { type MemcachedProcess, rawCommand, startMemcached, stopAllMemcached } from '../support/index.js';
+import { python, skipWithoutPymemcache } from './python.js';
 
-const PYTHON = '/usr/bin/python3';
-const havePymemcache =
-  existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import pymemcache'], { encoding: 'utf8' }).status === 0;
-const skip = havePymemcache
-  ? false
-  : `${PYTHON} with pymemcache is not installed (apt-get install python3-pymemcache)`;
-
-/** Runs a Python snippet with `stdin` as JSON input; returns its stdout parsed as JSON. */
-function python(script: string, input: unknown): unknown {
-  const run = spawnSync(PYTHON, ['-c', script], {
-    input: JSON.stringify(input),
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
-  assert.equal(run.status, 0, `python failed: ${run.stderr}`);
-  return JSON.parse(run.stdout);
-}
+const skip = skipWithoutPymemcache;
 
 // pip-services4-python MemcachedCache, reduced to what touches the wire.
 const PY_PRELUDE = `

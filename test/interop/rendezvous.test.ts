@@ -1,31 +1,15 @@
 // options.distribution = rendezvous maps keys exactly like pymemcache's HashClient (the client
 // pip-services4-python's MemcachedCache uses), proven key for key on three real servers.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { MemcachedCache } from '../../src/cache/MemcachedCache.js';
 import { MemcachedClient } from '../../src/client/MemcachedClient.js';
 import { rendezvousSelector } from '../../src/cluster/RendezvousSelector.js';
 import { ConfigParams } from '../../src/component/ConfigParams.js';
 import { type MemcachedProcess, startMemcachedCluster, stopAllMemcached } from '../support/index.js';
+import { python, skipWithoutPymemcache } from './python.js';
 
-const PYTHON = '/usr/bin/python3';
-const havePymemcache =
-  existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import pymemcache'], { encoding: 'utf8' }).status === 0;
-const skip = havePymemcache
-  ? false
-  : `${PYTHON} with pymemcache is not installed (apt-get install python3-pymemcache)`;
-
-function python(script: string, input: unknown): any {
-  const run = spawnSync(PYTHON, ['-c', script], {
-    input: JSON.stringify(input),
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  assert.equal(run.status, 0, `python failed: ${run.stderr}`);
-  return JSON.parse(run.stdout);
-}
+const skip = skipWithoutPymemcache;
 
 // Servers given as 'host:port' strings, as pip-services4-python's MemcachedCache does.
 const PY_PRELUDE = `
