@@ -58,7 +58,7 @@ export function memcachedBinary(): string {
 }
 
 /** A port that was free a moment ago (the OS picked it); someone may still take it before memcached binds. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
