@@ -153,7 +153,10 @@ export class MemcachedCache implements ICache, IConfigurable, IReferenceable, IO
       const cached = this.near.get(fullKey);
       if (cached !== undefined) {
         this.instruments.retrieved(true);
-        return this.instruments.timed(TIMING_RETRIEVE, Promise.resolve(this.decode(cached.data, cached.flags, key)));
+        return this.instruments.timed(
+          TIMING_RETRIEVE,
+          Promise.resolve(this.decode(cached.data, cached.flags, key)),
+        );
       }
       pending = client.get(fullKey).then(
         (item) => {
@@ -187,15 +190,17 @@ export class MemcachedCache implements ICache, IConfigurable, IReferenceable, IO
       const fullKey = this.fullKey(key);
       const ttlMs = this.ttlMs(timeout, key);
       const encoded = this.codec.encode(value, key);
-      pending = client.set(fullKey, encoded.data, { ttl: Math.ceil(ttlMs / 1000), flags: encoded.flags }).then(
-        () => {
-          this.near.set(fullKey, encoded.data, encoded.flags, ttlMs);
-          return value;
-        },
-        (error) => {
-          throw withTrace(error, context);
-        },
-      );
+      pending = client
+        .set(fullKey, encoded.data, { ttl: Math.ceil(ttlMs / 1000), flags: encoded.flags })
+        .then(
+          () => {
+            this.near.set(fullKey, encoded.data, encoded.flags, ttlMs);
+            return value;
+          },
+          (error) => {
+            throw withTrace(error, context);
+          },
+        );
     } catch (error) {
       pending = Promise.reject(withTrace(error, context));
     }
