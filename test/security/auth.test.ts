@@ -35,6 +35,9 @@ const PASSWORD = 'Pw9-zq@Lk#73xVb';
 const WRONG_PASSWORD = 'Wrong7-hunter2-Zx';
 const OTHER_USER = 'reader';
 const OTHER_PASSWORD = 'Rd8-pass-Qy31';
+// Non-ASCII: the auth command must carry the password's UTF-8 bytes unchanged.
+const UNICODE_USER = 'ünicode';
+const UNICODE_PASSWORD = 'пароль-Ωmega-7';
 
 const skip = memcachedFeatures().auth
   ? false
@@ -84,7 +87,11 @@ describe('ASCII auth (memcached -Y)', { skip }, () => {
   before(async () => {
     dir = tempDir('memcached-auth-');
     const authFile = join(dir, 'auth');
-    writeFileSync(authFile, `${USER}:${PASSWORD}\n${OTHER_USER}:${OTHER_PASSWORD}\n`, { mode: 0o600 });
+    writeFileSync(
+      authFile,
+      `${USER}:${PASSWORD}\n${OTHER_USER}:${OTHER_PASSWORD}\n${UNICODE_USER}:${UNICODE_PASSWORD}\n`,
+      { mode: 0o600 },
+    );
     server = await startSecureMemcached(['-Y', authFile], { auth: { username: USER, password: PASSWORD } });
   });
 
@@ -114,6 +121,24 @@ describe('ASCII auth (memcached -Y)', { skip }, () => {
       ),
     );
     await roundTrip(cache, 'auth:credential');
+  });
+
+  it('a non-ASCII user name and password reach the server byte for byte', async () => {
+    const cache = new MemcachedCache();
+    cache.configure(
+      ConfigParams.fromTuples(
+        'connection.host',
+        HOST,
+        'connection.port',
+        server.port,
+        'credential.username',
+        UNICODE_USER,
+        'credential.password',
+        UNICODE_PASSWORD,
+        ...baseOptions(),
+      ),
+    );
+    await roundTrip(cache, 'auth:unicode');
   });
 
   it('memcached://user:pass@host:port works (percent-encoded password)', async () => {

