@@ -14,10 +14,9 @@ import {
   statsCommand,
   versionCommand,
 } from '../protocol/RequestEncoder.js';
-import { ResponseStatus } from '../protocol/ResponseStatus.js';
-import { wireTtl } from '../protocol/TtlEncoder.js';
 import { Pool } from '../transport/Pool.js';
 import { Request, RequestKind } from '../transport/Request.js';
+import { checkCounter, checkTtl, toBuffer, type Value } from './ArgumentChecks.js';
 import {
   type MemcachedClientOptions,
   type ResolvedClientOptions,
@@ -26,6 +25,7 @@ import {
 import type { CommandName } from './diagnostics.js';
 import type { Item, LeasedItem } from './Item.js';
 import { Operation, type OperationHost } from './Operation.js';
+import { identity, isHeader, toCounter, toItem, toVoid } from './ReplyTransforms.js';
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -44,8 +44,6 @@ export interface CounterOptions extends CallOptions {
   /** TTL in seconds for a counter created by `initial`. */
   ttl?: number;
 }
-
-type Value = Buffer | Uint8Array | string;
 
 /**
  * A memcached client on the meta protocol: pipelined, pooled, consistent-hashed over many
@@ -492,12 +490,7 @@ export class MemcachedClient {
 
   /** Validates a TTL in seconds and converts it to its wire form. */
   private ttl(seconds: number, encoded: EncodedKey): number {
-    if (!Number.isInteger(seconds) || seconds < 0) {
-      throw new InvalidValueError(`TTL must be a whole number of seconds ≥ 0, got ${String(seconds)}`, {
-        key: encoded.key,
-      });
-    }
-    return wireTtl(seconds);
+    return checkTtl(seconds, encoded.key);
   }
 
   private scheduleProbes(): void {
@@ -542,37 +535,3 @@ const SET_COMMANDS: Record<SetMode, CommandName> = {
   [SetMode.Append]: 'append',
   [SetMode.Prepend]: 'prepend',
 };
-
-function identity<T>(reply: T): T {
-  return reply;
-}
-
-function isHeader(reply: MetaResponse): boolean {
-  return reply.status === ResponseStatus.Header;
-}
-
-function toVoid(): void {}
-
-function toCounter(reply: MetaResponse): number | null {
-  if (reply.status === ResponseStatus.NotFound) return null;
-  // memcached pads a shrinking counter with spaces ("7  " after "105" was decremented).
-  return Number(reply.value!.toString('latin1'));
-}
-
-function toItem(response: MetaResponse | undefined): Item | null {
-  if (response === undefined || response.value === null) return null;
-  return { value: response.value, flags: response.clientFlags, cas: response.cas };
-}
-
-function toBuffer(value: Value, key: string): Buffer {
-  if (typeof value === 'string') return Buffer.from(value, 'utf8');
-  if (Buffer.isBuffer(value)) return value;
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  throw new InvalidValueError(`Value must be a Buffer, Uint8Array or string, got ${typeof value}`, { key });
-}
-
-function checkCounter(value: number | bigint, name: string, key: string): void {
-  const ok =
-    typeof value === 'bigint' ? value >= 0n && value < 2n ** 64n : Number.isSafeInteger(value) && value >= 0;
-  if (!ok) throw new InvalidValueError(`${name} must be a whole number ≥ 0`, { key });
-}

@@ -105,7 +105,8 @@ describe('ASCII auth (memcached -Y)', { skip }, () => {
     assert.match(reply.toString('latin1'), /CLIENT_ERROR unauthenticated/);
   });
 
-  it('credential.username/password work', async () => {
+  /** A cache configured with `credential.username`/`credential.password`. */
+  function cacheWithCredential(username: string, password: string): MemcachedCache {
     const cache = new MemcachedCache();
     cache.configure(
       ConfigParams.fromTuples(
@@ -114,31 +115,21 @@ describe('ASCII auth (memcached -Y)', { skip }, () => {
         'connection.port',
         server.port,
         'credential.username',
-        USER,
+        username,
         'credential.password',
-        PASSWORD,
+        password,
         ...baseOptions(),
       ),
     );
-    await roundTrip(cache, 'auth:credential');
+    return cache;
+  }
+
+  it('credential.username/password work', async () => {
+    await roundTrip(cacheWithCredential(USER, PASSWORD), 'auth:credential');
   });
 
   it('a non-ASCII user name and password reach the server byte for byte', async () => {
-    const cache = new MemcachedCache();
-    cache.configure(
-      ConfigParams.fromTuples(
-        'connection.host',
-        HOST,
-        'connection.port',
-        server.port,
-        'credential.username',
-        UNICODE_USER,
-        'credential.password',
-        UNICODE_PASSWORD,
-        ...baseOptions(),
-      ),
-    );
-    await roundTrip(cache, 'auth:unicode');
+    await roundTrip(cacheWithCredential(UNICODE_USER, UNICODE_PASSWORD), 'auth:unicode');
   });
 
   it('memcached://user:pass@host:port works (percent-encoded password)', async () => {
