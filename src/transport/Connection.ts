@@ -26,7 +26,6 @@ export interface ConnectionOptions {
   maxValueBytes: number;
 }
 
-
 /**
  * One socket to one server (TCP, TLS or unix socket) with a pipelined request queue.
  *
