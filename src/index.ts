@@ -8,4 +8,4 @@ export * from './client/index.js';
 export * from './cluster/index.js';
 export * from './component/index.js';
 export * from './lock/index.js';
-export { endpointId, type ServerEndpoint as TransportEndpoint } from './transport/ServerEndpoint.js';
+export type { ServerEndpoint as TransportEndpoint } from './transport/ServerEndpoint.js';

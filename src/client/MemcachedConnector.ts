@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { rendezvousSelector } from '../cluster/RendezvousSelector.js';
-import { serverId } from '../cluster/ServerSelector.js';
 import type { ConfigParams } from '../component/ConfigParams.js';
 import { readBoolean, readEnum, readInteger } from '../component/ConfigReaders.js';
 import { ConnectionResolver } from '../component/ConnectionResolver.js';
@@ -12,7 +11,7 @@ import { ConfigError, type MemcachedCacheError } from '../component/errors.js';
 import type { ContextLike } from '../component/IContext.js';
 import type { IReferences } from '../component/IReferences.js';
 import { parseServerList } from '../component/ServerEndpoint.js';
-import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
+import { toTransportEndpoint } from './endpoints.js';
 import { MemcachedClient } from './MemcachedClient.js';
 
 /** The connection-level options shared by MemcachedCache and MemcachedLock, with their units. */
@@ -80,7 +79,13 @@ export class MemcachedConnector {
     try {
       const connections = await this.connections.resolveAll(context);
       const credential = await this.credentials.lookup(context);
-      const endpoints = parseServerList(connections).map((e) => this.toTransport(e, credential));
+      const endpoints = parseServerList(connections).map((e) =>
+        toTransportEndpoint(e, {
+          username: credential?.getUsername(),
+          password: credential?.getPassword(),
+          tls: () => this.tlsOptions(credential),
+        }),
+      );
       const o = this.options;
       const client = new MemcachedClient({
         servers: endpoints,
@@ -107,25 +112,6 @@ export class MemcachedConnector {
         (error as MemcachedCacheError).withTraceId(traceId);
       throw error;
     }
-  }
-
-  private toTransport(
-    endpoint: ReturnType<typeof parseServerList>[number],
-    credential: CredentialParams | null,
-  ): ServerEndpoint {
-    const result: ServerEndpoint = {
-      id: endpoint.socketPath ?? serverId(endpoint.host, endpoint.port),
-      host: endpoint.host,
-      port: endpoint.port,
-    };
-    if (endpoint.socketPath !== undefined) result.socketPath = endpoint.socketPath;
-    const username = endpoint.username ?? credential?.getUsername() ?? undefined;
-    if (username) {
-      result.username = username;
-      result.password = endpoint.password ?? credential?.getPassword() ?? '';
-    }
-    if (endpoint.tls) result.tls = this.tlsOptions(credential);
-    return result;
   }
 
   private tlsOptions(credential: CredentialParams | null): TlsConnectionOptions {

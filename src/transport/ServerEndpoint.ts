@@ -17,12 +17,6 @@ export interface ServerEndpoint {
   weight?: number;
 }
 
-/** The canonical id of an endpoint: what ketama hashes and what errors name. */
-export function endpointId(host: string, port: number, socketPath?: string): string {
-  if (socketPath) return socketPath;
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
 /**
  * A shallow copy of `endpoint` whose `password` is not enumerable: still readable by the
  * transport, but util.inspect, console.log and JSON.stringify of a client (its options and pools
