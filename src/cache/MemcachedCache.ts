@@ -73,18 +73,21 @@ export class MemcachedCache implements ICache, IConfigurable, IReferenceable, IO
   private readonly connector = new MemcachedConnector();
   private client: MemcachedClient | null = null;
   private opening: Promise<void> | null = null;
-  private codec: ValueCodec = new JsonCodec();
-  private near = new NearCache(0, 0);
-  private keyPrefix = '';
-  private defaultTtlMs = 60_000;
-  private maxExpirationMs = 2_592_000_000;
-  private maxSize = 1000;
-  private leaseTimeoutMs = 10_000;
+  /** A codec given to the constructor; otherwise the JSON codec follows `compression_threshold`. */
+  private readonly customCodec: ValueCodec | null;
+  // Set by configure(), which the constructor runs with the defaults above.
+  private codec!: ValueCodec;
+  private near!: NearCache;
+  private keyPrefix!: string;
+  private defaultTtlMs!: number;
+  private maxExpirationMs!: number;
+  private maxSize!: number;
+  private leaseTimeoutMs!: number;
   /** Optional logger/counters references (see CacheInstrumentation). */
   private readonly instruments = new CacheInstrumentation();
 
   constructor(codec?: ValueCodec) {
-    if (codec) this.codec = codec;
+    this.customCodec = codec ?? null;
     this.configure(new ConfigParams());
   }
 
@@ -100,8 +103,7 @@ export class MemcachedCache implements ICache, IConfigurable, IReferenceable, IO
     this.keyPrefix = readString(c, 'options.key_prefix', '');
     this.leaseTimeoutMs = readInteger(c, 'options.lease_timeout', 10_000, { min: 1000, max: MAX_TTL_MS });
     const threshold = readInteger(c, 'options.compression_threshold', 0, { min: 0 });
-    if (threshold > 0 && this.codec instanceof JsonCodec)
-      this.codec = new JsonCodec({ compressionThreshold: threshold });
+    this.codec = this.customCodec ?? new JsonCodec({ compressionThreshold: threshold });
     this.near = new NearCache(
       this.maxSize,
       readInteger(c, 'options.near_cache_ttl', 0, { min: 0, max: MAX_TTL_MS }),

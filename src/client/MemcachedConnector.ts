@@ -58,17 +58,23 @@ export function readConnectorOptions(config: ConfigParams | null): ConnectorOpti
  * references) into a connected MemcachedClient. Shared by MemcachedCache and MemcachedLock.
  */
 export class MemcachedConnector {
-  private readonly connections = new ConnectionResolver();
-  private readonly credentials = new CredentialResolver();
+  private connections = new ConnectionResolver();
+  private credentials = new CredentialResolver();
+  private references: IReferences | null = null;
   options: ConnectorOptions = readConnectorOptions(null);
 
+  /**
+   * Replaces the configuration. The resolvers append what they are given (as in pip-services),
+   * so a second configure() starts from fresh ones instead of listing every server twice.
+   */
   configure(config: ConfigParams): void {
-    this.connections.configure(config);
-    this.credentials.configure(config);
+    this.connections = new ConnectionResolver(config, this.references);
+    this.credentials = new CredentialResolver(config, this.references);
     this.options = readConnectorOptions(config);
   }
 
   setReferences(references: IReferences): void {
+    this.references = references;
     this.connections.setReferences(references);
     this.credentials.setReferences(references);
   }
@@ -86,6 +92,18 @@ export class MemcachedConnector {
           tls: () => this.tlsOptions(credential),
         }),
       );
+      const seen = new Set<string>();
+      for (const endpoint of endpoints) {
+        if (seen.has(endpoint.id)) {
+          throw new ConfigError(
+            `config lists the server ${endpoint.id} more than once (connection/connections)`,
+            {
+              details: { configKey: 'connections', server: endpoint.id },
+            },
+          );
+        }
+        seen.add(endpoint.id);
+      }
       const o = this.options;
       const client = new MemcachedClient({
         servers: endpoints,

@@ -167,6 +167,41 @@ describe('MemcachedCache options, each honoured', () => {
     assert.equal(await cache.retrieve(null, 'big'), text);
   });
 
+  it('reconfiguring compression_threshold back to 0 turns compression off', async () => {
+    const cache = new MemcachedCache();
+    const base = ['connection.host', server.host, 'connection.port', server.port];
+    cache.configure(ConfigParams.fromTuples(...base, 'options.compression_threshold', 100));
+    cache.configure(ConfigParams.fromTuples(...base, 'options.compression_threshold', 0));
+    await cache.open(null);
+    caches.push(cache);
+    const text = 'compressible '.repeat(1000);
+    await cache.store(null, 'plain-big', text, 10_000);
+    const item = await cache.getClient().get('plain-big');
+    assert.equal(item!.flags, 0);
+    assert.equal(item!.value.length, Buffer.byteLength(JSON.stringify(text)));
+  });
+
+  it('a server listed twice fails open() with a ConfigError, not a crash', async () => {
+    const cache = new MemcachedCache();
+    cache.configure(
+      ConfigParams.fromTuples(
+        'connections.0.host',
+        server.host,
+        'connections.0.port',
+        server.port,
+        'connections.1.uri',
+        `memcached://${server.host}:${server.port}`,
+      ),
+    );
+    await assert.rejects(cache.open('dup'), (error: any) => {
+      assert.equal(error.code, 'CONFIG');
+      assert.match(error.message, new RegExp(`${server.host}:${server.port} more than once`));
+      assert.equal(error.traceId, 'dup');
+      return true;
+    });
+    assert.equal(cache.isOpen(), false);
+  });
+
   it('bad option values throw ConfigError naming the key', () => {
     const cases: Array<[string, unknown]> = [
       ['options.max_key_size', 'abc'],
