@@ -8,6 +8,11 @@ export class MetaResponse {
   status: ResponseStatus;
   /** The data block of a `VA` response, `null` otherwise. */
   value: Buffer | null = null;
+  /**
+   * Size of a data block that was skipped because it is larger than the reader's limit; -1
+   * otherwise. When it is set, `status` is `Value` and `value` is `null`; the flags are decoded.
+   */
+  oversizeBytes = -1;
   /** `O` flag: the opaque token echoed back, -1 when absent. */
   opaque = -1;
   /** `c` flag: the CAS unique as decimal text, '' when absent (uint64 does not fit a number). */

@@ -9,6 +9,12 @@ const SP = 32;
 /** A header line longer than this without CRLF is not memcached talking. */
 const MAX_LINE_BYTES = 8192;
 
+/**
+ * Largest `VA` size taken as real (1 GiB; memcached's own item size cap is far below). A bigger
+ * size is garbage and fails the stream; a size between the reader's limit and this is skipped.
+ */
+export const MAX_SANE_VALUE_BYTES = 1024 * 1024 * 1024;
+
 export interface ResponseHandler {
   onResponse(response: MetaResponse): void;
   onError(error: ProtocolError): void;
@@ -20,25 +26,39 @@ export interface ResponseHandler {
  * response, in order. Pure: no sockets, no timers.
  *
  * Large values are copied once into a buffer of their final size as chunks arrive, so a value
- * spread over many reads costs O(n), not O(n²). Any malformed input calls `onError` once and the
- * parser then ignores everything: a stream that lost its framing cannot be trusted again.
+ * spread over many reads costs O(n), not O(n²). A value larger than the reader's limit is not
+ * buffered at all: its data block is skipped and the response is delivered with `value` null and
+ * `oversizeBytes` set to its size, so the stream stays usable. Any malformed input calls
+ * `onError` once and the parser then ignores everything: a stream that lost its framing cannot be
+ * trusted again.
  */
 export class ResponseParser {
   /** Bytes of an incomplete header line carried over from the previous chunk. */
   private rest: Buffer | null = null;
-  /** The `VA` response whose data block is still arriving. */
+  /** The `VA` response whose data block is still arriving (being buffered or skipped). */
   private valueResponse: MetaResponse | null = null;
   private valueTarget: Buffer | null = null;
   private valueFilled = 0;
+  /** Bytes of an oversize data block, its CRLF included, still to skip; 0 when not skipping. */
+  private skipRemaining = 0;
   /** Size parsed from the last `VA` header. */
   private valueSize = 0;
   private stopped = false;
+  /** A `VA` size above this is garbage and fails the stream. */
+  private readonly maxSaneBytes: number;
 
   constructor(
     private readonly handler: ResponseHandler,
-    /** Largest data block accepted; a bigger size in a `VA` header is treated as garbage. */
-    private readonly maxValueBytes = 1024 * 1024 * 1024,
-  ) {}
+    /**
+     * The reader's limit: the largest data block buffered and delivered (callers pass the
+     * configured max value size plus some slack). A bigger one, up to `MAX_SANE_VALUE_BYTES`, is
+     * skipped without allocation and delivered with `oversizeBytes` set; beyond that (or beyond
+     * this limit, if it is higher) the size is garbage and fails the stream.
+     */
+    private readonly maxValueBytes = MAX_SANE_VALUE_BYTES,
+  ) {
+    this.maxSaneBytes = Math.max(maxValueBytes, MAX_SANE_VALUE_BYTES);
+  }
 
   /** True after a protocol error or `stop()`: further input is ignored. */
   get isStopped(): boolean {
@@ -51,11 +71,12 @@ export class ResponseParser {
     this.rest = null;
     this.valueTarget = null;
     this.valueResponse = null;
+    this.skipRemaining = 0;
   }
 
-  /** True while a response is only partly received. */
+  /** True while a response is only partly received (an oversize value being skipped included). */
   get hasPartial(): boolean {
-    return this.rest !== null || this.valueTarget !== null;
+    return this.rest !== null || this.valueTarget !== null || this.skipRemaining > 0;
   }
 
   feed(chunk: Buffer): void {
@@ -80,6 +101,9 @@ export class ResponseParser {
     if (this.valueTarget !== null) {
       pos = this.fillValue(chunk, pos);
       if (this.valueTarget !== null || this.stopped) return;
+    } else if (this.skipRemaining > 0) {
+      pos = this.skipValue(chunk, pos);
+      if (this.skipRemaining > 0 || this.stopped) return;
     }
     this.parse(chunk, pos);
   }
@@ -104,6 +128,14 @@ export class ResponseParser {
         continue;
       }
       const size = this.valueSize;
+      if (size > this.maxValueBytes) {
+        response.oversizeBytes = size;
+        this.valueResponse = response;
+        this.skipRemaining = size + 2;
+        pos = this.skipValue(buf, pos);
+        if (this.skipRemaining > 0) return;
+        continue;
+      }
       if (len - pos >= size + 2) {
         if (buf[pos + size] !== CR || buf[pos + size + 1] !== LF) {
           return this.fail('a value is not followed by CRLF');
@@ -124,10 +156,10 @@ export class ResponseParser {
     }
   }
 
-  /** Copies the next part of a pending data block; returns how much of `chunk` it used. */
   /**
    * Where the next read may land directly: the unfilled rest of a value of at least `minBytes`
-   * still to come, or null. Lets the transport read large values in place, with no copy.
+   * still to come, or null. Lets the transport read large values in place, with no copy. Null
+   * while an oversize value is skipped: there is no buffer to read it into.
    */
   directTarget(minBytes: number): Buffer | null {
     const target = this.valueTarget;
@@ -150,6 +182,30 @@ export class ResponseParser {
     this.valueFilled += used;
     if (this.valueFilled === target.length) this.completeValue();
     return start + used;
+  }
+
+  /**
+   * Skips the next part of an oversize data block, checking its trailing CRLF wherever the chunks
+   * split it; returns the position after what it used. Delivers the response once all is skipped.
+   */
+  private skipValue(chunk: Buffer, start: number): number {
+    const remaining = this.skipRemaining;
+    const end = start + Math.min(remaining, chunk.length - start);
+    const cr = start + remaining - 2;
+    if (
+      (cr >= start && cr < end && chunk[cr] !== CR) ||
+      (cr + 1 >= start && cr + 1 < end && chunk[cr + 1] !== LF)
+    ) {
+      this.fail('a value is not followed by CRLF');
+      return end;
+    }
+    this.skipRemaining = remaining - (end - start);
+    if (this.skipRemaining === 0) {
+      const response = this.valueResponse!;
+      this.valueResponse = null;
+      this.handler.onResponse(response);
+    }
+    return end;
   }
 
   private completeValue(): void {
@@ -186,7 +242,7 @@ export class ResponseParser {
             size = size * 10 + digit;
             p++;
           }
-          if (p === start + 3 || size > this.maxValueBytes) {
+          if (p === start + 3 || size > this.maxSaneBytes) {
             this.fail('a VA header has a bad size');
             return null;
           }

@@ -44,3 +44,58 @@ it('a value read in place that lacks its CRLF is a protocol error', () => {
   assert.equal(errors.length, 1);
   assert.equal(parser.isStopped, true);
 });
+
+it('while an oversize value is skipped directTarget() is null and receivedDirect() is ignored', () => {
+  const got: MetaResponse[] = [];
+  const errors: Error[] = [];
+  const parser = new ResponseParser(
+    { onResponse: (r) => got.push(r), onError: (e) => errors.push(e) },
+    100_000,
+  );
+  const big = Buffer.alloc(300_000, 0x62);
+  const small = Buffer.alloc(150_000 - 50_001, 0x63);
+  const wire = Buffer.concat([
+    Buffer.from(`VA ${big.length} O1 f9\r\n`),
+    big,
+    Buffer.from(`\r\nVA ${small.length} O2\r\n`),
+    small,
+    Buffer.from('\r\nHD O3\r\n'),
+  ]);
+  const header = wire.indexOf('\n') + 1;
+  parser.feed(wire.subarray(0, header + 10));
+  assert.equal(parser.hasPartial, true);
+  assert.equal(parser.directTarget(1), null, 'no buffer to read a skipped value into');
+  parser.receivedDirect(1000); // a stray call must not count as skipped bytes
+  let offset = header + 10;
+  // Feed the skipped block in 64 KB chunks; a next value that fits can again be read in place.
+  while (got.length === 0) {
+    assert.equal(parser.directTarget(1), null);
+    parser.feed(wire.subarray(offset, offset + 64 * 1024));
+    offset += 64 * 1024;
+  }
+  assert.deepEqual(errors, []);
+  assert.equal(got[0]!.opaque, 1);
+  assert.equal(got[0]!.clientFlags, 9);
+  assert.equal(got[0]!.value, null);
+  assert.equal(got[0]!.oversizeBytes, big.length);
+  for (;;) {
+    const target = parser.directTarget(1);
+    if (target === null) break;
+    const n = Math.min(target.length, 30_000, wire.length - offset);
+    wire.copy(target, 0, offset, offset + n);
+    parser.receivedDirect(n);
+    offset += n;
+  }
+  parser.feed(wire.subarray(offset));
+  assert.deepEqual(errors, []);
+  assert.deepEqual(
+    got.map((r) => [r.opaque, r.oversizeBytes]),
+    [
+      [1, big.length],
+      [2, -1],
+      [3, -1],
+    ],
+  );
+  assert.ok(got[1]!.value!.equals(small));
+  assert.equal(parser.hasPartial, false);
+});

@@ -404,19 +404,15 @@ describe('ResponseParser: malformed input stops the parser with one ProtocolErro
 });
 
 describe('ResponseParser: maxValueBytes', () => {
-  test('a VA size beyond maxValueBytes is an error before any allocation', () => {
-    const before = process.memoryUsage().arrayBuffers;
-    const error = rejects('VA 1048577 O1\r\n', 1024 * 1024);
-    const grown = process.memoryUsage().arrayBuffers - before;
-    assert.match(error.message, /bad size/);
-    assert.ok(grown < 512 * 1024, `grew by ${grown} bytes`);
-  });
-
-  test('a VA size of exactly maxValueBytes is accepted', () => {
+  test('a VA size of exactly maxValueBytes is accepted, one byte more is skipped', () => {
     const rec = recorder(4);
-    rec.parser.feed(Buffer.from('VA 4 O1\r\nabcd\r\nVA 5 O2\r\n', 'latin1'));
-    assert.deepEqual(rec.responses.map(plain), [expected(S.Value, { value: hex('abcd'), opaque: 1 })]);
-    assert.equal(rec.errors.length, 1);
+    rec.parser.feed(Buffer.from('VA 4 O1\r\nabcd\r\nVA 5 O2\r\nabcde\r\n', 'latin1'));
+    assert.deepEqual(rec.errors, []);
+    assert.deepEqual(rec.responses.map(plain), [
+      expected(S.Value, { value: hex('abcd'), opaque: 1 }),
+      expected(S.Value, { oversizeBytes: 5, opaque: 2 }),
+    ]);
+    assert.equal(rec.parser.hasPartial, false);
   });
 
   test('the default limit (1 GiB) rejects a 2 GB header without allocating it', () => {
@@ -424,6 +420,198 @@ describe('ResponseParser: maxValueBytes', () => {
     rejects('VA 2000000000 O1\r\n');
     rejects('VA 1073741825\r\n');
     assert.ok(process.memoryUsage().arrayBuffers - before < 512 * 1024);
+  });
+});
+
+describe('ResponseParser: a value larger than maxValueBytes is skipped, not an error', () => {
+  const LIMIT = 10;
+  // 25 bytes that look like protocol: a skip must not parse any of them.
+  const value = 'VA 3\r\nHD O9\r\n\r\nEN\r\nMN\r\nxx';
+  assert.equal(value.length, 25);
+  const stream = Buffer.from(
+    `HD O1\r\nVA 25 O2 f5 c77 t-1 W X Z k=ignored\r\n${value}\r\nVA 3 O3\r\nbar\r\nMN\r\n`,
+    'latin1',
+  );
+  const want: Plain[] = [
+    expected(S.Header, { opaque: 1 }),
+    expected(S.Value, {
+      oversizeBytes: 25,
+      opaque: 2,
+      clientFlags: 5,
+      cas: '77',
+      ttl: -1,
+      win: true,
+      stale: true,
+      winSent: true,
+    }),
+    expected(S.Value, { value: hex('bar'), opaque: 3 }),
+    expected(S.NoOp),
+  ];
+  /** Where the skipped block (with its CRLF) starts and ends in `stream`. */
+  const skipFrom = stream.indexOf('\n', 7) + 1;
+  const skipTo = skipFrom + 25 + 2;
+
+  test('in one chunk: delivered in order with every flag, value null, and the next responses intact', () => {
+    const rec = recorder(LIMIT);
+    rec.parser.feed(stream);
+    assert.deepEqual(rec.errors, []);
+    assert.deepEqual(rec.responses.map(plain), want);
+    assert.equal(rec.responses[1]!.value, null);
+    assert.equal(rec.parser.hasPartial, false);
+    assert.equal(rec.parser.isStopped, false);
+  });
+
+  test('split at every position, and at every pair of positions, parses the same', () => {
+    for (let i = 0; i <= stream.length; i++) {
+      for (let j = i; j <= stream.length; j++) {
+        const rec = recorder(LIMIT);
+        feedSplit(rec.parser, stream, [i, j]);
+        assert.deepEqual(rec.errors, [], `cuts ${i},${j}`);
+        assert.deepEqual(rec.responses.map(plain), want, `cuts ${i},${j}`);
+        assert.equal(rec.parser.hasPartial, false, `cuts ${i},${j}`);
+      }
+    }
+  });
+
+  test('fed one byte at a time: hasPartial throughout the skip, directTarget null, one delivery at the end', () => {
+    const rec = recorder(LIMIT);
+    for (let i = 0; i < stream.length; i++) {
+      rec.parser.feed(stream.subarray(i, i + 1));
+      const fed = i + 1;
+      if (fed >= skipFrom && fed < skipTo) {
+        assert.equal(rec.parser.hasPartial, true, `after ${fed} bytes`);
+        assert.equal(rec.parser.directTarget(1), null, `after ${fed} bytes`);
+        assert.equal(rec.responses.length, 1, `after ${fed} bytes`);
+      }
+      if (fed === skipTo) {
+        assert.equal(rec.parser.hasPartial, false);
+        assert.equal(rec.responses.length, 2);
+      }
+    }
+    assert.deepEqual(rec.errors, []);
+    assert.deepEqual(rec.responses.map(plain), want);
+  });
+
+  test('a skipped block whose trailing CRLF is wrong is an error, wherever the stream is split', () => {
+    for (const trailer of ['XY', '\rX', 'X\n', '\n\r', '\r\r', '\n\n']) {
+      const bad = Buffer.from(`HD O1\r\nVA 25 O2\r\n${value}${trailer}HD O3\r\n`, 'latin1');
+      for (let cut = 0; cut <= bad.length; cut++) {
+        const rec = recorder(LIMIT);
+        feedSplit(rec.parser, bad, [cut]);
+        const what = `${JSON.stringify(trailer)}, cut ${cut}`;
+        assert.equal(rec.errors.length, 1, what);
+        assert.match(rec.errors[0]!.message, /not followed by CRLF/, what);
+        assert.deepEqual(rec.responses.map(plain), [expected(S.Header, { opaque: 1 })], what);
+        assert.equal(rec.parser.isStopped, true, what);
+        assert.equal(rec.parser.hasPartial, false, what);
+      }
+    }
+  });
+
+  test('a size above 1 GiB is still an error; exactly 1 GiB is skipped', () => {
+    assert.match(rejects('VA 1073741825 O1\r\n', LIMIT).message, /bad size/);
+    assert.match(rejects('VA 99999999999 O1\r\n', LIMIT).message, /bad size/);
+    const rec = recorder(LIMIT);
+    rec.parser.feed(Buffer.from('VA 1073741824 O1\r\nabc', 'latin1'));
+    assert.deepEqual(rec.errors, []);
+    assert.equal(rec.parser.hasPartial, true);
+    assert.equal(rec.parser.directTarget(1), null);
+  });
+
+  test('a malformed size is still an error below and above the limit', () => {
+    rejects('VA 1x O1\r\n', LIMIT);
+    rejects('VA 99x O1\r\n', LIMIT);
+    rejects('VA -99\r\n', LIMIT);
+    rejects('VA 000000000099\r\n', LIMIT);
+  });
+
+  test('a malformed flag on an oversize header is still an error', () => {
+    rejects('VA 99 Oabc\r\n', LIMIT);
+  });
+
+  test('VA 0-size values and values at the limit are unaffected by a small limit', () => {
+    const rec = recorder(LIMIT);
+    feedSplit(
+      rec.parser,
+      Buffer.from('VA 0 O1\r\n\r\nVA 10 O2\r\n0123456789\r\nVA 11 O3\r\n01234567890\r\n'),
+      [5, 14, 27],
+    );
+    assert.deepEqual(rec.errors, []);
+    assert.deepEqual(rec.responses.map(plain), [
+      expected(S.Value, { value: '', opaque: 1 }),
+      expected(S.Value, { value: hex('0123456789'), opaque: 2 }),
+      expected(S.Value, { oversizeBytes: 11, opaque: 3 }),
+    ]);
+  });
+
+  test('several oversize values in a row, split byte by byte', () => {
+    // O1 skips 11 bytes of CRLFs; O2's 12-byte block is itself a `VA 12 O3` header line plus CRLF.
+    const wire = Buffer.from(
+      'VA 11 O1\r\n\r\n\r\n\r\n\r\n\r\nx\r\nVA 12 O2\r\nVA 12 O3\r\n\r\n\r\nHD O4\r\n',
+      'latin1',
+    );
+    const rec = recorder(LIMIT);
+    for (let i = 0; i < wire.length; i++) rec.parser.feed(wire.subarray(i, i + 1));
+    assert.deepEqual(rec.errors, []);
+    assert.deepEqual(rec.responses.map(plain), [
+      expected(S.Value, { oversizeBytes: 11, opaque: 1 }),
+      expected(S.Value, { oversizeBytes: 12, opaque: 2 }),
+      expected(S.Header, { opaque: 4 }),
+    ]);
+  });
+
+  test('a 200 MB oversize value is skipped in 64 KB chunks without allocating it', () => {
+    const size = 200 * 1024 * 1024;
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    const rec = recorder(1024 * 1024);
+    const before = process.memoryUsage().arrayBuffers;
+    const started = performance.now();
+    rec.parser.feed(Buffer.from(`VA ${size} O5 f1\r\n`, 'latin1'));
+    for (let left = size; left > 0; left -= chunk.length) {
+      rec.parser.feed(left >= chunk.length ? chunk : chunk.subarray(0, left));
+      if (left > chunk.length) assert.equal(rec.parser.hasPartial, true);
+    }
+    rec.parser.feed(Buffer.from('\r\nHD O6\r\n', 'latin1'));
+    const elapsed = performance.now() - started;
+    const grown = process.memoryUsage().arrayBuffers - before;
+    assert.deepEqual(rec.errors, []);
+    assert.deepEqual(rec.responses.map(plain), [
+      expected(S.Value, { oversizeBytes: size, opaque: 5, clientFlags: 1 }),
+      expected(S.Header, { opaque: 6 }),
+    ]);
+    assert.ok(grown < 1024 * 1024, `grew by ${grown} bytes`);
+    assert.ok(elapsed < 2000, `took ${elapsed.toFixed(0)} ms`);
+  });
+
+  test('stop() while skipping ends the skip and clears hasPartial', () => {
+    const rec = recorder(LIMIT);
+    rec.parser.feed(Buffer.from('VA 25 O1\r\nabc', 'latin1'));
+    assert.equal(rec.parser.hasPartial, true);
+    rec.parser.stop();
+    assert.equal(rec.parser.hasPartial, false);
+    assert.equal(rec.parser.isStopped, true);
+    rec.parser.feed(Buffer.from(`${'x'.repeat(22)}\r\nHD O2\r\n`, 'latin1'));
+    assert.deepEqual(rec.responses, []);
+    assert.deepEqual(rec.errors, []);
+  });
+
+  test('stop() inside onResponse for a skipped value ignores what follows it, in one chunk or split', () => {
+    for (let cut = 0; cut <= stream.length; cut++) {
+      const seen: number[] = [];
+      const parser: ResponseParser = new ResponseParser(
+        {
+          onResponse: (r) => {
+            seen.push(r.opaque);
+            if (r.oversizeBytes >= 0) parser.stop();
+          },
+          onError: () => assert.fail('no error expected'),
+        },
+        LIMIT,
+      );
+      feedSplit(parser, stream, [cut]);
+      assert.deepEqual(seen, [1, 2], `cut ${cut}`);
+      assert.equal(parser.hasPartial, false);
+    }
   });
 });
 

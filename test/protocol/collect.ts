@@ -8,6 +8,7 @@ import type { ResponseStatus } from '../../src/protocol/ResponseStatus.js';
 export interface Plain {
   status: ResponseStatus;
   value: string | null;
+  oversizeBytes: number;
   opaque: number;
   cas: string;
   clientFlags: number;
@@ -22,6 +23,7 @@ export function plain(r: MetaResponse): Plain {
   return {
     status: r.status,
     value: r.value === null ? null : r.value.toString('hex'),
+    oversizeBytes: r.oversizeBytes,
     opaque: r.opaque,
     cas: r.cas,
     clientFlags: r.clientFlags,
@@ -38,6 +40,7 @@ export function expected(status: ResponseStatus, fields: Partial<Plain> = {}): P
   return {
     status,
     value: null,
+    oversizeBytes: -1,
     opaque: -1,
     cas: '',
     clientFlags: 0,
