@@ -28,6 +28,7 @@ import { EventEmitter } from 'node:events';
 import type { MemcachedClientOptions } from '../client/ClientOptions.js';
 import { endpointsFromServerList } from '../client/endpoints.js';
 import { MemcachedClient } from '../client/MemcachedClient.js';
+import { secondsForMs } from '../protocol/TtlEncoder.js';
 import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
 
 const FLAG_STRING = 0;
@@ -85,10 +86,10 @@ export class KeyvMemcachedStore extends EventEmitter {
     });
   }
 
-  /** `ttl` in milliseconds (Keyv's unit), rounded up to whole seconds; none or 0: no expiry. */
+  /** `ttl` in milliseconds (Keyv's unit), sent as `secondsForMs` (never earlier than asked); none or 0: no expiry. */
   async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
     return this.guard(async () => {
-      const seconds = typeof ttl === 'number' && ttl > 0 ? Math.ceil(ttl / 1000) : 0;
+      const seconds = typeof ttl === 'number' && ttl > 0 ? secondsForMs(ttl) : 0;
       const [data, flags] = encode(value);
       await this.client.set(await this.storageKey(key), data, { ttl: seconds, flags });
       return true;

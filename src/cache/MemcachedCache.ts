@@ -13,6 +13,7 @@ import {
 import type { ContextLike } from '../component/IContext.js';
 import type { IReferences } from '../component/IReferences.js';
 import type { ICache, IConfigurable, IOpenable, IReferenceable } from '../component/interfaces.js';
+import { secondsForMs } from '../protocol/TtlEncoder.js';
 import { CacheInstrumentation, TIMING_RETRIEVE, TIMING_STORE } from './CacheInstrumentation.js';
 import { JsonCodec } from './codec/JsonCodec.js';
 import type { ValueCodec } from './codec/ValueCodec.js';
@@ -192,17 +193,15 @@ export class MemcachedCache implements ICache, IConfigurable, IReferenceable, IO
       const fullKey = this.fullKey(key);
       const ttlMs = this.ttlMs(timeout, key);
       const encoded = this.codec.encode(value, key);
-      pending = client
-        .set(fullKey, encoded.data, { ttl: Math.ceil(ttlMs / 1000), flags: encoded.flags })
-        .then(
-          () => {
-            this.near.set(fullKey, encoded.data, encoded.flags, ttlMs);
-            return value;
-          },
-          (error) => {
-            throw withTrace(error, context);
-          },
-        );
+      pending = client.set(fullKey, encoded.data, { ttl: secondsForMs(ttlMs), flags: encoded.flags }).then(
+        () => {
+          this.near.set(fullKey, encoded.data, encoded.flags, ttlMs);
+          return value;
+        },
+        (error) => {
+          throw withTrace(error, context);
+        },
+      );
     } catch (error) {
       pending = Promise.reject(withTrace(error, context));
     }
@@ -253,7 +252,7 @@ export class MemcachedCache implements ICache, IConfigurable, IReferenceable, IO
     return this.traced(context, async (client) => {
       const prepared = [...entries].map(([key, value]) => {
         const ttlMs = this.ttlMs(timeout, key);
-        return { key: this.fullKey(key), ttl: Math.ceil(ttlMs / 1000), ...this.codec.encode(value, key) };
+        return { key: this.fullKey(key), ttl: secondsForMs(ttlMs), ...this.codec.encode(value, key) };
       });
       await Promise.all(prepared.map((p) => client.set(p.key, p.data, { ttl: p.ttl, flags: p.flags })));
       for (const p of prepared) this.near.delete(p.key);
@@ -274,7 +273,7 @@ export class MemcachedCache implements ICache, IConfigurable, IReferenceable, IO
     return this.traced(context, async (client) => {
       const fullKey = this.fullKey(key);
       const ttlMs = this.ttlMs(timeout, key);
-      const leaseSeconds = Math.ceil(this.leaseTimeoutMs / 1000);
+      const leaseSeconds = secondsForMs(this.leaseTimeoutMs);
       const giveUpAt = Date.now() + 2 * this.leaseTimeoutMs;
       for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
         const lease = await client.getOrLease(fullKey, leaseSeconds);
@@ -288,7 +287,7 @@ export class MemcachedCache implements ICache, IConfigurable, IReferenceable, IO
             throw error;
           }
           const encoded = this.codec.encode(value, key);
-          await client.set(fullKey, encoded.data, { ttl: Math.ceil(ttlMs / 1000), flags: encoded.flags });
+          await client.set(fullKey, encoded.data, { ttl: secondsForMs(ttlMs), flags: encoded.flags });
           return value;
         }
         if (lease.item !== null) return this.decode(lease.item.value, lease.item.flags, key) as T;

@@ -8,6 +8,7 @@ import { InvalidStateError, InvalidValueError, MemcachedCacheError } from '../co
 import type { ContextLike } from '../component/IContext.js';
 import type { IReferences } from '../component/IReferences.js';
 import type { IOpenable, IReferenceable } from '../component/interfaces.js';
+import { secondsForMs } from '../protocol/TtlEncoder.js';
 import { Lock } from './Lock.js';
 
 /**
@@ -87,10 +88,10 @@ export class MemcachedLock extends Lock implements IReferenceable, IOpenable {
   }
 }
 
-/** Lock TTL in whole seconds, rounded up: a lock must never expire earlier than asked. */
+/** Lock TTL in whole seconds (`secondsForMs`): a lock must never expire earlier than asked. */
 function ttlSeconds(ttlMs: number, key: string): number {
   if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
     throw new InvalidValueError('lock ttl must be a positive number of milliseconds', { key });
   }
-  return Math.ceil(ttlMs / 1000);
+  return secondsForMs(ttlMs);
 }

@@ -6,7 +6,25 @@ export const RELATIVE_TTL_LIMIT_SECONDS = 60 * 60 * 24 * 30;
  * memcached needs an absolute Unix time, so the client converts rather than letting the server
  * misread it as a date in 1970 (which would expire the item at once).
  */
-export function wireTtl(seconds: number, nowMs: number = Date.now()): number {
+export function wireTtl(seconds: number, nowMs?: number): number {
   if (seconds <= RELATIVE_TTL_LIMIT_SECONDS) return seconds;
-  return Math.floor(nowMs / 1000) + seconds;
+  // The clock is read only here: most TTLs are relative, and this runs on every write.
+  return Math.floor((nowMs ?? Date.now()) / 1000) + seconds;
+}
+
+/**
+ * The whole seconds to ask memcached for, so that an item (or a lock) given `ms` milliseconds
+ * never ends earlier than asked: `ceil(ms / 1000) + 1`.
+ *
+ * memcached's clock ticks once a second and an item expires when that clock passes its expiry
+ * second, so a relative TTL of N seconds lives anywhere from N−1 to N seconds (measured in 0.1: a
+ * 1,500 ms lock, sent as 2 s, was taken by another owner after 1,200 ms). The extra second makes
+ * the lower bound hold; the price is that an item may live up to 2 s longer than asked.
+ * `ms` must be > 0 (callers map "no TTL" to their own default first).
+ */
+export function secondsForMs(ms: number): number {
+  // 0 would mean "never expires" to memcached: a bug upstream must not turn into that.
+  if (!(ms > 0) || !Number.isFinite(ms))
+    throw new RangeError(`a TTL in ms must be a finite number > 0, got ${ms}`);
+  return Math.ceil(ms / 1000) + 1;
 }
