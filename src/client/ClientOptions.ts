@@ -22,6 +22,12 @@ export interface MemcachedClientOptions {
   maxKeySize?: number;
   /** Largest value in bytes (`max_value`). Default 1,048,576. */
   maxValueSize?: number;
+  /**
+   * Most calls pending at once in this client (`max_pending`; a batch read counts one per key).
+   * Past it a call rejects at once with OverloadedError (code `OVERLOADED`) instead of queueing
+   * behind work that cannot finish within `request_timeout`. Default 16,384.
+   */
+  maxPending?: number;
   /** Key → server distribution; default libmemcached-compatible weighted ketama. */
   selector?: SelectorFactory;
 }
@@ -40,6 +46,7 @@ export const CLIENT_DEFAULTS = {
   retryMs: 30_000,
   maxKeySize: 250,
   maxValueSize: 1_048_576,
+  maxPending: 16_384,
 } as const;
 
 export function resolveClientOptions(options: MemcachedClientOptions): ResolvedClientOptions {

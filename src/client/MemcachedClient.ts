@@ -1,7 +1,14 @@
 import { ClusterRouter } from '../cluster/ClusterRouter.js';
-import { InvalidStateError, InvalidValueError, ValueTooLargeError } from '../component/errors.js';
+import {
+  InvalidStateError,
+  InvalidValueError,
+  type MemcachedCacheError,
+  OverloadedError,
+  ValueTooLargeError,
+} from '../component/errors.js';
 import { type EncodedKey, encodeKey, keyBytes } from '../protocol/KeyEncoder.js';
 import type { MetaResponse } from '../protocol/MetaResponse.js';
+import { RequestKind } from '../protocol/ReplyCollector.js';
 import {
   flushAllCommand,
   metaArithmetic,
@@ -14,15 +21,18 @@ import {
   statsCommand,
   versionCommand,
 } from '../protocol/RequestEncoder.js';
+import { type Clock, systemClock } from '../transport/Clock.js';
 import { Pool } from '../transport/Pool.js';
-import { Request, RequestKind } from '../transport/Request.js';
 import { checkCounter, checkTtl, toBuffer, type Value } from './ArgumentChecks.js';
 import {
   type MemcachedClientOptions,
   type ResolvedClientOptions,
   resolveClientOptions,
 } from './ClientOptions.js';
+import { type Command, ITEM_FLAGS } from './Command.js';
+import { DeadlineQueue } from './DeadlineQueue.js';
 import type { CommandName } from './diagnostics.js';
+import { FailureDetector } from './FailureDetector.js';
 import type { Item, LeasedItem } from './Item.js';
 import { Operation, type OperationHost } from './Operation.js';
 import { identity, isHeader, toCounter, toItem, toVoid } from './ReplyTransforms.js';
@@ -56,7 +66,11 @@ export class MemcachedClient {
   private readonly pools = new Map<string, Pool>();
   private readonly singlePool: Pool | null;
   private readonly host: OperationHost;
-  private probeTimer: NodeJS.Timeout | null = null;
+  private readonly detector: FailureDetector;
+  private readonly clock: Clock = systemClock;
+  /** Weight of the calls in progress (a batch counts one per key), bounded by `maxPending`. */
+  private pending = 0;
+  private lastOverload: { pending: number; message: string; details: Record<string, unknown> } | null = null;
   private closed = false;
 
   constructor(options: MemcachedClientOptions) {
@@ -74,6 +88,7 @@ export class MemcachedClient {
       retryMs: this.options.retryMs,
       ...(this.options.selector ? { selector: this.options.selector } : {}),
     });
+    this.detector = new FailureDetector(this.router, this.clock, (id) => this.pools.get(id)!.connect());
     for (const endpoint of servers) {
       this.pools.set(
         endpoint.id,
@@ -82,46 +97,66 @@ export class MemcachedClient {
           idleTimeoutMs: this.options.idleTimeoutMs,
           connectTimeoutMs: this.options.connectTimeoutMs,
           requestTimeoutMs: this.options.requestTimeoutMs,
-          maxValueBytes: Math.max(this.options.maxValueSize, 1024 * 1024),
+          // Replies are read up to max_value (at least 1 MB, memcached's default item size) plus
+          // headroom for the header; a bigger value fails only its own read.
+          maxValueBytes: Math.max(this.options.maxValueSize, 1024 * 1024) + 1024,
+          clock: this.clock,
+          onServerFailure: (error: MemcachedCacheError) => this.detector.serverFailed(endpoint.id, error),
+          onServerReady: () => this.detector.serverAnswered(endpoint.id),
         }),
       );
     }
     this.singlePool = servers.length === 1 ? this.pools.get(servers[0]!.id)! : null;
     const client = this;
     this.host = {
-      router: this.router,
       requestTimeoutMs: this.options.requestTimeoutMs,
       retries: this.options.retries,
-      multiServer: servers.length > 1,
+      clock: this.clock,
+      deadlines: new DeadlineQueue(this.clock),
       get closed() {
         return client.closed;
       },
-      route: (encoded) => this.route(encoded),
+      route: (command) => command.server ?? this.route(command.key!),
       poolFor: (id) => this.singlePool ?? this.pools.get(id)!,
+      release: (weight) => {
+        this.pending -= weight;
+      },
     };
     this.router.onChange((change) => {
       // An ejected server's sockets are likely broken; drop them so a rejoin starts fresh.
       if (change.type === 'eject') this.pools.get(change.id)?.closeConnections();
-      this.scheduleProbes();
     });
   }
 
-  /** Connects to every server; resolves with the ids that answered, rejects if none did. */
-  async connect(): Promise<string[]> {
-    this.assertOpen();
-    const results = await Promise.allSettled([...this.pools.values()].map((pool) => pool.connect()));
-    const ok: string[] = [];
-    let firstError: unknown;
-    results.forEach((result, i) => {
-      const id = this.router.serverIds[i]!;
-      if (result.status === 'fulfilled') ok.push(id);
-      else {
-        firstError ??= result.reason;
-        this.router.reportFailure(id);
+  /**
+   * Connects to every server. Resolves as soon as one answers (with the ids that answered by
+   * then); the others keep connecting in the background and any that fails counts as a failed
+   * server. Rejects with the first error only when every server failed.
+   */
+  connect(): Promise<string[]> {
+    if (this.closed) return Promise.reject(new InvalidStateError('The memcached client is closed'));
+    return new Promise<string[]>((resolve, reject) => {
+      const answered: string[] = [];
+      let failed = 0;
+      let firstError: unknown;
+      const ids = [...this.pools.keys()];
+      for (const id of ids) {
+        this.pools
+          .get(id)!
+          .connect()
+          .then(
+            () => {
+              answered.push(id);
+              if (answered.length === 1) queueMicrotask(() => resolve(answered.slice()));
+            },
+            (error: unknown) => {
+              firstError ??= error;
+              failed++;
+              if (failed === ids.length) reject(firstError);
+            },
+          );
       }
     });
-    if (ok.length === 0) throw firstError;
-    return ok;
   }
 
   /** The id (`host:port` or socket path) of the server `key` maps to now. */
@@ -130,6 +165,7 @@ export class MemcachedClient {
   }
 
   get(key: string, options?: CallOptions): Promise<Item | null> {
+    if (this.pending >= this.options.maxPending) return this.shed(key);
     let encoded: EncodedKey;
     try {
       encoded = encodeKey(key, this.options.maxKeySize);
@@ -137,13 +173,8 @@ export class MemcachedClient {
       return Promise.reject(error);
     }
     return this.execute(
-      'get',
-      encoded,
-      (opaque) => metaGet(encoded.token, 'v f c', opaque),
-      null,
-      true,
+      keyCommand('get', encoded, (opaque) => metaGet(encoded.token, ITEM_FLAGS, opaque), toItem),
       options,
-      toItem,
     );
   }
 
@@ -152,13 +183,13 @@ export class MemcachedClient {
     const encoded = encodeKey(key, this.options.maxKeySize);
     const wire = this.ttl(ttl, encoded);
     return this.execute(
-      'gat',
-      encoded,
-      (opaque) => metaGet(encoded.token, `v f c T${wire}`, opaque),
-      null,
-      true,
+      keyCommand(
+        'gat',
+        encoded,
+        (opaque) => metaGet(encoded.token, `${ITEM_FLAGS} T${wire}`, opaque),
+        toItem,
+      ),
       options,
-      toItem,
     );
   }
 
@@ -167,13 +198,8 @@ export class MemcachedClient {
     const encoded = encodeKey(key, this.options.maxKeySize);
     const wire = this.ttl(ttl, encoded);
     return this.execute(
-      'touch',
-      encoded,
-      (opaque) => metaTouch(encoded.token, wire, opaque),
-      null,
-      true,
+      keyCommand('touch', encoded, (opaque) => metaTouch(encoded.token, wire, opaque), isHeader),
       options,
-      isHeader,
     );
   }
 
@@ -234,13 +260,8 @@ export class MemcachedClient {
     if (cas !== '' && !/^\d{1,20}$/.test(cas))
       throw new InvalidValueError('cas must be a decimal CAS unique', { key });
     return this.execute(
-      'delete',
-      encoded,
-      (opaque) => metaDelete(encoded.token, cas, opaque),
-      null,
-      cas === '',
+      keyCommand('delete', encoded, (opaque) => metaDelete(encoded.token, cas, opaque), isHeader, cas === ''),
       options,
-      isHeader,
     );
   }
 
@@ -263,13 +284,13 @@ export class MemcachedClient {
     const encoded = encodeKey(key, this.options.maxKeySize);
     const wire = this.ttl(Math.max(1, leaseTtl), encoded);
     const response = await this.execute(
-      'getOrLease',
-      encoded,
-      (opaque) => metaGet(encoded.token, `v f c N${wire}`, opaque),
-      null,
-      true,
+      keyCommand(
+        'getOrLease',
+        encoded,
+        (opaque) => metaGet(encoded.token, `${ITEM_FLAGS} N${wire}`, opaque),
+        identity<MetaResponse>,
+      ),
       options,
-      identity<MetaResponse>,
     );
     const item = toItem(response);
     // A vivified placeholder is an empty value with flags 0 that the winner has not replaced yet.
@@ -285,36 +306,37 @@ export class MemcachedClient {
 
   /** Invalidates every item on every server (after `delaySeconds`). */
   async flush(delaySeconds = 0, options?: CallOptions): Promise<void> {
-    await this.everyServer((pool) =>
-      pool.send(new Request(RequestKind.Flush, flushAllCommand(delaySeconds), null, -1, 0), options?.signal),
-    );
+    const line = flushAllCommand(delaySeconds);
+    // Not idempotent in time: a retried flush_all could land after a later write.
+    await this.everyServer('flush', RequestKind.Flush, line, false, options);
   }
 
   /** `stats [group]` of every server, by server id. */
   async stats(group = '', options?: CallOptions): Promise<Map<string, Map<string, string>>> {
     if (!/^[a-z_ ]*$/.test(group))
       throw new InvalidValueError('stats group must be a word such as "settings" or "slabs"');
-    return this.everyServer((pool) => {
-      const request = new Request(RequestKind.Stats, statsCommand(group), null, -1, 0);
-      request.collected = new Map();
-      return pool.send<Map<string, string>>(request, options?.signal);
-    });
+    return this.everyServer<Map<string, string>>(
+      'stats',
+      RequestKind.Stats,
+      statsCommand(group),
+      true,
+      options,
+    );
   }
 
   /** The version each server reports, by server id. */
   version(options?: CallOptions): Promise<Map<string, string>> {
-    return this.everyServer((pool) =>
-      pool.send<string>(new Request(RequestKind.Version, versionCommand(), null, -1, 0), options?.signal),
-    );
+    return this.everyServer<string>('version', RequestKind.Version, versionCommand(), true, options);
   }
 
   /** Rejects pending requests, closes every socket and timer. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.probeTimer !== null) clearTimeout(this.probeTimer);
-    this.probeTimer = null;
+    this.detector.close();
     for (const pool of this.pools.values()) pool.close();
+    // Calls waiting for a retry settle on their own (dispatch sees `closed`); none needs the timer.
+    this.host.deadlines.clear();
   }
 
   get isClosed(): boolean {
@@ -326,6 +348,11 @@ export class MemcachedClient {
     return new Map([...this.pools].map(([id, pool]) => [id, pool.size]));
   }
 
+  /** Calls in progress, counted as `maxPending` counts them (a batch read: one per key). */
+  get pendingCalls(): number {
+    return this.pending;
+  }
+
   // ---- internals ----
 
   private store<T>(
@@ -335,8 +362,9 @@ export class MemcachedClient {
     cas: string,
     options: StoreOptions | undefined,
     idempotent: boolean,
-    transform: (reply: MetaResponse) => T,
+    decode: (reply: MetaResponse) => T,
   ): Promise<T> {
+    if (this.pending >= this.options.maxPending) return this.shed(key);
     let encoded: EncodedKey;
     let data: Buffer;
     let ttl: number;
@@ -347,9 +375,7 @@ export class MemcachedClient {
       if (data.length > this.options.maxValueSize) {
         throw new ValueTooLargeError(
           `Value for the key is ${data.length} bytes; the limit is ${this.options.maxValueSize} (max_value)`,
-          {
-            key,
-          },
+          { key },
         );
       }
       ttl = this.ttl(options?.ttl ?? 0, encoded);
@@ -360,13 +386,15 @@ export class MemcachedClient {
       return Promise.reject(error);
     }
     return this.execute(
-      cas === '' ? SET_COMMANDS[mode] : 'cas',
-      encoded,
-      (opaque) => metaSetHeader(encoded.token, data.length, ttl, flags, mode, cas, opaque),
-      data,
-      idempotent,
+      keyCommand(
+        cas === '' ? SET_COMMANDS[mode] : 'cas',
+        encoded,
+        (opaque) => metaSetHeader(encoded.token, data.length, ttl, flags, mode, cas, opaque),
+        decode,
+        idempotent,
+        data,
+      ),
       options,
-      transform,
     );
   }
 
@@ -382,49 +410,65 @@ export class MemcachedClient {
     if (initial !== undefined) checkCounter(initial, 'initial', key);
     const ttl = initial === undefined ? -1 : this.ttl(options?.ttl ?? 0, encoded);
     return this.execute(
-      decrement ? 'decr' : 'incr',
-      encoded,
-      (opaque) => metaArithmetic(encoded.token, decrement, delta, initial ?? 0, ttl, opaque),
-      null,
-      false,
+      keyCommand(
+        decrement ? 'decr' : 'incr',
+        encoded,
+        (opaque) => metaArithmetic(encoded.token, decrement, delta, initial ?? 0, ttl, opaque),
+        toCounter,
+        false,
+      ),
       options,
-      toCounter,
     );
   }
 
   /**
-   * Runs one call as an Operation: routed, sent, retried on transport failures within the
-   * request timeout (see Operation). One promise per call.
+   * Runs one call as an Operation: routed, sent, retried on transport failures until the
+   * caller's deadline (see Operation). One promise per call. Past `maxPending` pending calls it
+   * rejects at once with OverloadedError: nothing is sent, nothing is queued.
    */
-  private execute<T>(
-    command: CommandName,
-    encoded: EncodedKey,
-    build: (opaque: number) => string,
-    data: Buffer | null,
-    idempotent: boolean,
-    options: CallOptions | undefined,
-    transform: (reply: any) => T,
-    batch = 0,
-    batchKeys?: readonly EncodedKey[],
-  ): Promise<T> {
+  private execute<T>(command: Command<T>, options: CallOptions | undefined, weight = 1): Promise<T> {
     if (this.closed)
-      return Promise.reject(new InvalidStateError('The memcached client is closed', { key: encoded.key }));
+      return Promise.reject(
+        new InvalidStateError('The memcached client is closed', { key: command.key?.key }),
+      );
+    // A call heavier than the whole bound (a big batch) may still run alone.
+    if (this.pending + weight > this.options.maxPending && this.pending > 0)
+      return Promise.reject(this.overloaded(command.key?.key));
+    this.pending += weight;
     return new Promise<T>((resolve, reject) => {
-      new Operation<T>(
-        this.host,
-        command,
-        encoded,
-        build,
-        data,
-        idempotent,
-        batch,
-        batchKeys,
-        transform,
-        options?.signal,
-        resolve,
-        reject,
-      ).start();
+      new Operation<T>(this.host, command, weight, options?.signal, resolve, reject).start();
     });
+  }
+
+  /**
+   * The fast path of an overloaded get/set: rejected before the key is even encoded, because
+   * under a burst shedding must cost far less than the work it sheds (a burst of 200,000 calls
+   * against a stopped server must settle within `request_timeout`).
+   */
+  private shed(key: string): Promise<never> {
+    return Promise.reject(this.overloaded(typeof key === 'string' ? key : undefined));
+  }
+
+  private overloaded(key: string | undefined): OverloadedError {
+    const pending = this.pending;
+    let shared = this.lastOverload;
+    // During a burst every rejection sees the same count: share its message and details (frozen)
+    // instead of allocating them per call; a burst's garbage is what makes it slow.
+    if (shared === null || shared.pending !== pending) {
+      const max = this.options.maxPending;
+      shared = {
+        pending,
+        message: `${pending} calls are pending (maxPending ${max}); this call was rejected without being sent`,
+        details: Object.freeze({ requestSent: false, pending, maxPending: max }),
+      };
+      this.lastOverload = shared;
+    }
+    // Inline rather than `withoutStack(() => …)`: no closure per rejected call.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    const error = new OverloadedError(shared.message, { key, details: shared.details });
+    Error.stackTraceLimit = limit;
+    return error;
   }
 
   /** Validates and encodes keys (each once) and groups them by server, in first-seen order. */
@@ -454,24 +498,22 @@ export class MemcachedClient {
     options: CallOptions | undefined,
   ): Promise<void> {
     return this.execute(
-      'getMany',
-      group[0]!,
-      (first) => {
-        let payload = '';
-        for (let i = 0; i < group.length; i++) payload += metaGet(group[i]!.token, 'v f c q', first + i);
-        return payload + metaNoop();
-      },
-      null,
-      true,
+      batchCommand(
+        group,
+        (first) => {
+          let payload = '';
+          for (let i = 0; i < group.length; i++) payload += metaGet(group[i]!.token, BATCH_FLAGS, first + i);
+          return payload + metaNoop();
+        },
+        (replies) => {
+          for (let i = 0; i < group.length; i++) {
+            const item = toItem(replies[i]);
+            if (item !== null) result.set(group[i]!.key, item);
+          }
+        },
+      ),
       options,
-      (replies: Array<MetaResponse | undefined>) => {
-        for (let i = 0; i < group.length; i++) {
-          const item = toItem(replies[i]);
-          if (item !== null) result.set(group[i]!.key, item);
-        }
-      },
       group.length,
-      group,
     );
   }
 
@@ -480,12 +522,35 @@ export class MemcachedClient {
     return this.router.pick(keyBytes(encoded))!;
   }
 
-  private async everyServer<T>(call: (pool: Pool) => Promise<T>): Promise<Map<string, T>> {
+  /** Sends one server-wide command to every server; resolves each one's result by server id. */
+  private async everyServer<T>(
+    name: 'flush' | 'stats' | 'version',
+    kind: RequestKind,
+    line: string,
+    idempotent: boolean,
+    options: CallOptions | undefined,
+  ): Promise<Map<string, T>> {
     this.assertOpen();
-    const entries = await Promise.all(
-      [...this.pools].map(async ([id, pool]) => [id, await call(pool)] as const),
+    const ids = [...this.pools.keys()];
+    const results = await Promise.all(
+      ids.map((server) =>
+        this.execute<T>(
+          {
+            name,
+            kind,
+            key: null,
+            keys: null,
+            server,
+            encode: () => line,
+            data: null,
+            idempotent,
+            decode: identity,
+          },
+          options,
+        ),
+      ),
     );
-    return new Map(entries);
+    return new Map(ids.map((id, i) => [id, results[i]!]));
   }
 
   /** Validates a TTL in seconds and converts it to its wire form. */
@@ -493,39 +558,47 @@ export class MemcachedClient {
     return checkTtl(seconds, encoded.key);
   }
 
-  private scheduleProbes(): void {
-    if (this.closed || this.probeTimer !== null) return;
-    const next = this.router.health.nextRetryAt();
-    if (next === undefined) return;
-    this.probeTimer = setTimeout(
-      () => {
-        this.probeTimer = null;
-        this.probe();
-      },
-      Math.max(10, next - Date.now()),
-    );
-    this.probeTimer.unref();
-  }
-
-  /** Tries each ejected server whose `retry` time has come; one that answers rejoins the ring. */
-  private probe(): void {
-    for (const id of this.router.dueForProbe()) {
-      if (!this.router.claimProbe(id)) continue;
-      const pool = this.pools.get(id)!;
-      pool
-        .connect()
-        .then(
-          () => this.router.reportSuccess(id),
-          () => this.router.reportFailure(id),
-        )
-        .finally(() => this.scheduleProbes());
-    }
-    this.scheduleProbes();
-  }
-
   private assertOpen(): void {
     if (this.closed) throw new InvalidStateError('The memcached client is closed');
   }
+}
+
+/** A batch read asks for the item flags, quietly: only hits answer, `mn` ends the batch. */
+const BATCH_FLAGS = `${ITEM_FLAGS} q`;
+
+// Commands are built by these functions from closures passed in, not as object literals with
+// arrow-function members at each call site: a bundler keeping function names (esbuild
+// `keepNames`, as tsx runs it) renames every such member on every call (~1 µs per set).
+
+/** A single-key meta command (`ms` with its data block, or a command without one). */
+function keyCommand<T>(
+  name: CommandName,
+  key: EncodedKey,
+  encode: (opaque: number) => string,
+  decode: (reply: any) => T,
+  idempotent = true,
+  data: Buffer | null = null,
+): Command<T> {
+  return { name, kind: RequestKind.Meta, key, keys: null, server: null, encode, data, idempotent, decode };
+}
+
+/** Quiet `mg`s for one server's share of a getMany, ended by `mn`. */
+function batchCommand(
+  keys: readonly EncodedKey[],
+  encode: (first: number) => string,
+  decode: (replies: Array<MetaResponse | undefined>) => void,
+): Command<void> {
+  return {
+    name: 'getMany',
+    kind: RequestKind.Batch,
+    key: keys[0]!,
+    keys,
+    server: null,
+    encode,
+    data: null,
+    idempotent: true,
+    decode,
+  };
 }
 
 const SET_COMMANDS: Record<SetMode, CommandName> = {

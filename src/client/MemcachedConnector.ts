@@ -11,6 +11,7 @@ import { ConfigError, type MemcachedCacheError } from '../component/errors.js';
 import type { ContextLike } from '../component/IContext.js';
 import type { IReferences } from '../component/IReferences.js';
 import { parseServerList } from '../component/ServerEndpoint.js';
+import { CLIENT_DEFAULTS } from './ClientOptions.js';
 import { toTransportEndpoint } from './endpoints.js';
 import { MemcachedClient } from './MemcachedClient.js';
 
@@ -30,6 +31,7 @@ export interface ConnectorOptions {
   /** ms */
   requestTimeout: number;
   tlsRejectUnauthorized: boolean;
+  maxPending: number;
   /** Key distribution: `ketama` (libmemcached, default) or `rendezvous` (pymemcache HashClient). */
   distribution: 'ketama' | 'rendezvous';
 }
@@ -38,16 +40,21 @@ const MS_MAX = 2_147_483_647; // setTimeout's limit
 
 /** Reads and validates the `options.*` the client uses; every error names its key. */
 export function readConnectorOptions(config: ConfigParams | null): ConnectorOptions {
+  const d = CLIENT_DEFAULTS;
   return {
-    maxKeySize: readInteger(config, 'options.max_key_size', 250, { min: 1, max: 250 }),
-    maxValue: readInteger(config, 'options.max_value', 1_048_576, { min: 1, max: 1024 * 1024 * 1024 }),
-    poolSize: readInteger(config, 'options.pool_size', 5, { min: 1, max: 1000 }),
-    reconnect: readInteger(config, 'options.reconnect', 10_000, { min: 1, max: MS_MAX }),
-    retries: readInteger(config, 'options.retries', 3, { min: 0, max: 100 }),
-    failures: readInteger(config, 'options.failures', 5, { min: 1, max: 1_000_000 }),
-    retry: readInteger(config, 'options.retry', 30_000, { min: 0, max: MS_MAX }),
-    idle: readInteger(config, 'options.idle', 5_000, { min: 0, max: MS_MAX }),
-    requestTimeout: readInteger(config, 'options.request_timeout', 1_000, { min: 1, max: MS_MAX }),
+    maxKeySize: readInteger(config, 'options.max_key_size', d.maxKeySize, { min: 1, max: 250 }),
+    maxValue: readInteger(config, 'options.max_value', d.maxValueSize, { min: 1, max: 1024 * 1024 * 1024 }),
+    poolSize: readInteger(config, 'options.pool_size', d.poolSize, { min: 1, max: 1000 }),
+    reconnect: readInteger(config, 'options.reconnect', d.connectTimeoutMs, { min: 1, max: MS_MAX }),
+    retries: readInteger(config, 'options.retries', d.retries, { min: 0, max: 100 }),
+    failures: readInteger(config, 'options.failures', d.failures, { min: 1, max: 1_000_000 }),
+    retry: readInteger(config, 'options.retry', d.retryMs, { min: 0, max: MS_MAX }),
+    idle: readInteger(config, 'options.idle', d.idleTimeoutMs, { min: 0, max: MS_MAX }),
+    requestTimeout: readInteger(config, 'options.request_timeout', d.requestTimeoutMs, {
+      min: 1,
+      max: MS_MAX,
+    }),
+    maxPending: readInteger(config, 'options.max_pending', d.maxPending, { min: 1, max: 100_000_000 }),
     tlsRejectUnauthorized: readBoolean(config, 'options.tls_reject_unauthorized', true),
     distribution: readEnum(config, 'options.distribution', ['ketama', 'rendezvous'] as const, 'ketama'),
   };
@@ -116,6 +123,7 @@ export class MemcachedConnector {
         retryMs: o.retry,
         maxKeySize: o.maxKeySize,
         maxValueSize: o.maxValue,
+        maxPending: o.maxPending,
         ...(o.distribution === 'rendezvous' ? { selector: rendezvousSelector } : {}),
       });
       try {

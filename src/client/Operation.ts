@@ -1,39 +1,48 @@
-import type { ClusterRouter } from '../cluster/ClusterRouter.js';
 import {
   AbortError,
   InvalidStateError,
   type MemcachedCacheError,
   TimeoutError,
+  withoutStack,
 } from '../component/errors.js';
-import type { EncodedKey } from '../protocol/KeyEncoder.js';
 import type { MetaResponse } from '../protocol/MetaResponse.js';
+import { RequestKind } from '../protocol/ReplyCollector.js';
+import type { Clock } from '../transport/Clock.js';
 import type { Pool } from '../transport/Pool.js';
-import { Request, RequestKind, type RequestListener, reserveOpaques } from '../transport/Request.js';
+import { Request, type RequestListener, reserveOpaques } from '../transport/Request.js';
+import type { Command } from './Command.js';
+import type { DeadlineQueue, Expirable } from './DeadlineQueue.js';
 import { type CommandName, commandChannel, outcomeOf, publishCommand } from './diagnostics.js';
 import { backoffMs, isTransportFailure, wasNeverSent } from './Retry.js';
 
 /** What an operation needs from the client that runs it. */
 export interface OperationHost {
-  readonly router: ClusterRouter;
   readonly requestTimeoutMs: number;
   readonly retries: number;
-  /** More than one server: successes must be reported to the health tracker. */
-  readonly multiServer: boolean;
   readonly closed: boolean;
-  route(encoded: EncodedKey): string;
+  readonly clock: Clock;
+  readonly deadlines: DeadlineQueue;
+  route(command: Command<unknown>): string;
   poolFor(id: string): Pool;
+  /** The call is over: its weight no longer counts toward `max_pending`. */
+  release(weight: number): void;
 }
 
 /**
  * One client call from start to outcome: routes it, sends it, and on a transport failure
- * retries it (on the key's server of the moment) within the request timeout. It is the
+ * retries it (on the key's server of the moment) within the caller's deadline. It is the
  * request's listener itself, so a call costs one promise — the caller's — and no async frames.
  *
- * Writes that may not be repeated are retried only when they certainly never reached a server.
+ * The deadline is the call's start + `request_timeout`, kept by the client's DeadlineQueue; a
+ * retry keeps it. Writes that may not be repeated are retried only when they certainly never
+ * reached a server. Failures are not reported to server health from here: a caller's timeout or
+ * a failed request says nothing a connection-level event has not said already.
  */
-export class Operation<T> implements RequestListener {
+export class Operation<T> implements RequestListener, Expirable {
+  dueAt: number;
+  prevDue: Expirable | null = null;
+  nextDue: Expirable | null = null;
   private attempt = 0;
-  private readonly started = Date.now();
   /** performance.now() at start when someone listens on the diagnostics channel, else -1. */
   private readonly tracedAt = commandChannel.hasSubscribers ? performance.now() : -1;
   private serverId = '';
@@ -43,21 +52,14 @@ export class Operation<T> implements RequestListener {
 
   constructor(
     private readonly host: OperationHost,
-    private readonly command: CommandName,
-    private readonly encoded: EncodedKey,
-    /** Builds the request line(s) for the given first opaque token. */
-    private readonly build: (opaque: number) => string,
-    private readonly data: Buffer | null,
-    private readonly idempotent: boolean,
-    /** Number of quiet requests in a batch (getMany); 0 for a single request. */
-    private readonly batch: number,
-    private readonly batchKeys: readonly EncodedKey[] | undefined,
-    /** Turns the raw reply into the caller's result. */
-    private readonly transform: (reply: any) => T,
+    private readonly command: Command<T>,
+    private readonly weight: number,
     private readonly signal: AbortSignal | undefined,
     private readonly resolve: (value: T) => void,
     private readonly reject: (error: Error) => void,
-  ) {}
+  ) {
+    this.dueAt = host.clock.now() + host.requestTimeoutMs;
+  }
 
   start(): void {
     const signal = this.signal;
@@ -66,7 +68,7 @@ export class Operation<T> implements RequestListener {
         // Aborted before it was sent: it must not be sent at all.
         this.fail(
           new AbortError('The operation was aborted', {
-            key: this.encoded.key,
+            key: this.command.key?.key,
             details: { requestSent: false },
           }),
         );
@@ -75,15 +77,15 @@ export class Operation<T> implements RequestListener {
       this.onAbort = () => this.abort();
       signal.addEventListener('abort', this.onAbort, { once: true });
     }
+    this.host.deadlines.add(this);
     this.dispatch();
   }
 
   onReply(_request: Request, reply: unknown): void {
     if (this.finished) return;
-    if (this.host.multiServer) this.host.router.reportSuccess(this.serverId);
     let value: T;
     try {
-      value = this.transform(reply);
+      value = this.command.decode(reply);
     } catch (error) {
       this.fail(error as Error);
       return;
@@ -93,64 +95,80 @@ export class Operation<T> implements RequestListener {
     this.resolve(value);
   }
 
-  onFailure(request: Request, error: Error): void {
+  onFailure(_request: Request, error: Error): void {
     if (this.finished) return;
     if (!isTransportFailure(error) || this.host.closed) {
       this.fail(error);
       return;
     }
-    const budget = this.host.requestTimeoutMs;
-    // A retry that timed out on what was left of the call's budget (maybe a few ms) says
-    // nothing about that server; counting it could eject a healthy one.
-    const budgetRanOut = error instanceof TimeoutError && request.timeoutMs > 0 && request.timeoutMs < budget;
-    if (!budgetRanOut) this.host.router.reportFailure(this.serverId);
     const wait = backoffMs(this.attempt + 1);
     const retry =
       this.attempt < this.host.retries &&
-      (this.idempotent || wasNeverSent(error as MemcachedCacheError)) &&
-      Date.now() - this.started + wait < budget;
+      (this.command.idempotent || wasNeverSent(error as MemcachedCacheError)) &&
+      this.host.clock.now() + wait < this.dueAt;
     if (!retry) {
       this.fail(error);
       return;
     }
     this.attempt++;
+    this.current = null;
     setTimeout(() => this.dispatch(), wait);
+  }
+
+  /** The caller's deadline passed (called by the DeadlineQueue). */
+  expire(): void {
+    if (this.finished) return;
+    const request = this.current;
+    // The reply may still come; marking the request settled makes the connection drop it.
+    if (request !== null) request.settled = true;
+    const sent = request !== null && request.sentAt > 0;
+    const server = this.serverId || 'the server';
+    const timeout = this.host.requestTimeoutMs;
+    const key = this.command.key?.key;
+    const serverId = this.serverId || undefined;
+    this.fail(
+      withoutStack(
+        () =>
+          new TimeoutError(
+            sent
+              ? `${server} did not answer within ${timeout} ms (request_timeout)`
+              : `No answer within ${timeout} ms (request_timeout): the request was still waiting for a connection to ${server}`,
+            { server: serverId, key, ...(sent ? {} : { details: { requestSent: false } }) },
+          ),
+      ),
+    );
   }
 
   private dispatch(): void {
     if (this.finished) return;
     if (this.host.closed) {
-      this.fail(new InvalidStateError('The memcached client was closed', { key: this.encoded.key }));
+      this.fail(new InvalidStateError('The memcached client was closed', { key: this.command.key?.key }));
       return;
     }
-    const id = this.host.route(this.encoded);
+    const command = this.command;
+    const id = this.host.route(command);
     this.serverId = id;
-    const batch = this.batch;
-    const opaque = reserveOpaques(batch || 1);
-    const request = new Request(
-      batch ? RequestKind.Batch : RequestKind.Meta,
-      this.build(opaque),
-      this.data,
-      opaque,
-      batch,
-    );
-    request.key = this.encoded.key;
+    const keys = command.keys;
+    const count = keys === null ? 0 : keys.length;
+    const opaque = command.kind === RequestKind.Meta || count > 0 ? reserveOpaques(count || 1) : -1;
+    const request = new Request(command.kind, command.encode(opaque), command.data, opaque, count);
+    request.key = command.key?.key;
     request.listener = this;
-    if (batch) request.collected = new Array(batch);
-    if (this.attempt > 0)
-      request.timeoutMs = Math.max(1, this.host.requestTimeoutMs - (Date.now() - this.started));
+    if (keys !== null) {
+      request.collected = new Array(count);
+      request.keys = keys.map((k) => k.key);
+    } else if (command.kind === RequestKind.Stats) request.collected = new Map();
     this.current = request;
     this.host.poolFor(id).dispatch(request);
   }
 
   private abort(): void {
     if (this.finished) return;
-    // The reply may still come; marking the request settled makes the connection drop it.
     if (this.current !== null) this.current.settled = true;
     this.fail(
       new AbortError('The operation was aborted', {
         server: this.serverId || undefined,
-        key: this.encoded.key,
+        key: this.command.key?.key,
       }),
     );
   }
@@ -158,33 +176,39 @@ export class Operation<T> implements RequestListener {
   private fail(error: Error): void {
     this.finish();
     if (this.tracedAt >= 0 && commandChannel.hasSubscribers) {
-      for (const k of this.batchKeys ?? [this.encoded])
-        publishCommand(this.command, k.key, this.serverId, this.tracedAt, 'error', error);
+      const keys = this.command.keys ?? (this.command.key ? [this.command.key] : []);
+      for (const k of keys)
+        publishCommand(this.command.name as CommandName, k.key, this.serverId, this.tracedAt, 'error', error);
     }
     this.reject(error);
   }
 
   private finish(): void {
     this.finished = true;
+    this.host.deadlines.remove(this);
+    this.host.release(this.weight);
     if (this.onAbort !== null) this.signal!.removeEventListener('abort', this.onAbort);
   }
 
   private traceResult(reply: unknown): void {
     if (!commandChannel.hasSubscribers) return;
-    const { command, serverId, tracedAt } = this;
-    if (this.batchKeys === undefined) {
-      publishCommand(
-        command,
-        this.encoded.key,
-        serverId,
-        tracedAt,
-        outcomeOf(command, reply as MetaResponse),
-      );
+    const { serverId, tracedAt } = this;
+    const name = this.command.name as CommandName;
+    const keys = this.command.keys;
+    if (keys === null) {
+      if (this.command.key !== null)
+        publishCommand(
+          name,
+          this.command.key.key,
+          serverId,
+          tracedAt,
+          outcomeOf(name, reply as MetaResponse),
+        );
       return;
     }
     const replies = reply as Array<MetaResponse | undefined>;
-    for (let i = 0; i < this.batchKeys.length; i++) {
-      publishCommand(command, this.batchKeys[i]!.key, serverId, tracedAt, outcomeOf(command, replies[i]));
+    for (let i = 0; i < keys.length; i++) {
+      publishCommand(name, keys[i]!.key, serverId, tracedAt, outcomeOf(name, replies[i]));
     }
   }
 }

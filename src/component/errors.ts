@@ -37,6 +37,22 @@ export class MemcachedCacheError extends Error {
   }
 }
 
+/**
+ * Builds an error without capturing a stack trace. For errors made in bulk by the engine (a
+ * deadline passing for thousands of calls, a burst rejected as overloaded, a connection failing
+ * all its requests): their stack shows only our internals, and capturing it costs more than
+ * the work the error reports (measured ~8 µs each vs ~1 µs).
+ */
+export function withoutStack<T>(make: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** A configuration value is missing or invalid; the message names the key. */
 export class ConfigError extends MemcachedCacheError {
   constructor(message: string, options?: ErrorOptions) {
@@ -135,5 +151,15 @@ export class AbortError extends MemcachedCacheError {
 export class LockTimeoutError extends MemcachedCacheError {
   constructor(message: string, options?: ErrorOptions) {
     super('LOCK_TIMEOUT', message, options);
+  }
+}
+
+/**
+ * Too many calls are pending in this client (`max_pending`): the call was rejected at once,
+ * without being sent, so a burst degrades instead of timing out everything queued behind it.
+ */
+export class OverloadedError extends MemcachedCacheError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('OVERLOADED', message, options);
   }
 }

@@ -1,6 +1,9 @@
-import { ConnectionError } from '../component/errors.js';
+import { ConnectionError, type MemcachedCacheError, ServerError } from '../component/errors.js';
+import { type Clock, systemClock } from './Clock.js';
 import { Connection, type ConnectionOptions } from './Connection.js';
-import { type Request, rejectRequest, sendRequest } from './Request.js';
+import { copyFor } from './Pipeline.js';
+import type { Request } from './Request.js';
+import { sendRequest } from './Request.js';
 import type { ServerEndpoint } from './ServerEndpoint.js';
 
 export interface PoolOptions extends ConnectionOptions {
@@ -14,6 +17,14 @@ export interface PoolOptions extends ConnectionOptions {
    * bigger writes.
    */
   pipelineDepth?: number;
+  /**
+   * Told about each connection-level event that is evidence against the server: refused, reset,
+   * closed with requests outstanding, connect timeout, stopped answering. Once per event, never
+   * per request.
+   */
+  onServerFailure?: (error: MemcachedCacheError) => void;
+  /** Told each time a connection completed its handshake: the server is up. */
+  onServerReady?: () => void;
 }
 
 /**
@@ -30,26 +41,35 @@ const MAX_BACKOFF_MS = 1000;
 /**
  * Up to `maxConnections` pipelined connections to one server. Requests go to the least busy
  * connection; a connection that failed is dropped and replaced on demand, with exponential
- * backoff after consecutive connect failures; idle connections are closed by a sweep.
+ * backoff after consecutive connect failures; idle connections are closed by a sweep. Requests
+ * a failed connection never sent are handed to another open connection of the pool.
  */
 export class Pool {
   readonly endpoint: ServerEndpoint;
   private readonly options: PoolOptions;
+  private readonly clock: Clock;
   private readonly connections: Connection[] = [];
   private readonly pipelineDepth: number;
   private sweepTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private connectFailures = 0;
-  /** Why the last connection attempt failed: named in the fast-fail error, so the real cause (e.g. refused credentials) is not hidden. */
+  /** Why the last connection attempt failed: named in the fast-fail error, so the real cause is not hidden. */
   private lastConnectError: Error | null = null;
   private nextConnectAt = 0;
+  /**
+   * Most connections for now: lowered to what the server accepted when it turned one away
+   * (memcached's `-c` limit), restored when the backoff ends.
+   */
+  private connectionLimit: number;
   /** Connections ever opened: lets tests and stats see reconnects. */
   opened = 0;
 
   constructor(endpoint: ServerEndpoint, options: PoolOptions) {
     this.endpoint = endpoint;
     this.options = options;
+    this.clock = options.clock ?? systemClock;
     this.pipelineDepth = options.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH;
+    this.connectionLimit = options.maxConnections;
   }
 
   get size(): number {
@@ -74,26 +94,17 @@ export class Pool {
       connection.dispatch(request);
       return;
     }
-    rejectRequest(
-      request,
-      new ConnectionError(
-        `Server ${this.endpoint.id} is refusing connections; next attempt in ${this.nextConnectAt - Date.now()} ms` +
-          (this.lastConnectError ? ` (last attempt: ${this.lastConnectError.message})` : ''),
-        {
-          server: this.endpoint.id,
-          cause: this.lastConnectError ?? undefined,
-          key: request.key,
-          details: { requestSent: false },
-        },
-      ),
-    );
+    this.rejectUnsent(request, this.unreachableError());
   }
 
-  /** Opens one connection and waits for its handshake (used by `open()` to verify a server). */
+  /** Opens one connection and waits for its handshake (used by `open()` and probes to verify a server). */
   async connect(): Promise<Connection> {
     const connection = this.acquire(true);
-    if (connection === null)
-      throw new ConnectionError(`Pool for ${this.endpoint.id} is closed`, { server: this.endpoint.id });
+    if (connection === null) {
+      if (this.closed)
+        throw new ConnectionError(`Pool for ${this.endpoint.id} is closed`, { server: this.endpoint.id });
+      throw this.unreachableError();
+    }
     await connection.ready;
     return connection;
   }
@@ -112,18 +123,16 @@ export class Pool {
 
   private acquire(forceOpen = false): Connection | null {
     if (this.closed) return null;
+    const now = this.clock.now();
+    if (now >= this.nextConnectAt) this.connectionLimit = this.options.maxConnections;
     let best: Connection | null = null;
     for (const connection of this.connections) {
       if (best === null || connection.inflight < best.inflight) best = connection;
     }
     const busy =
       best !== null && (best.inflight >= this.pipelineDepth || best.bufferedBytes >= WRITE_BACKLOG_BYTES);
-    const wantMore =
-      best === null || forceOpen || (busy && this.connections.length < this.options.maxConnections);
-    if (wantMore) {
-      if (Date.now() < this.nextConnectAt && best === null) return null;
-      if (best === null || Date.now() >= this.nextConnectAt) return this.open();
-    }
+    const wantMore = best === null || forceOpen || (busy && this.connections.length < this.connectionLimit);
+    if (wantMore && now >= this.nextConnectAt) return this.open();
     return best;
   }
 
@@ -131,27 +140,74 @@ export class Pool {
     const connection = new Connection(this.endpoint, this.options);
     this.opened++;
     this.connections.push(connection);
-    connection.onClose((closed) => this.remove(closed));
+    connection.onClose((closed, error, evidence, unsent) =>
+      this.onConnectionClosed(closed, error, evidence, unsent),
+    );
     connection.ready.then(
       () => {
         this.connectFailures = 0;
         this.lastConnectError = null;
         this.nextConnectAt = 0;
+        this.options.onServerReady?.();
       },
       (error: unknown) => {
         this.lastConnectError = error instanceof Error ? error : new Error(String(error));
         this.connectFailures++;
         this.nextConnectAt =
-          Date.now() + Math.min(MAX_BACKOFF_MS, 25 * 2 ** Math.min(this.connectFailures, 10));
+          this.clock.now() + Math.min(MAX_BACKOFF_MS, 25 * 2 ** Math.min(this.connectFailures, 10));
       },
     );
     this.ensureSweep();
     return connection;
   }
 
-  private remove(connection: Connection): void {
+  private onConnectionClosed(
+    connection: Connection,
+    error: MemcachedCacheError,
+    evidence: boolean,
+    unsent: Request[],
+  ): void {
     const index = this.connections.indexOf(connection);
     if (index !== -1) this.connections.splice(index, 1);
+    const serving = this.readyConnection();
+    // memcached turned this connection away (`-c`): the server works, it just will not take
+    // more sockets. Stay at what it accepted and serve from there; only a server that accepts
+    // none is failing.
+    const refused = error instanceof ServerError && error.details?.refused === true;
+    if (refused && serving !== null) {
+      this.connectionLimit = Math.max(1, this.connections.length);
+    } else if (evidence) this.options.onServerFailure?.(error);
+    for (const request of unsent) {
+      if (request.settled) continue;
+      const target = this.closed ? null : this.readyConnection();
+      if (target !== null) target.dispatch(request);
+      else this.rejectUnsent(request, error);
+    }
+  }
+
+  /** The least busy connection that finished its handshake, if any. */
+  private readyConnection(): Connection | null {
+    let best: Connection | null = null;
+    for (const connection of this.connections) {
+      if (!connection.isHandshakeDone || connection.isClosed) continue;
+      if (best === null || connection.inflight < best.inflight) best = connection;
+    }
+    return best;
+  }
+
+  private rejectUnsent(request: Request, error: MemcachedCacheError): void {
+    if (request.settled) return;
+    request.settled = true;
+    request.listener.onFailure(request, copyFor(error, request.key, true));
+  }
+
+  private unreachableError(): ConnectionError {
+    const wait = Math.max(0, Math.round(this.nextConnectAt - this.clock.now()));
+    const last = this.lastConnectError;
+    return new ConnectionError(
+      `Cannot connect to ${this.endpoint.id}: ${last ? `the last attempt failed (${last.message})` : 'no connection'}; next attempt in ${wait} ms`,
+      { server: this.endpoint.id, cause: last ?? undefined, details: { requestSent: false } },
+    );
   }
 
   private ensureSweep(): void {
@@ -162,9 +218,9 @@ export class Pool {
   }
 
   private sweep(): void {
-    const cutoff = Date.now() - this.options.idleTimeoutMs;
+    const cutoff = this.clock.now() - this.options.idleTimeoutMs;
     for (const connection of [...this.connections]) {
-      if (connection.inflight === 0 && connection.lastActive <= cutoff) connection.close();
+      if (connection.inflight === 0 && connection.lastActiveAt <= cutoff) connection.close();
     }
     if (this.connections.length === 0 && this.sweepTimer !== null) {
       clearInterval(this.sweepTimer);

@@ -1,24 +1,8 @@
 import { AbortError } from '../component/errors.js';
 import type { MetaResponse } from '../protocol/MetaResponse.js';
+import { type ReplyTarget, RequestKind } from '../protocol/ReplyCollector.js';
 
-/** What shape of reply a request waits for. */
-export const RequestKind = {
-  /** One meta command (mg/ms/md/ma/me), one reply carrying our opaque. */
-  Meta: 0,
-  /** Quiet `mg`s ended by `mn`: replies for hits only, then `MN`. */
-  Batch: 1,
-  /** `stats`: STAT lines until END. */
-  Stats: 2,
-  /** `version`: VERSION. */
-  Version: 3,
-  /** `flush_all`: OK. */
-  Flush: 4,
-  /** ASCII auth `set`: STORED. Part of the handshake. */
-  Auth: 5,
-  /** `mn` on its own: MN. Part of the handshake (proves meta support). */
-  Noop: 6,
-} as const;
-export type RequestKind = (typeof RequestKind)[keyof typeof RequestKind];
+export { RequestKind };
 
 export type RequestResult =
   | MetaResponse
@@ -46,28 +30,23 @@ export function reserveOpaques(count: number): number {
  * One request in a connection's queue. A plain object with a `next` link: the queue is a
  * linked list so that enqueue and dequeue cost O(1) and allocate nothing extra.
  */
-export class Request {
+export class Request implements ReplyTarget {
   next: Request | null = null;
-  /** Wall-clock ms after which the caller gets a TimeoutError. */
-  deadline = 0;
-  /**
-   * Wall-clock ms after which this request, unanswered at the head of the queue, means the server
-   * is stuck: sent + the connection's `requestTimeoutMs` (never earlier than `deadline`). A
-   * shorter per-request deadline only times out that request.
-   */
-  stuckAt = 0;
+  /** Clock time it was handed to the socket; 0 while it is held back or queued. */
+  sentAt = 0;
   /** Set once the caller's promise is settled (reply, timeout or abort); a late reply is dropped. */
   settled = false;
-  /** Handshake requests are timed by the connect timeout, not the request timeout. */
+  /** Handshake requests: sent before the connection is ready. */
   internal = false;
-  /** Replies collected so far (Batch: by opaque offset; Stats: name → value). */
   collected: Array<MetaResponse | undefined> | Map<string, string> | null = null;
-  /** Who hears the outcome: a promise's resolve/reject, or the client's retrying operation. */
+  result: unknown = null;
+  /** Who hears the outcome: a promise's resolve/reject, or the client's operation. */
   listener: RequestListener = IGNORED;
-  /** Per-request reply timeout in ms; 0 uses the connection's `requestTimeoutMs`. */
-  timeoutMs = 0;
   /** Key for errors, when the request has one. */
   key: string | undefined;
+  /** Batch: the key of each opaque offset, to name the one that failed. */
+  keys: readonly string[] | null = null;
+  readonly hasData: boolean;
 
   constructor(
     readonly kind: RequestKind,
@@ -79,19 +58,12 @@ export class Request {
     readonly opaque: number,
     /** Number of opaque tokens (Batch). */
     readonly count: number,
-  ) {}
+  ) {
+    this.hasData = data !== null;
+  }
 }
 
-/** Hands the outcome to the listener. Called once per request (guarded by `settled`). */
-export function resolveRequest(request: Request, result: unknown): void {
-  request.listener.onReply(request, result);
-}
-
-export function rejectRequest(request: Request, error: Error): void {
-  request.listener.onFailure(request, error);
-}
-
-/** Receives the outcome of a request. */
+/** Receives the outcome of a request. Called at most once (the queue checks `settled`). */
 export interface RequestListener {
   onReply(request: Request, result: any): void;
   onFailure(request: Request, error: Error): void;

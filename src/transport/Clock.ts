@@ -1,0 +1,110 @@
+/**
+ * Time as the engine sees it, injected so that every timing rule can be tested with a scripted
+ * clock (test/transport) instead of real waits.
+ */
+export interface Clock {
+  /** Monotonic milliseconds. */
+  now(): number;
+  /** Calls `callback` after `delayMs`; the timer never keeps the process alive. */
+  setTimer(callback: () => void, delayMs: number): unknown;
+  clearTimer(handle: unknown): void;
+  /**
+   * Calls `callback` after the event loop's next I/O poll. Node runs timers *before* it reads
+   * sockets, so a deadline judged straight from a timer would miss replies that already sit in
+   * the socket buffer; judged here, every reply that has arrived was delivered first.
+   */
+  afterIO(callback: () => void): void;
+  /** Calls `callback` once the current synchronous work is done (before any I/O). */
+  endOfTick(callback: () => void): void;
+}
+
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  setTimer(callback, delayMs) {
+    const timer = setTimeout(callback, Math.max(1, delayMs));
+    timer.unref();
+    return timer;
+  },
+  clearTimer(handle) {
+    clearTimeout(handle as NodeJS.Timeout);
+  },
+  afterIO(callback) {
+    setImmediate(callback);
+  },
+  endOfTick(callback) {
+    process.nextTick(callback);
+  },
+};
+
+/**
+ * A timer that fires this much later than it was due means our own event loop was blocked (a
+ * long synchronous task, a GC pause): whatever looked overdue then is our stall, not the
+ * server's silence.
+ */
+export const STALL_TOLERANCE_MS = 50;
+
+/** How long the loop was stalled, judging by a timer due at `dueAt` that ran at `ranAt`; 0 if on time. */
+export function stallMs(dueAt: number, ranAt: number): number {
+  const late = ranAt - dueAt;
+  return late > STALL_TOLERANCE_MS ? late : 0;
+}
+
+/**
+ * After a stall of our own loop, a deadline waits this much longer, once: replies that arrived
+ * during the stall are read and delivered meanwhile, instead of being timed out.
+ */
+export const STALL_GRACE_MS = 25;
+
+/**
+ * A deadline timer that does not blame others for our stalls: `callback` runs after the I/O poll
+ * that follows the due time, and if the timer fired late (our loop was blocked) it first waits
+ * one more short grace, so what arrived during the stall is handled before judging.
+ */
+export class PatientTimer {
+  private handle: unknown = null;
+  private dueAt = 0;
+  private inGrace = false;
+  private stalled = false;
+  private readonly afterPoll = (): void => this.afterIO();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly callback: () => void,
+  ) {}
+
+  get armed(): boolean {
+    return this.handle !== null;
+  }
+
+  /** (Re)arms the timer `delayMs` from now. */
+  start(delayMs: number): void {
+    this.cancel();
+    this.inGrace = false;
+    this.schedule(delayMs);
+  }
+
+  cancel(): void {
+    if (this.handle !== null) this.clock.clearTimer(this.handle);
+    this.handle = null;
+  }
+
+  private schedule(delayMs: number): void {
+    this.dueAt = this.clock.now() + delayMs;
+    this.handle = this.clock.setTimer(() => {
+      this.stalled = stallMs(this.dueAt, this.clock.now()) > 0;
+      this.clock.afterIO(this.afterPoll);
+    }, delayMs);
+  }
+
+  private afterIO(): void {
+    if (this.handle === null) return; // cancelled meanwhile
+    if (this.stalled && !this.inGrace) {
+      this.inGrace = true;
+      this.schedule(STALL_GRACE_MS);
+      return;
+    }
+    this.handle = null;
+    this.inGrace = false;
+    this.callback();
+  }
+}

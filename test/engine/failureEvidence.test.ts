@@ -1,0 +1,57 @@
+// Server health counts evidence about the server, once per connection-level event — never once
+// per request that happened to be in flight (0.1 counted 500 failures for one reset connection
+// and ejected the server at once).
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { ConnectionError, TimeoutError } from '../../src/component/errors.js';
+import { closeAll, makeClient, pauseAndWait, waitFor } from '../client/helpers.js';
+import { startMemcached, startMemcachedCluster, stopAllMemcached } from '../support/index.js';
+
+after(async () => {
+  closeAll();
+  await stopAllMemcached();
+});
+
+describe('failures are counted per connection event', () => {
+  test('500 requests in flight on a connection that is reset: one failure, not 500', async () => {
+    const [victim, other] = await startMemcachedCluster(2);
+    const client = makeClient([victim!, other!], { failures: 5, retries: 0, poolSize: 1 });
+    await client.connect();
+    const keys = Array.from({ length: 5000 }, (_, i) => `evidence:${i}`).filter(
+      (k) => client.serverFor(k) === victim!.address,
+    );
+    const inflight = keys.slice(0, 500).map((k) =>
+      client.get(k).then(
+        () => null,
+        (e: unknown) => e,
+      ),
+    );
+    await victim!.kill();
+    const errors = await Promise.all(inflight);
+    assert.ok(errors.filter((e) => e instanceof ConnectionError).length > 0, 'the reset reached the callers');
+    assert.equal(client.router.health.state(victim!.address).failures, 1);
+    assert.equal(client.router.isAlive(victim!.address), true, 'one event does not eject (failures 5)');
+  });
+
+  test('a stopped server with 500 requests in flight: every caller times out, the server gets one failure', async () => {
+    const server = await startMemcached();
+    const client = makeClient([server], { failures: 5, retries: 0, requestTimeoutMs: 300 });
+    await client.connect();
+    await pauseAndWait(server);
+    try {
+      const errors = await Promise.all(
+        Array.from({ length: 500 }, (_, i) =>
+          client.get(`stopped:${i}`).then(
+            () => null,
+            (e: unknown) => e,
+          ),
+        ),
+      );
+      assert.ok(errors.every((e) => e instanceof TimeoutError));
+      assert.ok(await waitFor(() => client.router.health.state(server.address).failures >= 1, 500));
+      assert.equal(client.router.health.state(server.address).failures, 1);
+    } finally {
+      server.resume();
+    }
+  });
+});

@@ -1,0 +1,109 @@
+// Defect 3 of "Engine 2": overload degrades, it does not collapse. Pending calls are bounded
+// (`maxPending`); past the bound calls reject at once with OVERLOADED; time spent queued in our
+// own process never counts against a server; every call settles within its deadline.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { MemcachedCacheError } from '../../src/component/errors.js';
+import { closeAll, makeClient, pauseAndWait } from '../client/helpers.js';
+import { type MemcachedProcess, startMemcached, stopAllMemcached } from '../support/index.js';
+
+interface BurstResult {
+  ok: number;
+  wrong: number;
+  overloaded: number;
+  other: number;
+  otherSamples: string[];
+  slowestOverloaded: number;
+  slowestSettle: number;
+  totalMs: number;
+  nextMs: number;
+  ejections: string[];
+}
+
+/** Runs the burst in a plain process (see fixtures/burst.ts for why not in the runner). */
+async function runBurst(
+  server: MemcachedProcess,
+  mode: 'healthy' | 'stopped',
+  calls: number,
+): Promise<BurstResult> {
+  const fixture = fileURLToPath(new URL('./fixtures/burst.ts', import.meta.url));
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fixture, String(server.port), mode, String(calls)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  let output = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    output += chunk;
+    if (mode === 'stopped' && output.startsWith('ready\n') && !paused) {
+      paused = true;
+      void pauseAndWait(server).then(() => child.stdin.write('go\n'));
+    }
+  });
+  let paused = false;
+  try {
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0, `the burst process failed: ${output}`);
+  } finally {
+    if (paused) server.resume();
+  }
+  return JSON.parse(output.trim().split('\n').pop()!) as BurstResult;
+}
+
+describe('a burst far past the pending bound', () => {
+  let server: MemcachedProcess;
+
+  before(async () => {
+    server = await startMemcached();
+  });
+  after(async () => {
+    closeAll();
+    await stopAllMemcached();
+  });
+
+  test('150,000 calls in one tick on one healthy server: ≥ 10,000 succeed, the rest OVERLOADED at once, no ejection', async () => {
+    const result = await runBurst(server, 'healthy', 150_000);
+    assert.equal(result.other, 0, `other failures: ${result.other}, e.g. ${result.otherSamples.join(' | ')}`);
+    assert.equal(result.wrong, 0);
+    assert.ok(result.ok >= 10_000, `only ${result.ok} succeeded`);
+    assert.equal(result.ok + result.overloaded, 150_000);
+    assert.ok(
+      result.slowestOverloaded <= 1000,
+      `an OVERLOADED rejection came ${result.slowestOverloaded.toFixed(0)} ms after the burst`,
+    );
+    assert.deepEqual(result.ejections, []);
+    assert.ok(result.nextMs >= 0 && result.nextMs < 100, `the next call took ${result.nextMs} ms`);
+  });
+
+  test('the OVERLOADED error names the bound and says nothing was sent', async () => {
+    const client = makeClient([server], { maxPending: 10 });
+    const calls = Array.from({ length: 11 }, (_, i) => client.set(`burst:b${i}`, 'x'));
+    const results = await Promise.allSettled(calls);
+    const rejected = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+    assert.equal(rejected.length, 1);
+    const error = rejected[0]!.reason as MemcachedCacheError;
+    assert.equal(error.code, 'OVERLOADED');
+    assert.equal(error.name, 'OverloadedError');
+    assert.equal(error.key, 'burst:b10');
+    assert.equal(error.details?.requestSent, false);
+    assert.match(error.message, /10 calls are pending.*maxPending/);
+    assert.equal(await client.get('burst:b10'), null, 'the rejected set was not sent');
+    client.close();
+  });
+
+  test('200,000 calls against a stopped server: every call settles within request_timeout + 100 ms', async () => {
+    const result = await runBurst(server, 'stopped', 200_000);
+    assert.equal(result.ok, 0, 'a stopped server answered');
+    assert.ok(
+      result.slowestSettle <= 1100,
+      `a call settled ${result.slowestSettle.toFixed(0)} ms after it was made`,
+    );
+    assert.ok(result.totalMs < 2500, `the burst took ${result.totalMs.toFixed(0)} ms to settle`);
+  });
+});

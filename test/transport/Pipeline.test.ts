@@ -1,0 +1,168 @@
+// Byte-scripted rules of the pipeline: scripted reply bytes, a scripted clock, no server.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { MetaResponse } from '../../src/protocol/MetaResponse.js';
+import { metaGet, metaNoop } from '../../src/protocol/RequestEncoder.js';
+import { Request, RequestKind, reserveOpaques } from '../../src/transport/Request.js';
+import { ScriptedPipeline } from './scripted.js';
+
+describe('Pipeline: matching replies', () => {
+  it('holds user requests until the handshake is done, then writes them in order', () => {
+    const p = new ScriptedPipeline();
+    p.internal(RequestKind.Version, 'version\r\n');
+    p.internal(RequestKind.Noop, 'mn\r\n');
+    const a = p.get('a');
+    assert.deepEqual(p.written, ['version\r\n', 'mn\r\n']);
+    p.pipeline.markConnected();
+    p.reply('VERSION 1.6.18\r\nMN\r\n');
+    assert.equal(p.pipeline.isReady, true);
+    assert.equal(p.pipeline.serverVersion, '1.6.18');
+    assert.match(p.written[2]!, /^mg a v O\d+/);
+    p.reply(`VA 1 O${a.opaque}\r\nx\r\n`);
+    assert.equal((a.outcome.value as MetaResponse).value?.toString(), 'x');
+  });
+
+  it('a reply with the wrong opaque destroys the pipeline: every request fails, none gets the value', () => {
+    const p = new ScriptedPipeline();
+    p.handshake();
+    const a = p.get('a');
+    const b = p.get('b');
+    p.reply(`VA 3 O${b.opaque}\r\nbad\r\n`);
+    assert.equal(a.outcome.error?.code, 'PROTOCOL');
+    assert.equal(b.outcome.error?.code, 'PROTOCOL');
+    assert.equal(a.outcome.error?.key, 'a');
+    assert.equal(b.outcome.error?.key, 'b');
+    assert.equal(p.closed?.evidence, false, 'a desync is not evidence that the server is down');
+  });
+
+  it('SERVER_ERROR fails only its request; the next one is answered on the same pipeline', () => {
+    const p = new ScriptedPipeline();
+    p.handshake();
+    const a = p.get('a');
+    const b = p.get('b');
+    p.reply(`SERVER_ERROR out of memory\r\nEN\r\n`.replace('EN', `EN O${b.opaque}`));
+    assert.equal(a.outcome.error?.code, 'SERVER_ERROR');
+    assert.match(a.outcome.error!.message, /out of memory/);
+    assert.equal((b.outcome.value as MetaResponse).opaque, b.opaque);
+    assert.equal(p.pipeline.isClosed, false);
+  });
+
+  it('a value larger than the reader limit fails only its read, naming its key; the stream stays in step', () => {
+    const p = new ScriptedPipeline(1000, 10);
+    p.handshake();
+    const big = p.get('big:k');
+    const small = p.get('small');
+    p.reply(`VA 25 O${big.opaque}\r\n${'z'.repeat(25)}\r\nVA 2 O${small.opaque}\r\nok\r\n`);
+    assert.equal(big.outcome.error?.name, 'ValueTooLargeError');
+    assert.equal(big.outcome.error?.key, 'big:k');
+    assert.match(big.outcome.error!.message, /25 bytes/);
+    assert.equal((small.outcome.value as MetaResponse).value?.toString(), 'ok');
+    assert.equal(p.pipeline.isClosed, false);
+  });
+
+  it('a batch with an oversize hit fails with ValueTooLargeError naming that key', () => {
+    const p = new ScriptedPipeline(1000, 10);
+    p.handshake();
+    const first = reserveOpaques(3);
+    const keys = ['k0', 'k1', 'k2'];
+    const payload = keys.map((k, i) => metaGet(k, 'v q', first + i)).join('') + metaNoop();
+    const batch = new Request(RequestKind.Batch, payload, null, first, 3);
+    batch.key = 'k0';
+    batch.keys = keys;
+    batch.collected = new Array(3);
+    const outcome = p.enqueue(batch);
+    p.reply(`VA 1 O${first}\r\na\r\nVA 20 O${first + 2}\r\n${'y'.repeat(20)}\r\nMN\r\n`);
+    assert.equal(outcome.error?.name, 'ValueTooLargeError');
+    assert.equal(outcome.error?.key, 'k2');
+    assert.equal(p.pipeline.isClosed, false);
+  });
+
+  it('"ERROR Too many open connections" during the handshake is a ServerError saying so, unsent requests handed back', () => {
+    const p = new ScriptedPipeline();
+    p.internal(RequestKind.Version, 'version\r\n');
+    p.internal(RequestKind.Noop, 'mn\r\n');
+    const a = p.get('a');
+    p.pipeline.markConnected();
+    p.reply('ERROR Too many open connections\r\n');
+    assert.equal(p.closed?.error.code, 'SERVER_ERROR');
+    assert.match(p.closed!.error.message, /refused the connection: Too many open connections/);
+    assert.equal(p.closed?.evidence, true);
+    assert.deepEqual(
+      p.closed?.unsent.map((r) => r.key),
+      ['a'],
+      'the never-sent request goes back to the pool',
+    );
+    assert.equal(a.outcome.error, undefined, 'not rejected: the pool decides where it goes');
+  });
+});
+
+describe('Pipeline: judging the server', () => {
+  it('a written request unanswered for request_timeout while our loop is responsive: stuck, evidence', () => {
+    const p = new ScriptedPipeline(300);
+    p.handshake();
+    const a = p.get('a');
+    p.clock.advance(299);
+    assert.equal(p.pipeline.isClosed, false);
+    p.clock.advance(2);
+    assert.equal(p.closed?.evidence, true);
+    assert.equal(p.closed?.error.code, 'TIMEOUT');
+    assert.match(p.closed!.error.message, /did not answer within 300 ms \(request_timeout\)/);
+    assert.equal(a.outcome.error?.code, 'TIMEOUT');
+    assert.equal(a.outcome.error?.key, 'a');
+  });
+
+  it('a reply that arrived during our stall is delivered, not timed out, and nothing counts against the server', () => {
+    const p = new ScriptedPipeline(1000);
+    p.handshake();
+    const a = p.get('a');
+    // Blocked for 1.5 s; the reply sat in the socket meanwhile and is read in the poll after it.
+    p.clock.stall(1500, () => p.reply(`EN O${a.opaque}\r\n`));
+    assert.equal(p.pipeline.isClosed, false);
+    assert.equal((a.outcome.value as MetaResponse).opaque, a.opaque);
+  });
+
+  it('a timer that fired late (our stall) does not judge the server even when nothing arrived', () => {
+    const p = new ScriptedPipeline(1000);
+    p.handshake();
+    p.get('a');
+    p.clock.stall(1500);
+    assert.equal(p.pipeline.isClosed, false, 'our stall is not the server being stuck');
+    // Measured afresh from the end of the stall: a server still silent a full request_timeout later is stuck.
+    p.clock.advance(999);
+    assert.equal(p.pipeline.isClosed, false);
+    p.clock.advance(2);
+    assert.equal(p.closed?.evidence, true);
+  });
+
+  it('a long queue whose replies keep streaming in is not stuck, however long ago its head was written', () => {
+    const p = new ScriptedPipeline(1000);
+    p.handshake();
+    const gets = Array.from({ length: 30 }, (_, i) => p.get(`k${i}`));
+    for (const g of gets) p.clock.advance(100, () => p.reply(`EN O${g.opaque}\r\n`));
+    assert.equal(p.pipeline.isClosed, false);
+    assert.ok(gets.every((g) => g.outcome.value !== undefined));
+  });
+
+  it('settled requests keep their place: a late reply is consumed, the next one matched', () => {
+    const p = new ScriptedPipeline(1000);
+    p.handshake();
+    const a = p.get('a');
+    const b = p.get('b');
+    a.request.settled = true; // the caller timed out or aborted
+    p.reply(`EN O${a.opaque}\r\nVA 1 O${b.opaque}\r\nv\r\n`);
+    assert.equal(a.outcome.value, undefined);
+    assert.equal((b.outcome.value as MetaResponse).value?.toString(), 'v');
+  });
+
+  it('the handshake is judged once the socket connected, not before', () => {
+    const p = new ScriptedPipeline(200);
+    p.internal(RequestKind.Version, 'version\r\n');
+    p.internal(RequestKind.Noop, 'mn\r\n');
+    p.clock.advance(5000);
+    assert.equal(p.pipeline.isClosed, false, 'the connect timeout, not request_timeout, bounds connecting');
+    p.pipeline.markConnected();
+    p.clock.advance(201);
+    assert.equal(p.closed?.error.code, 'TIMEOUT');
+    assert.equal(p.closed?.evidence, true);
+  });
+});
