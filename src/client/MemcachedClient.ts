@@ -21,7 +21,7 @@ import {
   statsCommand,
   versionCommand,
 } from '../protocol/RequestEncoder.js';
-import { type Clock, systemClock } from '../transport/Clock.js';
+import { type Clock, systemClock, TickClock } from '../transport/Clock.js';
 import { Pool } from '../transport/Pool.js';
 import { checkCounter, checkTtl, toBuffer, type Value } from './ArgumentChecks.js';
 import {
@@ -112,6 +112,7 @@ export class MemcachedClient {
       requestTimeoutMs: this.options.requestTimeoutMs,
       retries: this.options.retries,
       clock: this.clock,
+      callClock: new TickClock(this.clock),
       deadlines: new DeadlineQueue(this.clock),
       get closed() {
         return client.closed;

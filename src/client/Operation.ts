@@ -7,7 +7,7 @@ import {
 } from '../component/errors.js';
 import type { MetaResponse } from '../protocol/MetaResponse.js';
 import { RequestKind } from '../protocol/ReplyCollector.js';
-import type { Clock } from '../transport/Clock.js';
+import type { Clock, TickClock } from '../transport/Clock.js';
 import type { Pool } from '../transport/Pool.js';
 import { Request, type RequestListener, reserveOpaques } from '../transport/Request.js';
 import type { Command } from './Command.js';
@@ -21,6 +21,8 @@ export interface OperationHost {
   readonly retries: number;
   readonly closed: boolean;
   readonly clock: Clock;
+  /** The clock shared by calls made close together (the deadline's start). */
+  readonly callClock: TickClock;
   readonly deadlines: DeadlineQueue;
   route(command: Command<unknown>): string;
   poolFor(id: string): Pool;
@@ -58,7 +60,7 @@ export class Operation<T> implements RequestListener, Expirable {
     private readonly resolve: (value: T) => void,
     private readonly reject: (error: Error) => void,
   ) {
-    this.dueAt = host.clock.now() + host.requestTimeoutMs;
+    this.dueAt = host.callClock.now() + host.requestTimeoutMs;
   }
 
   start(): void {

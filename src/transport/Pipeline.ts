@@ -12,7 +12,7 @@ import {
 import type { MetaResponse } from '../protocol/MetaResponse.js';
 import { collectReply, errorWord, RequestKind, Step } from '../protocol/ReplyCollector.js';
 import type { ResponseHandler } from '../protocol/ResponseParser.js';
-import { type Clock, stallMs } from './Clock.js';
+import { type Clock, stallMs, TickClock } from './Clock.js';
 import type { Request } from './Request.js';
 
 /** Where the pipeline's bytes go: the socket's write coalescer, or a test's transcript. */
@@ -70,12 +70,10 @@ export class Pipeline implements ResponseHandler {
   private timer: unknown = null;
   private timerDueAt = 0;
   private readonly clock: Clock;
+  private readonly sendClock: TickClock;
   private readonly judgeAfterIO: () => void;
   private stallSeen = 0;
-  private sendStamp = 0;
-  private readonly clearSendStamp = (): void => {
-    this.sendStamp = 0;
-  };
+
   private closeListener: PipelineCloseListener | null = null;
   private readyListener: (() => void) | null = null;
   private idleListener: (() => void) | null = null;
@@ -86,6 +84,8 @@ export class Pipeline implements ResponseHandler {
     private readonly options: PipelineOptions,
   ) {
     this.clock = options.clock;
+    // The writer sends at the end of the tick anyway: one clock read per tick is exact enough.
+    this.sendClock = new TickClock(options.clock);
     this.lastActiveAt = this.clock.now();
     this.judgeAfterIO = () => this.judge();
   }
@@ -272,20 +272,8 @@ export class Pipeline implements ResponseHandler {
   private write(request: Request): void {
     this.writer.append(request.payload, request.data);
     if (!this.connected) return; // stamped when the socket connects
-    request.sentAt = this.sendTime();
+    request.sentAt = this.sendClock.now();
     if (this.timer === null) this.arm();
-  }
-
-  /**
-   * The time requests written now go out: read once per tick (the writer sends at the end of the
-   * tick anyway), not once per request — the clock read showed up at ~5% of a pipelined get.
-   */
-  private sendTime(): number {
-    if (this.sendStamp === 0) {
-      this.sendStamp = this.clock.now();
-      this.clock.endOfTick(this.clearSendStamp);
-    }
-    return this.sendStamp;
   }
 
   private handshakeStep(request: Request): void {

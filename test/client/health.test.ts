@@ -71,8 +71,12 @@ describe('server health with three real servers', () => {
       assert.ok(second.ms <= HEALTH.requestTimeoutMs + 150, `second timeout after ${second.ms} ms`);
       // The server is judged by its connections (a written request unanswered for
       // request_timeout), not by the caller's deadline: the second judgment lands around the
-      // second caller's timeout.
-      assert.ok(await waitFor(() => !client.router.isAlive(victim.address), 500), 'ejected after 2 failures');
+      // second caller's timeout (later if a busy machine makes our timers late: that is not
+      // held against the server).
+      assert.ok(
+        await waitFor(() => !client.router.isAlive(victim.address), 1500),
+        'ejected after 2 failures',
+      );
       assert.ok(!client.router.routing.includes(victim.address));
 
       // Its keys now go to the other servers: set and get succeed, quickly.
