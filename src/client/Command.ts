@@ -1,5 +1,6 @@
 import type { EncodedKey } from '../protocol/KeyEncoder.js';
-import type { RequestKind } from '../protocol/ReplyCollector.js';
+import { RequestKind } from '../protocol/ReplyCollector.js';
+import { metaGet, metaSetHeader, type SetMode } from '../protocol/RequestEncoder.js';
 import type { CommandName } from './diagnostics.js';
 
 /**
@@ -27,3 +28,51 @@ export interface Command<T> {
 
 /** The item flags every read asks for: value, client flags, CAS. One home for the `mg` flag set. */
 export const ITEM_FLAGS = 'v f c';
+
+/**
+ * The hottest commands are small classes rather than object literals with a closure: one
+ * allocation per call instead of two, and one shape for V8 (measured on the pipelined-get bench).
+ */
+
+/** `mg <key> <flags>`: get, gat, getOrLease. */
+export class MetaGetCommand<T> implements Command<T> {
+  readonly kind = RequestKind.Meta;
+  readonly keys = null;
+  readonly server = null;
+  readonly data = null;
+  readonly idempotent = true;
+
+  constructor(
+    readonly name: CommandName,
+    readonly key: EncodedKey,
+    private readonly flags: string,
+    readonly decode: (reply: any) => T,
+  ) {}
+
+  encode(opaque: number): string {
+    return metaGet(this.key.token, this.flags, opaque);
+  }
+}
+
+/** `ms <key> <size> …` and its data block: set, add, replace, append, prepend, cas. */
+export class MetaSetCommand<T> implements Command<T> {
+  readonly kind = RequestKind.Meta;
+  readonly keys = null;
+  readonly server = null;
+
+  constructor(
+    readonly name: CommandName,
+    readonly key: EncodedKey,
+    readonly data: Buffer,
+    private readonly ttl: number,
+    private readonly flags: number,
+    private readonly mode: SetMode,
+    private readonly cas: string,
+    readonly idempotent: boolean,
+    readonly decode: (reply: any) => T,
+  ) {}
+
+  encode(opaque: number): string {
+    return metaSetHeader(this.key.token, this.data.length, this.ttl, this.flags, this.mode, this.cas, opaque);
+  }
+}

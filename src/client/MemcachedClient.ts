@@ -2,6 +2,7 @@ import { ClusterRouter } from '../cluster/ClusterRouter.js';
 import {
   InvalidStateError,
   InvalidValueError,
+  lightError,
   type MemcachedCacheError,
   OverloadedError,
   ValueTooLargeError,
@@ -15,7 +16,6 @@ import {
   metaDelete,
   metaGet,
   metaNoop,
-  metaSetHeader,
   metaTouch,
   SetMode,
   statsCommand,
@@ -29,7 +29,7 @@ import {
   type ResolvedClientOptions,
   resolveClientOptions,
 } from './ClientOptions.js';
-import { type Command, ITEM_FLAGS } from './Command.js';
+import { type Command, ITEM_FLAGS, MetaGetCommand, MetaSetCommand } from './Command.js';
 import { DeadlineQueue } from './DeadlineQueue.js';
 import type { CommandName } from './diagnostics.js';
 import { FailureDetector } from './FailureDetector.js';
@@ -173,25 +173,14 @@ export class MemcachedClient {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.execute(
-      keyCommand('get', encoded, (opaque) => metaGet(encoded.token, ITEM_FLAGS, opaque), toItem),
-      options,
-    );
+    return this.execute(new MetaGetCommand('get', encoded, ITEM_FLAGS, toItem), options);
   }
 
   /** Get and touch: reads the value and sets a new TTL (seconds) in one round trip. */
   async gat(key: string, ttl: number, options?: CallOptions): Promise<Item | null> {
     const encoded = encodeKey(key, this.options.maxKeySize);
     const wire = this.ttl(ttl, encoded);
-    return this.execute(
-      keyCommand(
-        'gat',
-        encoded,
-        (opaque) => metaGet(encoded.token, `${ITEM_FLAGS} T${wire}`, opaque),
-        toItem,
-      ),
-      options,
-    );
+    return this.execute(new MetaGetCommand('gat', encoded, `${ITEM_FLAGS} T${wire}`, toItem), options);
   }
 
   /** Sets a new TTL (seconds); false when the key does not exist. */
@@ -285,12 +274,7 @@ export class MemcachedClient {
     const encoded = encodeKey(key, this.options.maxKeySize);
     const wire = this.ttl(Math.max(1, leaseTtl), encoded);
     const response = await this.execute(
-      keyCommand(
-        'getOrLease',
-        encoded,
-        (opaque) => metaGet(encoded.token, `${ITEM_FLAGS} N${wire}`, opaque),
-        identity<MetaResponse>,
-      ),
+      new MetaGetCommand('getOrLease', encoded, `${ITEM_FLAGS} N${wire}`, identity<MetaResponse>),
       options,
     );
     const item = toItem(response);
@@ -387,13 +371,16 @@ export class MemcachedClient {
       return Promise.reject(error);
     }
     return this.execute(
-      keyCommand(
+      new MetaSetCommand(
         cas === '' ? SET_COMMANDS[mode] : 'cas',
         encoded,
-        (opaque) => metaSetHeader(encoded.token, data.length, ttl, flags, mode, cas, opaque),
-        decode,
-        idempotent,
         data,
+        ttl,
+        flags,
+        mode,
+        cas,
+        idempotent,
+        decode,
       ),
       options,
     );
@@ -464,12 +451,7 @@ export class MemcachedClient {
       };
       this.lastOverload = shared;
     }
-    // Inline rather than `withoutStack(() => …)`: no closure per rejected call.
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    const error = new OverloadedError(shared.message, { key, details: shared.details });
-    Error.stackTraceLimit = limit;
-    return error;
+    return lightError(OverloadedError, 'OVERLOADED', shared.message, { key, details: shared.details });
   }
 
   /** Validates and encodes keys (each once) and groups them by server, in first-seen order. */
@@ -571,16 +553,25 @@ const BATCH_FLAGS = `${ITEM_FLAGS} q`;
 // arrow-function members at each call site: a bundler keeping function names (esbuild
 // `keepNames`, as tsx runs it) renames every such member on every call (~1 µs per set).
 
-/** A single-key meta command (`ms` with its data block, or a command without one). */
+/** A single-key meta command without a data block (the less frequent ones; see MetaGetCommand). */
 function keyCommand<T>(
   name: CommandName,
   key: EncodedKey,
   encode: (opaque: number) => string,
   decode: (reply: any) => T,
   idempotent = true,
-  data: Buffer | null = null,
 ): Command<T> {
-  return { name, kind: RequestKind.Meta, key, keys: null, server: null, encode, data, idempotent, decode };
+  return {
+    name,
+    kind: RequestKind.Meta,
+    key,
+    keys: null,
+    server: null,
+    encode,
+    data: null,
+    idempotent,
+    decode,
+  };
 }
 
 /** Quiet `mg`s for one server's share of a getMany, ended by `mn`. */

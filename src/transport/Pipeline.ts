@@ -153,7 +153,7 @@ export class Pipeline implements ResponseHandler {
 
   /** Bytes arrived from the server. */
   received(): void {
-    const now = this.clock.now();
+    const now = this.sendClock.now();
     this.lastReplyAt = now;
     this.lastActiveAt = now;
   }
