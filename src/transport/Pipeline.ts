@@ -67,6 +67,8 @@ export class Pipeline implements ResponseHandler {
   private closed = false;
   /** Clock time the server last sent anything: replies streaming in mean it is working. */
   private lastReplyAt = 0;
+  /** Clock time the server's silence is measured from after a stall of our loop (see judge). */
+  private stallEndedAt = 0;
   private timer: unknown = null;
   private timerDueAt = 0;
   private readonly clock: Clock;
@@ -334,7 +336,7 @@ export class Pipeline implements ResponseHandler {
   private dueAt(): number {
     const head = this.head;
     if (head === null || head.sentAt === 0) return Number.POSITIVE_INFINITY;
-    return Math.max(head.sentAt, this.lastReplyAt) + this.options.requestTimeoutMs;
+    return Math.max(head.sentAt, this.lastReplyAt, this.stallEndedAt) + this.options.requestTimeoutMs;
   }
 
   private arm(): void {
@@ -354,11 +356,18 @@ export class Pipeline implements ResponseHandler {
     if (this.closed || this.timer !== null) return;
     const now = this.clock.now();
     if (this.stallSeen > 0) {
-      // Our own loop was blocked: the server's silence is not measured across our stall.
       this.stallSeen = 0;
-      this.lastReplyAt = now;
-      this.arm();
-      return;
+      // Our own loop was blocked: the server's silence is not measured across our stall (a write
+      // may have sat in our process meanwhile). But a server silent for STALL_PATIENCE timeouts of
+      // real time, through however many of our stalls, is stuck: a starved process must still
+      // notice a dead server.
+      const head = this.head;
+      const silentFor = head === null ? 0 : now - Math.max(head.sentAt, this.lastReplyAt);
+      if (silentFor < STALL_PATIENCE * this.options.requestTimeoutMs) {
+        this.stallEndedAt = now;
+        this.arm();
+        return;
+      }
     }
     if (now < this.dueAt()) {
       this.arm();
@@ -377,6 +386,9 @@ export class Pipeline implements ResponseHandler {
     return new ProtocolError(`Protocol error with ${this.serverId}: ${reason}`, { server: this.serverId });
   }
 }
+
+/** Through our own stalls, a server silent for this many `request_timeout`s is judged stuck anyway. */
+const STALL_PATIENCE = 3;
 
 function reject(request: Request, error: Error): void {
   if (request.settled) return;

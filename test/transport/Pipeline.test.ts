@@ -166,3 +166,18 @@ describe('Pipeline: judging the server', () => {
     assert.equal(p.closed?.evidence, true);
   });
 });
+
+describe('Pipeline: a starved process still notices a dead server', () => {
+  it('through repeated stalls of our loop, a server silent for 3 request_timeouts is stuck', () => {
+    const p = new ScriptedPipeline(300);
+    p.handshake();
+    p.get('a');
+    p.clock.stall(400); // late timer: our stall, the server's clock restarts
+    assert.equal(p.pipeline.isClosed, false);
+    p.clock.stall(400);
+    assert.equal(p.pipeline.isClosed, false);
+    p.clock.stall(400); // 1,200 ms of real silence ≥ 3 × 300 ms
+    assert.equal(p.closed?.evidence, true);
+    assert.equal(p.closed?.error.code, 'TIMEOUT');
+  });
+});
