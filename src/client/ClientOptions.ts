@@ -1,4 +1,5 @@
 import type { SelectorFactory } from '../cluster/ServerSelector.js';
+import { ConfigError } from '../component/errors.js';
 import { type ServerEndpoint, withHiddenPassword } from '../transport/ServerEndpoint.js';
 
 export interface MemcachedClientOptions {
@@ -36,20 +37,70 @@ export type ResolvedClientOptions = Required<Omit<MemcachedClientOptions, 'selec
   selector?: SelectorFactory;
 };
 
-export const CLIENT_DEFAULTS = {
-  poolSize: 5,
-  connectTimeoutMs: 10_000,
-  requestTimeoutMs: 1_000,
-  idleTimeoutMs: 5_000,
-  retries: 3,
-  failures: 5,
-  retryMs: 30_000,
-  maxKeySize: 250,
-  maxValueSize: 1_048_576,
-  maxPending: 16_384,
-} as const;
+/** setTimeout's limit: a longer duration fires at once. */
+const MS_MAX = 2_147_483_647;
 
+type NumericOption = Exclude<keyof ResolvedClientOptions, 'servers' | 'selector'>;
+
+export interface ClientOptionSpec {
+  /** The `options.*` key the component reads it from. */
+  readonly configKey: string;
+  readonly default: number;
+  readonly min: number;
+  readonly max: number;
+  readonly unit: 'ms' | 'bytes' | 'count';
+}
+
+/**
+ * The one table of the client's numeric options: default, range and unit, with the config key
+ * the component reads each from. `resolveClientOptions` validates against it and the connector
+ * reads `options.*` from it, so a default or a range has exactly one home.
+ */
+export const CLIENT_OPTIONS: Readonly<Record<NumericOption, ClientOptionSpec>> = {
+  poolSize: { configKey: 'options.pool_size', default: 5, min: 1, max: 1000, unit: 'count' },
+  connectTimeoutMs: { configKey: 'options.reconnect', default: 10_000, min: 1, max: MS_MAX, unit: 'ms' },
+  requestTimeoutMs: { configKey: 'options.request_timeout', default: 1_000, min: 1, max: MS_MAX, unit: 'ms' },
+  idleTimeoutMs: { configKey: 'options.idle', default: 5_000, min: 0, max: MS_MAX, unit: 'ms' },
+  retries: { configKey: 'options.retries', default: 3, min: 0, max: 100, unit: 'count' },
+  failures: { configKey: 'options.failures', default: 5, min: 1, max: 1_000_000, unit: 'count' },
+  retryMs: { configKey: 'options.retry', default: 30_000, min: 0, max: MS_MAX, unit: 'ms' },
+  maxKeySize: { configKey: 'options.max_key_size', default: 250, min: 1, max: 250, unit: 'bytes' },
+  maxValueSize: {
+    configKey: 'options.max_value',
+    default: 1_048_576,
+    min: 1,
+    max: 1024 * 1024 * 1024,
+    unit: 'bytes',
+  },
+  maxPending: { configKey: 'options.max_pending', default: 16_384, min: 1, max: 100_000_000, unit: 'count' },
+};
+
+/** The defaults, by client option name (derived from CLIENT_OPTIONS). */
+export const CLIENT_DEFAULTS = Object.freeze(
+  Object.fromEntries(Object.entries(CLIENT_OPTIONS).map(([name, spec]) => [name, spec.default])),
+) as Readonly<Record<NumericOption, number>>;
+
+/**
+ * Fills in defaults and validates every numeric option against CLIENT_OPTIONS: a bad one throws
+ * ConfigError naming the option (and its config key), never a plain RangeError or a client that
+ * fails every call "within -5 ms".
+ */
 export function resolveClientOptions(options: MemcachedClientOptions): ResolvedClientOptions {
+  for (const [name, spec] of Object.entries(CLIENT_OPTIONS) as Array<[NumericOption, ClientOptionSpec]>) {
+    const value: unknown = options[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < spec.min || value > spec.max) {
+      const shown = typeof value === 'number' ? String(value) : `a ${typeof value}`;
+      throw new ConfigError(
+        `MemcachedClient option '${name}' (${spec.configKey}) must be an integer from ${spec.min} to ${spec.max}${spec.unit === 'count' ? '' : ` ${spec.unit}`}, got ${shown}`,
+        { details: { option: name, configKey: spec.configKey } },
+      );
+    }
+  }
+  if (!Array.isArray(options.servers))
+    throw new ConfigError("MemcachedClient option 'servers' must be an array of endpoints", {
+      details: { option: 'servers' },
+    });
   // Copies whose password is not enumerable, so inspecting the client never prints it.
   const servers = options.servers.map(withHiddenPassword);
   const resolved: ResolvedClientOptions = { ...CLIENT_DEFAULTS, ...stripUndefined(options), servers };

@@ -11,7 +11,7 @@ import { ConfigError, type MemcachedCacheError } from '../component/errors.js';
 import type { ContextLike } from '../component/IContext.js';
 import type { IReferences } from '../component/IReferences.js';
 import { parseServerList } from '../component/ServerEndpoint.js';
-import { CLIENT_DEFAULTS } from './ClientOptions.js';
+import { CLIENT_OPTIONS } from './ClientOptions.js';
 import { toTransportEndpoint } from './endpoints.js';
 import { MemcachedClient } from './MemcachedClient.js';
 
@@ -36,25 +36,25 @@ export interface ConnectorOptions {
   distribution: 'ketama' | 'rendezvous';
 }
 
-const MS_MAX = 2_147_483_647; // setTimeout's limit
+/** Reads `options.<key>` for a client option, with the default and range of CLIENT_OPTIONS. */
+function readClientOption(config: ConfigParams | null, name: keyof typeof CLIENT_OPTIONS): number {
+  const spec = CLIENT_OPTIONS[name];
+  return readInteger(config, spec.configKey, spec.default, { min: spec.min, max: spec.max });
+}
 
 /** Reads and validates the `options.*` the client uses; every error names its key. */
 export function readConnectorOptions(config: ConfigParams | null): ConnectorOptions {
-  const d = CLIENT_DEFAULTS;
   return {
-    maxKeySize: readInteger(config, 'options.max_key_size', d.maxKeySize, { min: 1, max: 250 }),
-    maxValue: readInteger(config, 'options.max_value', d.maxValueSize, { min: 1, max: 1024 * 1024 * 1024 }),
-    poolSize: readInteger(config, 'options.pool_size', d.poolSize, { min: 1, max: 1000 }),
-    reconnect: readInteger(config, 'options.reconnect', d.connectTimeoutMs, { min: 1, max: MS_MAX }),
-    retries: readInteger(config, 'options.retries', d.retries, { min: 0, max: 100 }),
-    failures: readInteger(config, 'options.failures', d.failures, { min: 1, max: 1_000_000 }),
-    retry: readInteger(config, 'options.retry', d.retryMs, { min: 0, max: MS_MAX }),
-    idle: readInteger(config, 'options.idle', d.idleTimeoutMs, { min: 0, max: MS_MAX }),
-    requestTimeout: readInteger(config, 'options.request_timeout', d.requestTimeoutMs, {
-      min: 1,
-      max: MS_MAX,
-    }),
-    maxPending: readInteger(config, 'options.max_pending', d.maxPending, { min: 1, max: 100_000_000 }),
+    maxKeySize: readClientOption(config, 'maxKeySize'),
+    maxValue: readClientOption(config, 'maxValueSize'),
+    poolSize: readClientOption(config, 'poolSize'),
+    reconnect: readClientOption(config, 'connectTimeoutMs'),
+    retries: readClientOption(config, 'retries'),
+    failures: readClientOption(config, 'failures'),
+    retry: readClientOption(config, 'retryMs'),
+    idle: readClientOption(config, 'idleTimeoutMs'),
+    requestTimeout: readClientOption(config, 'requestTimeoutMs'),
+    maxPending: readClientOption(config, 'maxPending'),
     tlsRejectUnauthorized: readBoolean(config, 'options.tls_reject_unauthorized', true),
     distribution: readEnum(config, 'options.distribution', ['ketama', 'rendezvous'] as const, 'ketama'),
   };

@@ -1,0 +1,68 @@
+// MemcachedClient's own options are validated like the component's: ConfigError naming the
+// option; and the README's option table agrees with the one table they come from.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { CLIENT_OPTIONS } from '../../src/client/ClientOptions.js';
+import { MemcachedClient } from '../../src/client/MemcachedClient.js';
+import { readConnectorOptions } from '../../src/client/MemcachedConnector.js';
+import { ConfigError } from '../../src/component/errors.js';
+
+const servers = [{ id: '127.0.0.1:1', host: '127.0.0.1', port: 1 }];
+
+describe('MemcachedClient options', () => {
+  for (const [option, bad] of [
+    ['requestTimeoutMs', 0],
+    ['requestTimeoutMs', -5],
+    ['requestTimeoutMs', Number.NaN],
+    ['requestTimeoutMs', '1000'],
+    ['requestTimeoutMs', 1.5],
+    ['failures', 0],
+    ['poolSize', 0],
+    ['retries', -1],
+    ['maxPending', 0],
+    ['maxKeySize', 251],
+    ['connectTimeoutMs', Number.POSITIVE_INFINITY],
+  ] as const) {
+    it(`${option}: ${String(bad)} is a ConfigError naming the option`, () => {
+      assert.throws(
+        () => new MemcachedClient({ servers, [option]: bad } as never),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError, `got ${String(error)}`);
+          assert.equal(error.code, 'CONFIG');
+          assert.match(
+            error.message,
+            new RegExp(`'${option}' \\(${CLIENT_OPTIONS[option].configKey.replace('.', '\\.')}\\)`),
+          );
+          assert.equal(error.details?.option, option);
+          return true;
+        },
+      );
+    });
+  }
+
+  it('accepts every default and every bound', () => {
+    for (const [name, spec] of Object.entries(CLIENT_OPTIONS)) {
+      new MemcachedClient({ servers, [name]: spec.min }).close();
+      new MemcachedClient({ servers, [name]: spec.max }).close();
+    }
+  });
+
+  it('the component reads the same defaults and ranges', () => {
+    const defaults = readConnectorOptions(null);
+    assert.equal(defaults.requestTimeout, CLIENT_OPTIONS.requestTimeoutMs.default);
+    assert.equal(defaults.maxPending, CLIENT_OPTIONS.maxPending.default);
+    assert.equal(defaults.retry, CLIENT_OPTIONS.retryMs.default);
+  });
+
+  it("the README's option table lists each client option with its default", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const spec of Object.values(CLIENT_OPTIONS)) {
+      const key = spec.configKey.replace('options.', '');
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${key}\` |`));
+      assert.ok(row, `README has no row for ${key}`);
+      const shown = row.split('|')[2]!.trim().split(' ')[0]!;
+      assert.equal(Number(shown), spec.default, `README default of ${key}: ${shown}`);
+    }
+  });
+});
