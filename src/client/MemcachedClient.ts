@@ -98,7 +98,7 @@ export class MemcachedClient {
           connectTimeoutMs: this.options.connectTimeoutMs,
           requestTimeoutMs: this.options.requestTimeoutMs,
           // Replies are read up to max_value (at least 1 MB, memcached's default item size) plus
-          // headroom for the header; a bigger value fails only its own read.
+          // 1 KB of slack; a bigger value fails only its own read.
           maxValueBytes: Math.max(this.options.maxValueSize, 1024 * 1024) + 1024,
           clock: this.clock,
           onServerFailure: (error: MemcachedCacheError) => this.detector.serverFailed(endpoint.id, error),
@@ -166,7 +166,7 @@ export class MemcachedClient {
   }
 
   get(key: string, options?: CallOptions): Promise<Item | null> {
-    if (this.pending >= this.options.maxPending) return this.shed(key);
+    if (this.overloadedBy(1)) return this.shed(key);
     let encoded: EncodedKey;
     try {
       encoded = encodeKey(key, this.options.maxKeySize);
@@ -333,11 +333,6 @@ export class MemcachedClient {
     return new Map([...this.pools].map(([id, pool]) => [id, pool.size]));
   }
 
-  /** Calls in progress, counted as `maxPending` counts them (a batch read: one per key). */
-  get pendingCalls(): number {
-    return this.pending;
-  }
-
   // ---- internals ----
 
   private store<T>(
@@ -349,7 +344,7 @@ export class MemcachedClient {
     idempotent: boolean,
     decode: (reply: MetaResponse) => T,
   ): Promise<T> {
-    if (this.pending >= this.options.maxPending) return this.shed(key);
+    if (this.overloadedBy(1)) return this.shed(key);
     let encoded: EncodedKey;
     let data: Buffer;
     let ttl: number;
@@ -419,9 +414,7 @@ export class MemcachedClient {
       return Promise.reject(
         new InvalidStateError('The memcached client is closed', { key: command.key?.key }),
       );
-    // A call heavier than the whole bound (a big batch) may still run alone.
-    if (this.pending + weight > this.options.maxPending && this.pending > 0)
-      return Promise.reject(this.overloaded(command.key?.key));
+    if (this.overloadedBy(weight)) return Promise.reject(this.overloaded(command.key?.key));
     this.pending += weight;
     return new Promise<T>((resolve, reject) => {
       new Operation<T>(this.host, command, weight, options?.signal, resolve, reject).start();
@@ -433,6 +426,11 @@ export class MemcachedClient {
    * under a burst shedding must cost far less than the work it sheds (a burst of 200,000 calls
    * against a stopped server must settle within `request_timeout`).
    */
+  /** Whether a call of `weight` would pass `maxPending`. A call heavier than the whole bound (a big batch) may still run alone. */
+  private overloadedBy(weight: number): boolean {
+    return this.pending + weight > this.options.maxPending && this.pending > 0;
+  }
+
   private shed(key: string): Promise<never> {
     return Promise.reject(this.overloaded(typeof key === 'string' ? key : undefined));
   }

@@ -133,7 +133,7 @@ export class Operation<T> implements RequestListener, Expirable {
         () =>
           new TimeoutError(
             sent
-              ? `${server} did not answer within ${timeout} ms (request_timeout)`
+              ? `Server ${server} did not answer within ${timeout} ms (request_timeout)`
               : `No answer within ${timeout} ms (request_timeout): the request was still waiting for a connection to ${server}`,
             { server: serverId, key, ...(sent ? {} : { details: { requestSent: false } }) },
           ),

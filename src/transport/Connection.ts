@@ -189,7 +189,7 @@ export class Connection {
       // One Promise.all so that every handshake rejection is observed, not just the first.
       await Promise.all(steps);
     } finally {
-      this.clearConnectTimer();
+      this.connectTimer.cancel();
     }
   }
 
@@ -200,17 +200,13 @@ export class Connection {
 
   private onPipelineClosed(error: MemcachedCacheError, evidence: boolean, unsent: Request[]): void {
     this.closed = true;
-    this.clearConnectTimer();
+    this.connectTimer.cancel();
     this.parser.stop();
     this.writer.stop();
     this.socket.destroy();
     const listeners = this.closeListeners;
     this.closeListeners = [];
     for (const listener of listeners) listener(this, error, evidence, unsent);
-  }
-
-  private clearConnectTimer(): void {
-    this.connectTimer.cancel();
   }
 
   private connectionError(cause: unknown): ConnectionError {

@@ -13,7 +13,7 @@ import type { MetaResponse } from '../protocol/MetaResponse.js';
 import { collectReply, errorWord, RequestKind, Step } from '../protocol/ReplyCollector.js';
 import type { ResponseHandler } from '../protocol/ResponseParser.js';
 import { type Clock, stallMs, TickClock } from './Clock.js';
-import type { Request } from './Request.js';
+import { failRequest, type Request } from './Request.js';
 
 /** Where the pipeline's bytes go: the socket's write coalescer, or a test's transcript. */
 export interface PipelineWriter {
@@ -74,10 +74,10 @@ export class Pipeline implements ResponseHandler {
   private readonly clock: Clock;
   private readonly sendClock: TickClock;
   private readonly judgeAfterIO: () => void;
-  private stallSeen = 0;
+  /** The judging timer fired late: our loop was blocked (see `stallMs`). */
+  private stallSeen = false;
 
   private closeListener: PipelineCloseListener | null = null;
-  private readyListener: (() => void) | null = null;
   private idleListener: (() => void) | null = null;
 
   constructor(
@@ -109,10 +109,6 @@ export class Pipeline implements ResponseHandler {
     this.closeListener = listener;
   }
 
-  onReady(listener: () => void): void {
-    this.readyListener = listener;
-  }
-
   /** Called whenever the queue becomes empty. */
   onIdle(listener: () => void): void {
     this.idleListener = listener;
@@ -121,7 +117,7 @@ export class Pipeline implements ResponseHandler {
   /** Queues a request: written now if it is part of the handshake or the handshake is done. */
   enqueue(request: Request): void {
     if (this.closed) {
-      reject(
+      failRequest(
         request,
         new ConnectionError(`Connection to ${this.serverId} is closed`, {
           server: this.serverId,
@@ -179,7 +175,7 @@ export class Pipeline implements ResponseHandler {
         return;
       case Step.Failed:
         this.dequeue();
-        reject(request, this.failureOf(request, request.result as MetaResponse));
+        failRequest(request, this.failureOf(request, request.result as MetaResponse));
         return;
       case Step.FailedOutOfStep:
         this.failOutOfStep(request, request.result as MetaResponse);
@@ -257,8 +253,8 @@ export class Pipeline implements ResponseHandler {
       request.next = null;
       if (!request.settled) {
         if (!this.ready && !request.internal) unsent.push(request);
-        else if (request.key === undefined) reject(request, error);
-        else reject(request, copyFor(error, request.key, false));
+        else if (request.key === undefined) failRequest(request, error);
+        else failRequest(request, copyFor(error, request.key, false));
       }
       request = next;
     }
@@ -266,7 +262,7 @@ export class Pipeline implements ResponseHandler {
     const listener = this.closeListener;
     this.closeListener = null;
     if (listener !== null) listener(error, evidence, unsent);
-    else for (const waiting of unsent) reject(waiting, copyFor(error, waiting.key, true));
+    else for (const waiting of unsent) failRequest(waiting, copyFor(error, waiting.key, true));
   }
 
   // ---- internals ----
@@ -288,7 +284,6 @@ export class Pipeline implements ResponseHandler {
     this.held = [];
     // Settled ones too: they are linked in the queue, and their replies keep it in step.
     for (const waiting of held) this.write(waiting);
-    this.readyListener?.();
   }
 
   private dequeue(): void {
@@ -305,7 +300,7 @@ export class Pipeline implements ResponseHandler {
   /** An error line after which the stream may carry a second reply for the same request. */
   private failOutOfStep(request: Request, reply: MetaResponse): void {
     this.dequeue();
-    reject(request, this.failureOf(request, reply));
+    failRequest(request, this.failureOf(request, reply));
     this.destroy(
       this.protocolError(
         `the server answered ${errorWord(reply.status)}; the connection is replaced to stay in step`,
@@ -346,7 +341,7 @@ export class Pipeline implements ResponseHandler {
     this.timerDueAt = due;
     this.timer = this.clock.setTimer(() => {
       this.timer = null;
-      this.stallSeen = stallMs(this.timerDueAt, this.clock.now());
+      this.stallSeen = stallMs(this.timerDueAt, this.clock.now()) > 0;
       // Judge after the loop read the sockets: a reply that already arrived is not "overdue".
       this.clock.afterIO(this.judgeAfterIO);
     }, due - this.clock.now());
@@ -355,8 +350,8 @@ export class Pipeline implements ResponseHandler {
   private judge(): void {
     if (this.closed || this.timer !== null) return;
     const now = this.clock.now();
-    if (this.stallSeen > 0) {
-      this.stallSeen = 0;
+    if (this.stallSeen) {
+      this.stallSeen = false;
       // Our own loop was blocked: the server's silence is not measured across our stall (a write
       // may have sat in our process meanwhile). But a server silent for STALL_PATIENCE timeouts of
       // real time, through however many of our stalls, is stuck: a starved process must still
@@ -389,12 +384,6 @@ export class Pipeline implements ResponseHandler {
 
 /** Through our own stalls, a server silent for this many `request_timeout`s is judged stuck anyway. */
 const STALL_PATIENCE = 3;
-
-function reject(request: Request, error: Error): void {
-  if (request.settled) return;
-  request.settled = true;
-  request.listener.onFailure(request, error);
-}
 
 /** The same error for one request: naming its key, and whether it was never sent. */
 export function copyFor(

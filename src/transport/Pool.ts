@@ -2,8 +2,7 @@ import { ConnectionError, type MemcachedCacheError, ServerError } from '../compo
 import { type Clock, systemClock } from './Clock.js';
 import { Connection, type ConnectionOptions } from './Connection.js';
 import { copyFor } from './Pipeline.js';
-import type { Request } from './Request.js';
-import { sendRequest } from './Request.js';
+import { failRequest, type Request } from './Request.js';
 import type { ServerEndpoint } from './ServerEndpoint.js';
 
 export interface PoolOptions extends ConnectionOptions {
@@ -82,12 +81,7 @@ export class Pool {
     return total;
   }
 
-  /** Sends a request on the least busy connection, opening one if that is warranted. */
-  send<T>(request: Request, signal?: AbortSignal): Promise<T> {
-    return sendRequest<T>(request, signal, this.endpoint.id, (r) => this.dispatch(r));
-  }
-
-  /** Like `send`, for a request whose listener is already set (the client's hot path). */
+  /** Sends a request (its listener already set) on the least busy connection, opening one if that is warranted. */
   dispatch(request: Request): void {
     const connection = this.acquire();
     if (connection !== null) {
@@ -196,9 +190,7 @@ export class Pool {
   }
 
   private rejectUnsent(request: Request, error: MemcachedCacheError): void {
-    if (request.settled) return;
-    request.settled = true;
-    request.listener.onFailure(request, copyFor(error, request.key, true));
+    if (!request.settled) failRequest(request, copyFor(error, request.key, true));
   }
 
   private unreachableError(): ConnectionError {

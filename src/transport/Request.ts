@@ -71,6 +71,13 @@ export interface RequestListener {
 
 const IGNORED: RequestListener = { onReply() {}, onFailure() {} };
 
+/** Fails `request` unless its caller was already settled (a reply, a timeout, an abort). */
+export function failRequest(request: Request, error: Error): void {
+  if (request.settled) return;
+  request.settled = true;
+  request.listener.onFailure(request, error);
+}
+
 class PromiseListener implements RequestListener {
   constructor(
     private readonly resolve: (value: any) => void,
