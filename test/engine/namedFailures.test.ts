@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, test } from 'node:test';
 import { ServerError, TimeoutError, ValueTooLargeError } from '../../src/component/errors.js';
-import { closeAll, makeClient, pauseAndWait } from '../client/helpers.js';
+import { closeAll, makeClient, pauseAndWait, waitFor } from '../client/helpers.js';
 import { rawCommand, startMemcached, stopAllMemcached } from '../support/index.js';
 
 after(async () => {
@@ -34,9 +34,31 @@ async function holdSlots(port: number, leave: number): Promise<net.Socket[]> {
     }
     held.push(slot);
   }
-  for (const { socket } of held.splice(held.length - leave)) socket.destroy();
-  await new Promise((resolve) => setTimeout(resolve, 50)); // the server notices the closes
+  if (leave > 0) {
+    const before = await currentConnections(held[0]!.socket);
+    for (const { socket } of held.splice(held.length - leave)) socket.destroy();
+    // Until the server has noticed the closes, the freed slots are not free yet.
+    assert.ok(
+      await waitFor(async () => (await currentConnections(held[0]!.socket)) === before - leave, 2000),
+      'the server freed the slots',
+    );
+  }
   return held.map((h) => h.socket);
+}
+
+/** `curr_connections` from `stats`, asked over a socket this test already holds. */
+function currentConnections(socket: net.Socket): Promise<number> {
+  return new Promise((resolve) => {
+    let text = '';
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString('latin1');
+      if (!text.endsWith('END\r\n')) return;
+      socket.off('data', onData);
+      resolve(Number(/STAT curr_connections (\d+)/.exec(text)?.[1]));
+    };
+    socket.on('data', onData);
+    socket.write('stats\r\n');
+  });
 }
 
 describe("memcached's connection limit (-c)", () => {
