@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PatientTimer, STALL_GRACE_MS } from '../../src/transport/Clock.js';
+import { PatientTimer, STALL_GRACE_MS, systemClock } from '../../src/transport/Clock.js';
 import { ScriptedClock } from './scripted.js';
 
 describe('PatientTimer', () => {
@@ -35,5 +35,24 @@ describe('PatientTimer', () => {
     clock.stall(1500, () => timer.cancel());
     clock.advance(1000);
     assert.equal(fired, 0);
+  });
+});
+
+describe('systemClock', () => {
+  // Leaves the clock offset for the rest of this file's process (each test file runs in its own).
+  it('never goes backwards when the wall clock is set back, and advances again from there', () => {
+    const realNow = Date.now;
+    let wall = 1_000_000;
+    Date.now = () => wall;
+    try {
+      const a = systemClock.now();
+      wall -= 60_000; // an NTP step back
+      const b = systemClock.now();
+      assert.equal(b, a, 'held still instead of running backwards');
+      wall += 10;
+      assert.equal(systemClock.now(), a + 10, 'and moves on at wall speed');
+    } finally {
+      Date.now = realNow;
+    }
   });
 });
