@@ -24,10 +24,11 @@
  * await cache.retrieve('123', 'key1'); // 'ABC'
  * ```
  */
+
+import { checkComponentKey } from '../component/ComponentKey.js';
 import type { ConfigParams } from '../component/ConfigParams.js';
 import { readInteger } from '../component/ConfigReaders.js';
 import { ContextResolver } from '../component/ContextResolver.js';
-import { InvalidKeyError } from '../component/errors.js';
 import type { ContextLike } from '../component/IContext.js';
 import type { ICache, IConfigurable } from '../component/interfaces.js';
 import { CacheEntry } from './CacheEntry.js';
@@ -35,16 +36,6 @@ import { isNullSnapshot, restoreValue, snapshotValue } from './jsonCopy.js';
 
 /** Expired entries are swept at most this often when the cache is full (keeps `store` O(1)). */
 const SWEEP_INTERVAL_MS = 1000;
-
-/** Throws `InvalidKeyError` unless `key` is a non-empty string. Shared by the in-memory caches. */
-export function validateCacheKey(context: ContextLike, key: unknown): asserts key is string {
-  if (typeof key !== 'string' || key === '') {
-    const what = typeof key === 'string' ? 'an empty string' : key === null ? 'null' : typeof key;
-    throw new InvalidKeyError(`cache key must be a non-empty string, got ${what}`, {
-      traceId: ContextResolver.getTraceId(context),
-    });
-  }
-}
 
 export class MemoryCache implements ICache, IConfigurable {
   static readonly DEFAULT_TIMEOUT = 60000;
@@ -84,7 +75,7 @@ export class MemoryCache implements ICache, IConfigurable {
 
   /** The value, or `null` when missing or expired. Each call returns a fresh copy. */
   async retrieve(context: ContextLike, key: string): Promise<any> {
-    validateCacheKey(context, key);
+    checkComponentKey(context, key);
     const entry = this.#cache.get(key);
     if (entry === undefined) return null;
     this.#cache.delete(key);
@@ -98,7 +89,7 @@ export class MemoryCache implements ICache, IConfigurable {
    * Resolves `value` as given (`undefined` → `null`); `null` removes the entry.
    */
   async store(context: ContextLike, key: string, value: any, timeout?: number | null): Promise<any> {
-    validateCacheKey(context, key);
+    checkComponentKey(context, key);
     const snapshot = snapshotValue(value, key, ContextResolver.getTraceId(context));
     if (isNullSnapshot(snapshot)) {
       this.#cache.delete(key);
@@ -120,7 +111,7 @@ export class MemoryCache implements ICache, IConfigurable {
 
   /** Removes the entry; resolves the value it held, or `null` when missing or expired. */
   async remove(context: ContextLike, key: string): Promise<any> {
-    validateCacheKey(context, key);
+    checkComponentKey(context, key);
     const entry = this.#cache.get(key);
     if (entry === undefined) return null;
     this.#cache.delete(key);

@@ -38,7 +38,7 @@ export type ResolvedClientOptions = Required<Omit<MemcachedClientOptions, 'selec
 };
 
 /** setTimeout's limit: a longer duration fires at once. */
-const MS_MAX = 2_147_483_647;
+export const MS_MAX = 2_147_483_647;
 
 type NumericOption = Exclude<keyof ResolvedClientOptions, 'servers' | 'selector'>;
 

@@ -3,7 +3,7 @@ import {
   InvalidStateError,
   InvalidValueError,
   lightError,
-  type MemcachedCacheError,
+  MemcachedCacheError,
   OverloadedError,
   ValueTooLargeError,
 } from '../component/errors.js';
@@ -35,7 +35,7 @@ import type { CommandName } from './diagnostics.js';
 import { FailureDetector } from './FailureDetector.js';
 import type { Item, LeasedItem } from './Item.js';
 import { Operation, type OperationHost } from './Operation.js';
-import { identity, isHeader, toCounter, toItem, toVoid } from './ReplyTransforms.js';
+import { identity, isHeader, isLeasePlaceholder, toCounter, toItem, toVoid } from './ReplyTransforms.js';
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -45,6 +45,14 @@ export interface StoreOptions extends CallOptions {
   /** Seconds; 0 (default) never expires. Above 30 days it is sent as an absolute time. */
   ttl?: number;
   /** 32-bit client flags stored with the value. */
+  flags?: number;
+}
+
+/** One entry of `setMany`: TTL in seconds and flags as for `set`. */
+export interface SetEntry {
+  key: string;
+  value: Value;
+  ttl?: number;
   flags?: number;
 }
 
@@ -215,6 +223,29 @@ export class MemcachedClient {
     return this.store(key, value, SetMode.Set, '', options, true, toVoid);
   }
 
+  /**
+   * Stores many entries, all or nothing as far as validation goes: every key, value, TTL and
+   * flags is checked before anything is sent, and one bad entry rejects the call (its error names
+   * `setMany entry N` and the key) with nothing written. The writes then go out pipelined.
+   */
+  setMany(entries: ReadonlyArray<SetEntry>, options?: CallOptions): Promise<void> {
+    const commands: Array<MetaSetCommand<void>> = [];
+    try {
+      this.assertOpen();
+      for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i]!;
+        try {
+          commands.push(this.setCommand(entry.key, entry.value, SetMode.Set, '', entry, true, toVoid));
+        } catch (error) {
+          throw error instanceof MemcachedCacheError ? error.forEntry('setMany', i) : error;
+        }
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return Promise.all(commands.map((command) => this.execute(command, options))).then(toVoid);
+  }
+
   /** Stores only if the key does not exist; false when it does. */
   add(key: string, value: Value, options?: StoreOptions): Promise<boolean> {
     return this.store(key, value, SetMode.Add, '', options, false, isHeader);
@@ -277,12 +308,9 @@ export class MemcachedClient {
       new MetaGetCommand('getOrLease', encoded, `${ITEM_FLAGS} N${wire}`, identity<MetaResponse>),
       options,
     );
-    const item = toItem(response);
-    // A vivified placeholder is an empty value with flags 0 that the winner has not replaced yet.
-    const placeholder =
-      item !== null && item.value.length === 0 && item.flags === 0 && (response.win || response.winSent);
+    const placeholder = isLeasePlaceholder(response);
     return {
-      item: placeholder ? null : item,
+      item: toItem(response),
       win: response.win,
       pending: placeholder && !response.win,
       stale: response.stale,
@@ -345,39 +373,47 @@ export class MemcachedClient {
     decode: (reply: MetaResponse) => T,
   ): Promise<T> {
     if (this.overloadedBy(1)) return this.shed(key);
-    let encoded: EncodedKey;
-    let data: Buffer;
-    let ttl: number;
-    let flags: number;
+    let command: MetaSetCommand<T>;
     try {
-      encoded = encodeKey(key, this.options.maxKeySize);
-      data = toBuffer(value, key);
-      if (data.length > this.options.maxValueSize) {
-        throw new ValueTooLargeError(
-          `Value for the key is ${data.length} bytes; the limit is ${this.options.maxValueSize} (max_value)`,
-          { key },
-        );
-      }
-      ttl = this.ttl(options?.ttl ?? 0, encoded);
-      flags = options?.flags ?? 0;
-      if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff)
-        throw new InvalidValueError('flags must be a 32-bit unsigned integer', { key });
+      command = this.setCommand(key, value, mode, cas, options, idempotent, decode);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.execute(
-      new MetaSetCommand(
-        cas === '' ? SET_COMMANDS[mode] : 'cas',
-        encoded,
-        data,
-        ttl,
-        flags,
-        mode,
-        cas,
-        idempotent,
-        decode,
-      ),
-      options,
+    return this.execute(command, options);
+  }
+
+  /** Validates one write (key, value size, TTL, flags) and builds its command; throws on a bad one. */
+  private setCommand<T>(
+    key: string,
+    value: Value,
+    mode: SetMode,
+    cas: string,
+    options: StoreOptions | undefined,
+    idempotent: boolean,
+    decode: (reply: MetaResponse) => T,
+  ): MetaSetCommand<T> {
+    const encoded = encodeKey(key, this.options.maxKeySize);
+    const data = toBuffer(value, key);
+    if (data.length > this.options.maxValueSize) {
+      throw new ValueTooLargeError(
+        `Value for the key is ${data.length} bytes; the limit is ${this.options.maxValueSize} (max_value)`,
+        { key },
+      );
+    }
+    const ttl = this.ttl(options?.ttl ?? 0, encoded);
+    const flags = options?.flags ?? 0;
+    if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff)
+      throw new InvalidValueError('flags must be a 32-bit unsigned integer', { key });
+    return new MetaSetCommand(
+      cas === '' ? SET_COMMANDS[mode] : 'cas',
+      encoded,
+      data,
+      ttl,
+      flags,
+      mode,
+      cas,
+      idempotent,
+      decode,
     );
   }
 

@@ -1,21 +1,20 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { rendezvousSelector } from '../cluster/RendezvousSelector.js';
+import { withTrace } from '../component/ComponentKey.js';
 import type { ConfigParams } from '../component/ConfigParams.js';
-import { readBoolean, readEnum, readInteger } from '../component/ConfigReaders.js';
 import { ConnectionResolver } from '../component/ConnectionResolver.js';
-import { ContextResolver } from '../component/ContextResolver.js';
 import type { CredentialParams } from '../component/CredentialParams.js';
 import { CredentialResolver } from '../component/CredentialResolver.js';
-import { ConfigError, type MemcachedCacheError } from '../component/errors.js';
+import { ConfigError } from '../component/errors.js';
 import type { ContextLike } from '../component/IContext.js';
 import type { IReferences } from '../component/IReferences.js';
 import { parseServerList } from '../component/ServerEndpoint.js';
-import { CLIENT_OPTIONS } from './ClientOptions.js';
+import { readOption } from './ComponentOptions.js';
 import { toTransportEndpoint } from './endpoints.js';
 import { MemcachedClient } from './MemcachedClient.js';
 
-/** The connection-level options shared by MemcachedCache and MemcachedLock, with their units. */
+/** The connection-level options shared by MemcachedCache and MemcachedLock (COMPONENT_OPTIONS). */
 export interface ConnectorOptions {
   maxKeySize: number;
   maxValue: number;
@@ -34,29 +33,25 @@ export interface ConnectorOptions {
   maxPending: number;
   /** Key distribution: `ketama` (libmemcached, default) or `rendezvous` (pymemcache HashClient). */
   distribution: 'ketama' | 'rendezvous';
-}
-
-/** Reads `options.<key>` for a client option, with the default and range of CLIENT_OPTIONS. */
-function readClientOption(config: ConfigParams | null, name: keyof typeof CLIENT_OPTIONS): number {
-  const spec = CLIENT_OPTIONS[name];
-  return readInteger(config, spec.configKey, spec.default, { min: spec.min, max: spec.max });
+  keyPrefix: string;
 }
 
 /** Reads and validates the `options.*` the client uses; every error names its key. */
 export function readConnectorOptions(config: ConfigParams | null): ConnectorOptions {
   return {
-    maxKeySize: readClientOption(config, 'maxKeySize'),
-    maxValue: readClientOption(config, 'maxValueSize'),
-    poolSize: readClientOption(config, 'poolSize'),
-    reconnect: readClientOption(config, 'connectTimeoutMs'),
-    retries: readClientOption(config, 'retries'),
-    failures: readClientOption(config, 'failures'),
-    retry: readClientOption(config, 'retryMs'),
-    idle: readClientOption(config, 'idleTimeoutMs'),
-    requestTimeout: readClientOption(config, 'requestTimeoutMs'),
-    maxPending: readClientOption(config, 'maxPending'),
-    tlsRejectUnauthorized: readBoolean(config, 'options.tls_reject_unauthorized', true),
-    distribution: readEnum(config, 'options.distribution', ['ketama', 'rendezvous'] as const, 'ketama'),
+    maxKeySize: readOption(config, 'max_key_size'),
+    maxValue: readOption(config, 'max_value'),
+    poolSize: readOption(config, 'pool_size'),
+    reconnect: readOption(config, 'reconnect'),
+    retries: readOption(config, 'retries'),
+    failures: readOption(config, 'failures'),
+    retry: readOption(config, 'retry'),
+    idle: readOption(config, 'idle'),
+    requestTimeout: readOption(config, 'request_timeout'),
+    maxPending: readOption(config, 'max_pending'),
+    tlsRejectUnauthorized: readOption(config, 'tls_reject_unauthorized'),
+    distribution: readOption(config, 'distribution'),
+    keyPrefix: readOption(config, 'key_prefix'),
   };
 }
 
@@ -75,9 +70,13 @@ export class MemcachedConnector {
    * so a second configure() starts from fresh ones instead of listing every server twice.
    */
   configure(config: ConfigParams): void {
-    this.connections = new ConnectionResolver(config, this.references);
-    this.credentials = new CredentialResolver(config, this.references);
-    this.options = readConnectorOptions(config);
+    // Validate everything before replacing anything: a rejected config leaves the old one whole.
+    const options = readConnectorOptions(config);
+    const connections = new ConnectionResolver(config, this.references);
+    const credentials = new CredentialResolver(config, this.references);
+    this.options = options;
+    this.connections = connections;
+    this.credentials = credentials;
   }
 
   setReferences(references: IReferences): void {
@@ -86,9 +85,11 @@ export class MemcachedConnector {
     this.credentials.setReferences(references);
   }
 
-  /** Resolves the servers, connects, and verifies that at least one answers. */
-  async open(context: ContextLike): Promise<MemcachedClient> {
-    const traceId = ContextResolver.getTraceId(context);
+  /**
+   * Resolves the servers and builds a client for them, not yet connected (the caller connects
+   * it, so that it can close it while it connects).
+   */
+  async createClient(context: ContextLike): Promise<MemcachedClient> {
     try {
       const connections = await this.connections.resolveAll(context);
       const credential = await this.credentials.lookup(context);
@@ -112,7 +113,7 @@ export class MemcachedConnector {
         seen.add(endpoint.id);
       }
       const o = this.options;
-      const client = new MemcachedClient({
+      return new MemcachedClient({
         servers: endpoints,
         poolSize: o.poolSize,
         connectTimeoutMs: o.reconnect,
@@ -126,17 +127,8 @@ export class MemcachedConnector {
         maxPending: o.maxPending,
         ...(o.distribution === 'rendezvous' ? { selector: rendezvousSelector } : {}),
       });
-      try {
-        await client.connect();
-      } catch (error) {
-        client.close();
-        throw error;
-      }
-      return client;
     } catch (error) {
-      if (error instanceof Error && 'withTraceId' in error)
-        (error as MemcachedCacheError).withTraceId(traceId);
-      throw error;
+      throw withTrace(error, context);
     }
   }
 

@@ -21,7 +21,23 @@ export function toCounter(reply: MetaResponse): number | null {
   return Number(reply.value!.toString('latin1'));
 }
 
+/**
+ * A lease placeholder: the empty flags-0 item memcached creates for `mg … N` on a miss, which the
+ * lease winner has not replaced yet (it carries W or Z and is not stale). The one home of that
+ * rule: a real empty value another client wrote carries neither flag and is a hit.
+ */
+export function isLeasePlaceholder(response: MetaResponse): boolean {
+  return (
+    response.value !== null &&
+    response.value.length === 0 &&
+    response.clientFlags === 0 &&
+    (response.win || response.winSent) &&
+    !response.stale
+  );
+}
+
+/** The item of a read; null for a miss and for a lease placeholder (nothing is stored yet). */
 export function toItem(response: MetaResponse | undefined): Item | null {
-  if (response === undefined || response.value === null) return null;
+  if (response === undefined || response.value === null || isLeasePlaceholder(response)) return null;
   return { value: response.value, flags: response.clientFlags, cas: response.cas };
 }

@@ -14,10 +14,10 @@ import type { SelectorFactory, ServerSelector, ServerSpec } from './ServerSelect
 
 export interface ClusterRouterOptions {
   servers: readonly ServerSpec[];
-  /** Consecutive failures that eject a server (the `failures` option); default 5. */
-  failures?: number;
-  /** How long an ejected server stays out before it may be probed (the `retry` option); default 30 s. */
-  retryMs?: number;
+  /** Consecutive failures that eject a server (the `failures` option). */
+  failures: number;
+  /** How long an ejected server stays out before it may be probed (the `retry` option), ms. */
+  retryMs: number;
   /** Clock in ms; `Date.now` by default. */
   now?: () => number;
   /** Builds the selector over a set of servers; default `ketamaSelector` (libmemcached weighted ketama). */
@@ -38,9 +38,6 @@ export interface ClusterChange {
 
 export type ClusterChangeListener = (change: ClusterChange) => void;
 
-export const DEFAULT_FAILURES = 5;
-export const DEFAULT_RETRY_MS = 30_000;
-
 export class ClusterRouter {
   /** Every configured server id, in configuration order. */
   readonly serverIds: readonly string[];
@@ -60,8 +57,8 @@ export class ClusterRouter {
     this.known = new Set(this.serverIds);
     if (this.known.size !== this.serverIds.length) throw new RangeError('duplicate server ids');
     this.health = new ServerHealth({
-      failures: options.failures ?? DEFAULT_FAILURES,
-      retryMs: options.retryMs ?? DEFAULT_RETRY_MS,
+      failures: options.failures,
+      retryMs: options.retryMs,
       ...(options.now === undefined ? {} : { now: options.now }),
     });
     this.factory = options.selector ?? ketamaSelector;

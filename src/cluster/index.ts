@@ -1,5 +1,5 @@
 export type { ClusterChange, ClusterChangeListener, ClusterRouterOptions } from './ClusterRouter.js';
-export { ClusterRouter, DEFAULT_FAILURES, DEFAULT_RETRY_MS } from './ClusterRouter.js';
+export { ClusterRouter } from './ClusterRouter.js';
 export {
   KETAMA_DEFAULT_PORT,
   KETAMA_POINTS_PER_SERVER,

@@ -30,6 +30,16 @@ export class MemcachedCacheError extends Error {
     if (options.details !== undefined) this.details = options.details;
   }
 
+  /**
+   * Names the entry of a batch this error is about (`storeMany entry 3`): prefixes the message
+   * and sets `details.entry`. Used only on errors made for that one call.
+   */
+  forEntry(operation: string, index: number): this {
+    this.message = `${operation} entry ${index}: ${this.message}`;
+    (this as { details?: Record<string, unknown> }).details = { ...this.details, entry: index };
+    return this;
+  }
+
   /** Attaches the trace id of the call this error surfaced in, if it has none yet. */
   withTraceId(traceId: string | null | undefined): this {
     if (this.traceId == null && traceId != null) this.traceId = traceId;

@@ -11,21 +11,23 @@
  * when `timeout` ms have passed without success it rejects with `LockTimeoutError`
  * (code `LOCK_TIMEOUT`) carrying the key and the trace id.
  */
+
+import { COMPONENT_OPTIONS, readOption } from '../client/ComponentOptions.js';
+import { checkComponentKey } from '../component/ComponentKey.js';
 import type { ConfigParams } from '../component/ConfigParams.js';
 import { readInteger } from '../component/ConfigReaders.js';
 import { ContextResolver } from '../component/ContextResolver.js';
-import { InvalidKeyError, InvalidValueError, LockTimeoutError } from '../component/errors.js';
+import { InvalidValueError, LockTimeoutError } from '../component/errors.js';
 import type { ContextLike } from '../component/IContext.js';
 import type { IConfigurable, ILock } from '../component/interfaces.js';
 
 export abstract class Lock implements ILock, IConfigurable {
-  static readonly DEFAULT_RETRY_TIMEOUT = 100;
+  static readonly DEFAULT_RETRY_TIMEOUT = COMPONENT_OPTIONS.retry_timeout.default;
 
   #retryTimeout = Lock.DEFAULT_RETRY_TIMEOUT;
 
   configure(config: ConfigParams): void {
-    const plain = readInteger(config, 'retry_timeout', this.#retryTimeout, { min: 1 });
-    this.#retryTimeout = readInteger(config, 'options.retry_timeout', plain, { min: 1 });
+    this.#retryTimeout = readRetryTimeout(config, this.#retryTimeout);
   }
 
   /** Milliseconds between acquisition attempts in `acquireLock`. */
@@ -66,13 +68,14 @@ export abstract class Lock implements ILock, IConfigurable {
     }
   }
 
-  /** Throws `InvalidKeyError` unless `key` is a non-empty string. For subclasses. */
+  /** Throws `InvalidKeyError` unless `key` is a non-empty string (`checkComponentKey`). For subclasses. */
   protected validateKey(context: ContextLike, key: unknown): asserts key is string {
-    if (typeof key !== 'string' || key === '') {
-      const what = typeof key === 'string' ? 'an empty string' : key === null ? 'null' : typeof key;
-      throw new InvalidKeyError(`lock key must be a non-empty string, got ${what}`, {
-        traceId: ContextResolver.getTraceId(context),
-      });
-    }
+    checkComponentKey(context, key);
   }
+}
+
+/** `options.retry_timeout` (COMPONENT_OPTIONS), or the plain `retry_timeout` key, or `current`. */
+export function readRetryTimeout(config: ConfigParams, current: number): number {
+  const { min, max } = COMPONENT_OPTIONS.retry_timeout;
+  return readOption(config, 'retry_timeout', readInteger(config, 'retry_timeout', current, { min, max }));
 }

@@ -134,6 +134,7 @@ describe('ClusterRouter', () => {
     const router = new ClusterRouter({
       servers: [SERVERS[0]!],
       failures: 1,
+      retryMs: 30_000,
       selector: (servers) => {
         built++;
         return new KetamaRing(servers);
@@ -152,7 +153,7 @@ describe('ClusterRouter', () => {
       const ids = servers.map((s) => s.id);
       return { ids, pick: () => ids[0] };
     };
-    const router = new ClusterRouter({ servers: SERVERS, failures: 1, selector: factory });
+    const router = new ClusterRouter({ servers: SERVERS, failures: 1, retryMs: 30_000, selector: factory });
     router.reportFailure(A);
     assert.equal(router.pick(utf8('k')), B);
     router.reportSuccess(A);
@@ -164,7 +165,7 @@ describe('ClusterRouter', () => {
   });
 
   it('onChange returns an unsubscribe function', () => {
-    const router = new ClusterRouter({ servers: SERVERS, failures: 1 });
+    const router = new ClusterRouter({ servers: SERVERS, failures: 1, retryMs: 30_000 });
     const got: string[] = [];
     const off = router.onChange((ch) => got.push(`${ch.type}:${ch.id}`));
     router.reportFailure(A);
@@ -174,13 +175,13 @@ describe('ClusterRouter', () => {
   });
 
   it('validates its server list', () => {
-    assert.throws(() => new ClusterRouter({ servers: [] }), RangeError);
-    assert.throws(() => new ClusterRouter({ servers: [SERVERS[0]!, SERVERS[0]!] }), RangeError);
-    assert.throws(() => new ClusterRouter({ servers: SERVERS, failures: 0 }), RangeError);
+    assert.throws(() => new ClusterRouter({ servers: [], failures: 5, retryMs: 30_000 }), RangeError);
+    assert.throws(() => new ClusterRouter({ servers: [SERVERS[0]!, SERVERS[0]!], failures: 5, retryMs: 30_000 }), RangeError);
+    assert.throws(() => new ClusterRouter({ servers: SERVERS, failures: 0, retryMs: 30_000 }), RangeError);
   });
 
   it('uses the documented defaults (failures 5, retry 30 s)', () => {
-    const router = new ClusterRouter({ servers: SERVERS });
+    const router = new ClusterRouter({ servers: SERVERS, failures: 5, retryMs: 30_000 });
     assert.equal(router.health.failures, 5);
     assert.equal(router.health.retryMs, 30_000);
   });
