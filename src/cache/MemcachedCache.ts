@@ -181,13 +181,11 @@ export class MemcachedCache<V = any> implements ICache, IConfigurable, IReferenc
 
   /**
    * Reads many keys in one pipelined round trip per server; missing keys are absent. An invalid
-   * key rejects the call before anything is sent, its error naming `retrieveMany entry N`.
+   * key rejects the call before anything is sent, its error naming `batch entry N`.
    */
   async retrieveMany<T = V>(context: ContextLike, keys: readonly string[]): Promise<Map<string, T>> {
     return this.lifecycle.traced(context, async (client) => {
-      const fullKeys = keys.map((key, i) =>
-        atEntry('retrieveMany', i, () => this.lifecycle.fullKey(context, key)),
-      );
+      const fullKeys = keys.map((key, i) => atEntry(i, () => this.lifecycle.fullKey(context, key)));
       const items = await client.getMany(fullKeys);
       const result = new Map<string, T>();
       keys.forEach((key, i) => {
@@ -201,7 +199,7 @@ export class MemcachedCache<V = any> implements ICache, IConfigurable, IReferenc
   /**
    * Stores many entries, all or nothing as far as validation goes: every key, TTL and value is
    * checked and encoded first, and a bad entry rejects the call with nothing written (its error
-   * names `storeMany entry N` and the key). The writes go out pipelined, one write per server.
+   * names `batch entry N` and the key). The writes go out pipelined, one write per server.
    */
   async storeMany<T = V>(
     context: ContextLike,
@@ -210,7 +208,7 @@ export class MemcachedCache<V = any> implements ICache, IConfigurable, IReferenc
   ): Promise<void> {
     return this.lifecycle.traced(context, async (client) => {
       const prepared = [...entries].map(([key, value], i) =>
-        atEntry('storeMany', i, () => {
+        atEntry(i, () => {
           const fullKey = this.lifecycle.fullKey(context, key);
           const ttl = secondsForMs(this.ttlMs(timeout, key));
           const encoded = this.codec.encode(value, key);
@@ -291,10 +289,10 @@ export class MemcachedCache<V = any> implements ICache, IConfigurable, IReferenc
 }
 
 /** Runs `step` for batch entry `index`; an error of ours it throws names the entry. */
-function atEntry<T>(operation: string, index: number, step: () => T): T {
+function atEntry<T>(index: number, step: () => T): T {
   try {
     return step();
   } catch (error) {
-    throw error instanceof MemcachedCacheError ? error.forEntry(operation, index) : error;
+    throw error instanceof MemcachedCacheError ? error.forEntry(index) : error;
   }
 }

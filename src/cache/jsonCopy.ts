@@ -12,7 +12,7 @@
  * - values JSON cannot encode (`BigInt`, cycles, a throwing `toJSON`) → `InvalidValueError` naming
  *   the key (never the value: it may be a secret).
  */
-import { InvalidValueError } from '../component/errors.js';
+import { jsonText } from './codec/jsonText.js';
 
 /** An immutable encoded form of a value; `restoreValue` turns it into a fresh copy each time. */
 export type ValueSnapshot =
@@ -28,18 +28,7 @@ export function snapshotValue(value: unknown, key?: string, traceId?: string | n
     return { kind: 'bytes', bytes: Buffer.from(value) };
   }
   if (value === undefined || value === null) return NULL_SNAPSHOT;
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    const where = key === undefined ? 'value' : `value for key '${key}'`;
-    throw new InvalidValueError(`${where} cannot be encoded as JSON: ${reason}`, {
-      traceId: traceId ?? null,
-      ...(key === undefined ? {} : { key }),
-      cause: err,
-    });
-  }
+  const text = jsonText(value, key, traceId);
   // JSON.stringify returns undefined for functions and symbols: JSON semantics make them null.
   return text === undefined ? NULL_SNAPSHOT : { kind: 'json', text };
 }

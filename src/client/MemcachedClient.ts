@@ -226,7 +226,7 @@ export class MemcachedClient {
   /**
    * Stores many entries, all or nothing as far as validation goes: every key, value, TTL and
    * flags is checked before anything is sent, and one bad entry rejects the call (its error names
-   * `setMany entry N` and the key) with nothing written. The writes then go out pipelined.
+   * `batch entry N` and the key) with nothing written. The writes then go out pipelined.
    */
   setMany(entries: ReadonlyArray<SetEntry>, options?: CallOptions): Promise<void> {
     const commands: Array<MetaSetCommand<void>> = [];
@@ -237,7 +237,7 @@ export class MemcachedClient {
         try {
           commands.push(this.setCommand(entry.key, entry.value, SetMode.Set, '', entry, true, toVoid));
         } catch (error) {
-          throw error instanceof MemcachedCacheError ? error.forEntry('setMany', i) : error;
+          throw error instanceof MemcachedCacheError ? error.forEntry(i) : error;
         }
       }
     } catch (error) {

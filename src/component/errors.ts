@@ -31,11 +31,11 @@ export class MemcachedCacheError extends Error {
   }
 
   /**
-   * Names the entry of a batch this error is about (`storeMany entry 3`): prefixes the message
-   * and sets `details.entry`. Used only on errors made for that one call.
+   * Names the entry of a batch this error is about (`batch entry 3: …`, `details.entry` 3; the
+   * index into what the caller passed). Used only on errors made for that one call.
    */
-  forEntry(operation: string, index: number): this {
-    this.message = `${operation} entry ${index}: ${this.message}`;
+  forEntry(index: number): this {
+    this.message = `batch entry ${index}: ${this.message}`;
     (this as { details?: Record<string, unknown> }).details = { ...this.details, entry: index };
     return this;
   }

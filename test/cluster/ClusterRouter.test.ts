@@ -176,7 +176,10 @@ describe('ClusterRouter', () => {
 
   it('validates its server list', () => {
     assert.throws(() => new ClusterRouter({ servers: [], failures: 5, retryMs: 30_000 }), RangeError);
-    assert.throws(() => new ClusterRouter({ servers: [SERVERS[0]!, SERVERS[0]!], failures: 5, retryMs: 30_000 }), RangeError);
+    assert.throws(
+      () => new ClusterRouter({ servers: [SERVERS[0]!, SERVERS[0]!], failures: 5, retryMs: 30_000 }),
+      RangeError,
+    );
     assert.throws(() => new ClusterRouter({ servers: SERVERS, failures: 0, retryMs: 30_000 }), RangeError);
   });
 

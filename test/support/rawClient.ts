@@ -89,3 +89,26 @@ export function rawCommand(
     });
   });
 }
+
+/**
+ * The server's `curr_connections` as seen from a fresh socket of ours, minus that socket: the
+ * connections other clients hold (plus memcached's own listening sockets, a constant).
+ */
+export async function otherConnections(target: RawTarget): Promise<number> {
+  const reply = (await rawCommand(target, 'stats\r\n', { until: 'END\r\n' })).toString('latin1');
+  return Number(/STAT curr_connections (\d+)/.exec(reply)?.[1]) - 1;
+}
+
+/** Waits (polling) until the server's connection count from others is `expected`; returns the last count. */
+export async function settleConnections(
+  target: RawTarget,
+  expected: number,
+  timeoutMs = 2000,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const count = await otherConnections(target);
+    if (count === expected || Date.now() > deadline) return count;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,5 +1,6 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { InvalidValueError, ProtocolError } from '../../component/errors.js';
+import { ProtocolError } from '../../component/errors.js';
+import { jsonText } from './jsonText.js';
 import { type EncodedValue, type ValueCodec, ValueFlags } from './ValueCodec.js';
 
 export interface JsonCodecOptions {
@@ -64,16 +65,8 @@ export class JsonCodec implements ValueCodec {
 }
 
 function toJson(value: unknown, key: string): string {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch (error) {
-    // BigInt and cyclic structures; the message names the problem, never the value.
-    const reason = error instanceof Error ? error.message.split('\n')[0] : 'not serialisable';
-    throw new InvalidValueError(`Value cannot be stored as JSON: ${reason}`, { key, cause: error });
-  }
   // JSON.stringify(undefined | function | symbol) is undefined: JSON semantics make it null.
-  return text ?? 'null';
+  return jsonText(value, key) ?? 'null';
 }
 
 function parseJsonOrText(text: string): unknown {
