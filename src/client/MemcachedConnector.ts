@@ -9,7 +9,7 @@ import { CredentialResolver } from '../component/CredentialResolver.js';
 import { ConfigError } from '../component/errors.js';
 import type { ContextLike } from '../component/IContext.js';
 import type { IReferences } from '../component/IReferences.js';
-import { parseServerList } from '../component/ServerEndpoint.js';
+import { parseServerList } from '../component/ServerList.js';
 import { readOption } from './ComponentOptions.js';
 import { toTransportEndpoint } from './endpoints.js';
 import { MemcachedClient } from './MemcachedClient.js';

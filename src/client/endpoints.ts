@@ -1,5 +1,5 @@
 import { serverId } from '../cluster/ServerSelector.js';
-import { type ServerEndpoint as ParsedEndpoint, parseServerUri } from '../component/ServerEndpoint.js';
+import { type ParsedServer, parseServerUri } from '../component/ServerList.js';
 import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
 
 /** What the configuration adds to a parsed endpoint: credentials and TLS settings. */
@@ -14,7 +14,7 @@ export interface EndpointExtras {
  * The transport endpoint for a parsed one. User info in the URI wins over `extras` credentials;
  * the id is the name routing and errors use (`host:port` or the socket path).
  */
-export function toTransportEndpoint(parsed: ParsedEndpoint, extras: EndpointExtras = {}): ServerEndpoint {
+export function toTransportEndpoint(parsed: ParsedServer, extras: EndpointExtras = {}): ServerEndpoint {
   const endpoint: ServerEndpoint = {
     id: parsed.socketPath ?? serverId(parsed.host, parsed.port),
     host: parsed.host,

@@ -79,15 +79,6 @@ export class ClusterRouter {
     return this.selector.ids;
   }
 
-  /** The servers currently alive. */
-  get liveIds(): string[] {
-    return this.serverIds.filter((id) => this.health.isAlive(id));
-  }
-
-  get allDead(): boolean {
-    return this.serverIds.every((id) => !this.health.isAlive(id));
-  }
-
   isAlive(id: string): boolean {
     return this.health.isAlive(id);
   }

@@ -5,8 +5,7 @@
  *
  * A server is alive until `failures` consecutive failures eject it; any success in between
  * resets the count. An ejected server stays dead until `retryMs` after its last failure; then
- * `shouldProbe` turns true so the caller may try it once (`claimProbe` hands that probe to exactly
- * one caller per retry window). A success on a dead server brings it back (rejoin); a failure on a
+ * `claimProbe` hands one caller per retry window the right to try it once. A success on a dead server brings it back (rejoin); a failure on a
  * dead server restarts its retry window.
  */
 
@@ -17,16 +16,6 @@ export interface ServerHealthOptions {
   retryMs: number;
   /** Clock in ms; `Date.now` by default. */
   now?: () => number;
-}
-
-export interface ServerHealthState {
-  readonly alive: boolean;
-  /** Consecutive failures counted so far (kept while dead). */
-  readonly failures: number;
-  /** When the server was ejected, if it is dead. */
-  readonly ejectedAt: number | undefined;
-  /** When it may next be probed, if it is dead. */
-  readonly retryAt: number | undefined;
 }
 
 interface Entry {
@@ -100,15 +89,9 @@ export class ServerHealth {
     return e === undefined || !e.dead;
   }
 
-  /** True when `id` is dead and its retry time has come: the caller may probe it. */
-  shouldProbe(id: string): boolean {
-    const e = this.entries.get(id);
-    return e?.dead === true && this.now() >= e.retryAt;
-  }
-
   /**
-   * Like `shouldProbe`, but hands the probe to one caller: when it returns true, the next probe
-   * is due `retryMs` later unless `recordSuccess`/`markAlive` revive the server first.
+   * True for one caller when `id` is dead and its retry time has come: that caller may probe it,
+   * and the next probe is due `retryMs` later unless `recordSuccess` revives the server first.
    */
   claimProbe(id: string): boolean {
     const e = this.entries.get(id);
@@ -117,23 +100,6 @@ export class ServerHealth {
     if (now < e.retryAt) return false;
     e.retryAt = now + this.retryMs;
     return true;
-  }
-
-  /** Brings `id` back (e.g. after a successful probe). Returns true if it was dead. */
-  markAlive(id: string): boolean {
-    return this.recordSuccess(id);
-  }
-
-  /** Whether any server is dead. */
-  get anyDead(): boolean {
-    return this.deadCount > 0;
-  }
-
-  /** Ids of the dead servers. */
-  deadIds(): string[] {
-    const out: string[] = [];
-    for (const [id, e] of this.entries) if (e.dead) out.push(id);
-    return out;
   }
 
   /** Dead servers whose retry time has come (without claiming them). */
@@ -152,23 +118,5 @@ export class ServerHealth {
       if (e.dead && (next === undefined || e.retryAt < next)) next = e.retryAt;
     }
     return next;
-  }
-
-  state(id: string): ServerHealthState {
-    const e = this.entries.get(id);
-    if (e === undefined) return { alive: true, failures: 0, ejectedAt: undefined, retryAt: undefined };
-    return {
-      alive: !e.dead,
-      failures: e.failures,
-      ejectedAt: e.dead ? e.ejectedAt : undefined,
-      retryAt: e.dead ? e.retryAt : undefined,
-    };
-  }
-
-  /** Drops everything known about `id` (a server removed from configuration). */
-  forget(id: string): void {
-    const e = this.entries.get(id);
-    if (e?.dead) this.deadCount--;
-    this.entries.delete(id);
   }
 }

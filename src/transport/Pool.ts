@@ -60,8 +60,6 @@ export class Pool {
    * (memcached's `-c` limit), restored when the backoff ends.
    */
   private connectionLimit: number;
-  /** Connections ever opened: lets tests and stats see reconnects. */
-  opened = 0;
 
   constructor(endpoint: ServerEndpoint, options: PoolOptions) {
     this.endpoint = endpoint;
@@ -132,7 +130,6 @@ export class Pool {
 
   private open(): Connection {
     const connection = new Connection(this.endpoint, this.options);
-    this.opened++;
     this.connections.push(connection);
     connection.onClose((closed, error, evidence, unsent) =>
       this.onConnectionClosed(closed, error, evidence, unsent),

@@ -1,9 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CreateError, DefaultMemcachedFactory, Factory } from '../../src/build/index.js';
-import { MemcachedCache, MemoryCache, NullCache } from '../../src/cache/index.js';
 import { Descriptor } from '../../src/component/Descriptor.js';
-import { MemcachedLock, MemoryLock, NullLock } from '../../src/lock/index.js';
+import {
+  CreateError,
+  DefaultMemcachedFactory,
+  Factory,
+  MemcachedCache,
+  MemcachedLock,
+  MemoryCache,
+  MemoryLock,
+  NullCache,
+  NullLock,
+} from '../../src/index.js';
 
 const registered: [string, new () => unknown][] = [
   ['pip-services:cache:memcached:*:1.0', MemcachedCache],

@@ -4,7 +4,7 @@ import { ConfigParams, InvalidStateError, MemcachedCache, MemcachedLock } from '
 import {
   freePort,
   type MemcachedProcess,
-  otherConnections,
+  quietConnections,
   settleConnections,
   startMemcached,
   stopAllMemcached,
@@ -27,7 +27,7 @@ describe('component lifecycle races (real memcached, sockets counted)', () => {
   let baseline: number;
   before(async () => {
     server = await startMemcached();
-    baseline = await otherConnections(server.target);
+    baseline = await quietConnections(server.target);
   });
   after(() => stopAllMemcached());
 
@@ -48,7 +48,7 @@ describe('component lifecycle races (real memcached, sockets counted)', () => {
 
     it(`${name}: close() while connecting to a stopped server settles open() at once and frees the socket`, async () => {
       const stopped = await startMemcached();
-      const before = await otherConnections(stopped.target);
+      const before = await quietConnections(stopped.target);
       stopped.pause();
       try {
         const component = make();

@@ -17,8 +17,7 @@ describe('ServerHealth', () => {
     assert.equal(h.recordFailure('a'), true);
     assert.equal(h.isAlive('a'), false);
     assert.equal(h.recordFailure('a'), false, 'already dead: not ejected again');
-    assert.deepEqual(h.deadIds(), ['a']);
-    assert.equal(h.anyDead, true);
+    assert.deepEqual(h.nextRetryAt() !== undefined, true, 'a dead server is waiting for its probe');
     assert.equal(h.isAlive('b'), true);
   });
 
@@ -40,15 +39,12 @@ describe('ServerHealth', () => {
     const c = clock();
     const h = new ServerHealth({ failures: 1, retryMs: 30_000, now: c.now });
     h.recordFailure('a');
-    assert.deepEqual(h.state('a'), { alive: false, failures: 1, ejectedAt: c.t, retryAt: c.t + 30_000 });
     assert.equal(h.nextRetryAt(), c.t + 30_000);
     c.t += 29_999;
-    assert.equal(h.shouldProbe('a'), false);
     assert.deepEqual(h.dueForProbe(), []);
     c.t += 1;
-    assert.equal(h.shouldProbe('a'), true);
     assert.deepEqual(h.dueForProbe(), ['a']);
-    assert.equal(h.shouldProbe('b'), false, 'alive servers are never probed');
+    assert.equal(h.claimProbe('b'), false, 'alive servers are never probed');
   });
 
   it('claimProbe hands the probe to one caller per retry window', () => {
@@ -59,7 +55,7 @@ describe('ServerHealth', () => {
     c.t += 100;
     assert.equal(h.claimProbe('a'), true);
     assert.equal(h.claimProbe('a'), false);
-    assert.equal(h.shouldProbe('a'), false);
+    assert.deepEqual(h.dueForProbe(), [], 'a claimed probe is not due again until retryMs later');
     c.t += 100;
     assert.equal(h.claimProbe('a'), true);
   });
@@ -70,35 +66,17 @@ describe('ServerHealth', () => {
     h.recordFailure('a');
     h.recordFailure('a');
     c.t += 150;
-    assert.equal(h.shouldProbe('a'), true);
+    assert.deepEqual(h.dueForProbe(), ['a']);
     assert.equal(h.recordFailure('a'), false);
-    assert.equal(h.shouldProbe('a'), false);
-    assert.equal(h.state('a').retryAt, c.t + 100);
+    assert.deepEqual(h.dueForProbe(), []);
+    assert.equal(h.nextRetryAt(), c.t + 100);
     c.t += 100;
     assert.equal(h.recordSuccess('a'), true, 'rejoined');
     assert.equal(h.isAlive('a'), true);
-    assert.deepEqual(h.state('a'), { alive: true, failures: 0, ejectedAt: undefined, retryAt: undefined });
-    assert.equal(h.anyDead, false);
     assert.equal(h.nextRetryAt(), undefined);
     // after rejoin it takes `failures` failures again to eject
     assert.equal(h.recordFailure('a'), false);
     assert.equal(h.recordFailure('a'), true);
-  });
-
-  it('markAlive brings a server back and reports whether it was dead', () => {
-    const h = new ServerHealth({ failures: 1, retryMs: 100, now: clock().now });
-    assert.equal(h.markAlive('a'), false);
-    h.recordFailure('a');
-    assert.equal(h.markAlive('a'), true);
-    assert.equal(h.isAlive('a'), true);
-  });
-
-  it('forget drops a server', () => {
-    const h = new ServerHealth({ failures: 1, retryMs: 100, now: clock().now });
-    h.recordFailure('a');
-    h.forget('a');
-    assert.equal(h.isAlive('a'), true);
-    assert.equal(h.anyDead, false);
   });
 
   it('validates its options', () => {
@@ -112,7 +90,7 @@ describe('ServerHealth', () => {
     const h = new ServerHealth({ failures: 1, retryMs: 60_000 });
     const before = Date.now();
     h.recordFailure('a');
-    const { ejectedAt } = h.state('a');
-    assert.ok(ejectedAt !== undefined && ejectedAt >= before && ejectedAt <= Date.now());
+    const retryAt = h.nextRetryAt()!;
+    assert.ok(retryAt >= before + 60_000 && retryAt <= Date.now() + 60_000);
   });
 });

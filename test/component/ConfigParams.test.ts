@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { ConfigError, ConfigParams } from '../../src/component/index.js';
+import { ConfigError, ConfigParams } from '../../src/index.js';
 
 describe('ConfigParams', () => {
   it('fromTuples stores values as strings', () => {

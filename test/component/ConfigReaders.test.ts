@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  ConfigError,
-  ConfigParams,
   isSensitiveKey,
   readBoolean,
   readEnum,
   readInteger,
   readNumber,
   readString,
-} from '../../src/component/index.js';
+} from '../../src/component/ConfigReaders.js';
+import { ConfigError, ConfigParams } from '../../src/index.js';
 
 function configError(fn: () => unknown): ConfigError {
   try {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigParams, ConnectionParams } from '../../src/component/index.js';
+import { ConfigParams, ConnectionParams } from '../../src/index.js';
 
 describe('ConnectionParams', () => {
   it('getters and setters', () => {

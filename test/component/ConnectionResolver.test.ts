@@ -10,7 +10,7 @@ import {
   type IDiscovery,
   MemoryDiscovery,
   References,
-} from '../../src/component/index.js';
+} from '../../src/index.js';
 
 const discoveryLocator = new Descriptor('pip-services', 'discovery', 'memory', 'default', '1.0');
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Context, ContextResolver } from '../../src/component/index.js';
+import { Context, ContextResolver } from '../../src/index.js';
 
 describe('Context', () => {
   it('fromTraceId / fromValue / fromTuples', () => {

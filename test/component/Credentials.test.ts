@@ -9,7 +9,7 @@ import {
   Descriptor,
   MemoryCredentialStore,
   References,
-} from '../../src/component/index.js';
+} from '../../src/index.js';
 
 const storeLocator = new Descriptor('pip-services', 'credential-store', 'memory', 'default', '1.0');
 

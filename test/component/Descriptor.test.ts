@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, Descriptor } from '../../src/component/index.js';
+import { ConfigError, Descriptor } from '../../src/index.js';
 
 describe('Descriptor', () => {
   const full = new Descriptor('pip-services', 'cache', 'memcached', 'default', '1.0');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Descriptor, ReferenceException, References } from '../../src/component/index.js';
+import { Descriptor, ReferenceException, References } from '../../src/index.js';
 
 describe('References', () => {
   const logger1 = { name: 'logger1' };

@@ -112,3 +112,21 @@ export async function settleConnections(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/**
+ * The connection count from others once the start-up probes of the test support have been
+ * noticed as closed: polls until the count has not dropped for 100 ms.
+ */
+export async function quietConnections(target: RawTarget): Promise<number> {
+  let count = await otherConnections(target);
+  let stableSince = Date.now();
+  while (Date.now() - stableSince < 100) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const now = await otherConnections(target);
+    if (now < count) {
+      count = now;
+      stableSince = Date.now();
+    }
+  }
+  return count;
+}

@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseServerList, parseServerUri, redactUri } from '../../src/component/ServerList.js';
 import {
   ConfigError,
   ConfigParams,
   ConnectionParams,
   ConnectionResolver,
   Descriptor,
-  formatEndpoint,
   MemoryDiscovery,
-  parseServerList,
-  parseServerUri,
   References,
-  redactUri,
-} from '../../src/component/index.js';
+} from '../../src/index.js';
 
 const fromConfig = (...tuples: unknown[]) =>
   parseServerList(ConnectionParams.manyFromConfig(ConfigParams.fromTuples(...tuples)));
@@ -280,13 +277,7 @@ describe('parseServerList after discovery', () => {
   });
 });
 
-describe('formatEndpoint / redactUri', () => {
-  it('formats endpoints without secrets', () => {
-    assert.equal(formatEndpoint({ host: 'h', port: 1, tls: false, password: 'x' }), 'h:1');
-    assert.equal(formatEndpoint({ host: '::1', port: 11211, tls: false }), '[::1]:11211');
-    assert.equal(formatEndpoint({ host: '/s', port: 0, socketPath: '/s', tls: false }), 'unix:/s');
-  });
-
+describe('redactUri', () => {
   it('redacts passwords in uri lists', () => {
     assert.equal(redactUri('memcached://u:p@h:1,v:q@k'), 'memcached://u:***@h:1,v:***@k');
     assert.equal(redactUri('memcached://u@h'), 'memcached://u@h');

@@ -1,5 +1,5 @@
 /**
- * `ServerEndpoint` and `parseServerList`: the step between pip-services' loosely typed
+ * `ParsedServer` and `parseServerList`: the step between pip-services' loosely typed
  * `ConnectionParams` and the transport, which needs a validated list of servers.
  *
  * Accepted forms, per connection (`connection.*` or each `connections.N.*`):
@@ -23,7 +23,7 @@ import { ConfigError } from './errors.js';
 /** memcached's standard port. */
 export const DEFAULT_MEMCACHED_PORT = 11211;
 
-export interface ServerEndpoint {
+export interface ParsedServer {
   /** Host name or IP (IPv6 without brackets). For a unix socket: the socket path. */
   host: string;
   /** 1–65535. For a unix socket: 0. */
@@ -45,13 +45,6 @@ export interface ParseServerOptions {
 const PLAIN_SCHEMES = new Set(['memcached', 'memcache', 'tcp']);
 const TLS_SCHEMES = new Set(['memcacheds', 'tls', 'ssl']);
 const HOSTNAME = /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$/;
-
-/** `host:port`, `[::1]:11211` or `unix:/path` — a stable, password-free name for logs and errors. */
-export function formatEndpoint(endpoint: ServerEndpoint): string {
-  if (endpoint.socketPath !== undefined) return `unix:${endpoint.socketPath}`;
-  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
-  return `${host}:${endpoint.port}`;
-}
 
 /** The URI (or comma list) with every password replaced by `***`, safe to print. */
 export function redactUri(uri: string): string {
@@ -117,7 +110,7 @@ function malformed(configKey: string, shown: string, why: string, suffix: string
 }
 
 interface PartResult {
-  endpoint: ServerEndpoint;
+  endpoint: ParsedServer;
   scheme: string | null;
 }
 
@@ -200,7 +193,7 @@ function parseUriPart(
   if (hostText === '' || hostText === '[]') throw malformed(configKey, shown, 'no host', suffix);
   if (portText === '') throw malformed(configKey, shown, "empty port after ':'", suffix);
 
-  const endpoint: ServerEndpoint = {
+  const endpoint: ParsedServer = {
     host: parseHost(hostText, configKey, suffix),
     port: portText === null ? defaultPort : parsePort(portText, configKey, suffix),
     tls,
@@ -215,20 +208,15 @@ export function parseServerUri(
   uri: string,
   configKey: string,
   options: ParseServerOptions = {},
-): ServerEndpoint[] {
+): ParsedServer[] {
   return parseUriValue(uri, configKey, options.defaultPort ?? DEFAULT_MEMCACHED_PORT, '');
 }
 
-function parseUriValue(
-  uri: string,
-  configKey: string,
-  defaultPort: number,
-  suffix: string,
-): ServerEndpoint[] {
+function parseUriValue(uri: string, configKey: string, defaultPort: number, suffix: string): ParsedServer[] {
   if (uri.trim() === '') {
     throw new ConfigError(`config key '${configKey}' is empty${suffix}`, { details: { configKey } });
   }
-  const result: ServerEndpoint[] = [];
+  const result: ParsedServer[] = [];
   let scheme: string | null = null;
   for (const raw of uri.split(',')) {
     const part = raw.trim();
@@ -248,7 +236,7 @@ function parseUriValue(
 export function parseServerList(
   connections: readonly ConnectionParams[],
   options: ParseServerOptions = {},
-): ServerEndpoint[] {
+): ParsedServer[] {
   const defaultPort = options.defaultPort ?? DEFAULT_MEMCACHED_PORT;
   if (connections.length === 0) {
     throw new ConfigError(
@@ -256,7 +244,7 @@ export function parseServerList(
       { details: { configKey: 'connection' } },
     );
   }
-  const result: ServerEndpoint[] = [];
+  const result: ParsedServer[] = [];
   connections.forEach((connection, index) => {
     const path = connection.configPath ?? `connections.${index}`;
     const discoveryKey = connection.getDiscoveryKey();

@@ -1,3 +1,0 @@
-/** Component factories. */
-export * from './DefaultMemcachedFactory.js';
-export * from './Factory.js';

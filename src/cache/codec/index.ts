@@ -1,2 +1,0 @@
-export * from './JsonCodec.js';
-export * from './ValueCodec.js';

@@ -1,4 +1,0 @@
-export * from './Connection.js';
-export * from './Pool.js';
-export * from './Request.js';
-export * from './ServerEndpoint.js';
