@@ -1,12 +1,12 @@
-import { ComponentLifecycle } from '../client/ComponentLifecycle.js';
 import { readOption } from '../client/ComponentOptions.js';
 import type { MemcachedClient } from '../client/MemcachedClient.js';
+import { MemcachedComponent } from '../client/MemcachedComponent.js';
 import { withTrace } from '../component/ComponentKey.js';
 import { ConfigParams } from '../component/ConfigParams.js';
 import { InvalidValueError, MemcachedCacheError, TimeoutError } from '../component/errors.js';
 import type { ContextLike } from '../component/IContext.js';
 import type { IReferences } from '../component/IReferences.js';
-import type { ICache, IConfigurable, IOpenable, IReferenceable } from '../component/interfaces.js';
+import type { ICache, IConfigurable } from '../component/interfaces.js';
 import { secondsForMs } from '../protocol/TtlEncoder.js';
 import { CacheInstrumentation, TIMING_RETRIEVE, TIMING_STORE } from './CacheInstrumentation.js';
 import { JsonCodec } from './codec/JsonCodec.js';
@@ -27,16 +27,9 @@ const REMOVE_ATTEMPTS = 8;
  * await cache.retrieve('123', 'key1'); // 'ABC'
  * ```
  */
-export class MemcachedCache<V = any> implements ICache, IConfigurable, IReferenceable, IOpenable {
+export class MemcachedCache<V = any> extends MemcachedComponent implements ICache, IConfigurable {
   /** Optional logger/counters references (see CacheInstrumentation). */
   private readonly instruments = new CacheInstrumentation();
-  private readonly lifecycle = new ComponentLifecycle('MemcachedCache', {
-    opened: (context, client) => this.instruments.opened(context, client),
-    closed: (context, wasOpen) => {
-      this.instruments.closed(context, wasOpen);
-      this.near.clear();
-    },
-  });
   /** A codec given to the constructor; otherwise the JSON codec follows `compression_threshold`. */
   private readonly customCodec: ValueCodec | null;
   // Set by configure(), which the constructor runs with the defaults (COMPONENT_OPTIONS).
@@ -47,6 +40,7 @@ export class MemcachedCache<V = any> implements ICache, IConfigurable, IReferenc
   private leaseTimeoutMs!: number;
 
   constructor(codec?: ValueCodec) {
+    super('MemcachedCache');
     this.customCodec = codec ?? null;
     this.configure(new ConfigParams());
   }
@@ -73,26 +67,18 @@ export class MemcachedCache<V = any> implements ICache, IConfigurable, IReferenc
     });
   }
 
-  setReferences(references: IReferences): void {
-    this.lifecycle.setReferences(references);
+  override setReferences(references: IReferences): void {
+    super.setReferences(references);
     this.instruments.setReferences(references);
   }
 
-  isOpen(): boolean {
-    return this.lifecycle.isOpen();
+  protected override opened(context: ContextLike, client: MemcachedClient): void {
+    this.instruments.opened(context, client);
   }
 
-  /** Resolves the connections and verifies at least one server answers. Idempotent. */
-  open(context: ContextLike): Promise<void> {
-    return this.lifecycle.open(context);
-  }
-
-  /**
-   * Rejects pending work and closes every socket; the process can then exit. Idempotent. During
-   * an `open()`, that open rejects with InvalidStateError and leaves no socket.
-   */
-  close(context: ContextLike): Promise<void> {
-    return this.lifecycle.close(context);
+  protected override closed(context: ContextLike, wasOpen: boolean): void {
+    this.instruments.closed(context, wasOpen);
+    this.near.clear();
   }
 
   /** The value stored under `key`, or null when missing or expired. */

@@ -220,7 +220,7 @@ export class MemcachedClient {
 
   /** Stores unconditionally. */
   set(key: string, value: Value, options?: StoreOptions): Promise<void> {
-    return this.store(key, value, SetMode.Set, '', options, true, toVoid);
+    return this.store(key, value, WRITE_SET, '', options);
   }
 
   /**
@@ -235,7 +235,7 @@ export class MemcachedClient {
       for (let i = 0; i < entries.length; i++) {
         const entry = entries[i]!;
         try {
-          commands.push(this.setCommand(entry.key, entry.value, SetMode.Set, '', entry, true, toVoid));
+          commands.push(this.setCommand(entry.key, entry.value, WRITE_SET, '', entry));
         } catch (error) {
           throw error instanceof MemcachedCacheError ? error.forEntry(i) : error;
         }
@@ -248,22 +248,22 @@ export class MemcachedClient {
 
   /** Stores only if the key does not exist; false when it does. */
   add(key: string, value: Value, options?: StoreOptions): Promise<boolean> {
-    return this.store(key, value, SetMode.Add, '', options, false, isHeader);
+    return this.store(key, value, WRITE_ADD, '', options);
   }
 
   /** Stores only if the key exists; false when it does not. */
   replace(key: string, value: Value, options?: StoreOptions): Promise<boolean> {
-    return this.store(key, value, SetMode.Replace, '', options, false, isHeader);
+    return this.store(key, value, WRITE_REPLACE, '', options);
   }
 
   /** Appends bytes to an existing value; false when the key does not exist. */
   append(key: string, value: Value, options?: CallOptions): Promise<boolean> {
-    return this.store(key, value, SetMode.Append, '', options, false, isHeader);
+    return this.store(key, value, WRITE_APPEND, '', options);
   }
 
   /** Prepends bytes to an existing value; false when the key does not exist. */
   prepend(key: string, value: Value, options?: CallOptions): Promise<boolean> {
-    return this.store(key, value, SetMode.Prepend, '', options, false, isHeader);
+    return this.store(key, value, WRITE_PREPEND, '', options);
   }
 
   /** Stores only if the item still has this CAS; false on conflict or when it is gone. */
@@ -271,7 +271,7 @@ export class MemcachedClient {
     // async: a bad argument rejects like every other method instead of throwing synchronously.
     if (typeof cas !== 'string' || !/^\d{1,20}$/.test(cas))
       throw new InvalidValueError('cas must be the decimal CAS unique returned by get()', { key });
-    return this.store(key, value, SetMode.Set, cas, options, false, isHeader);
+    return this.store(key, value, WRITE_CAS, cas, options);
   }
 
   /** Deletes; false when the key did not exist (or, with `cas`, was changed meanwhile). */
@@ -366,16 +366,14 @@ export class MemcachedClient {
   private store<T>(
     key: string,
     value: Value,
-    mode: SetMode,
+    write: WriteKind<T>,
     cas: string,
     options: StoreOptions | undefined,
-    idempotent: boolean,
-    decode: (reply: MetaResponse) => T,
   ): Promise<T> {
     if (this.overloadedBy(1)) return this.shed(key);
     let command: MetaSetCommand<T>;
     try {
-      command = this.setCommand(key, value, mode, cas, options, idempotent, decode);
+      command = this.setCommand(key, value, write, cas, options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -386,11 +384,9 @@ export class MemcachedClient {
   private setCommand<T>(
     key: string,
     value: Value,
-    mode: SetMode,
+    write: WriteKind<T>,
     cas: string,
     options: StoreOptions | undefined,
-    idempotent: boolean,
-    decode: (reply: MetaResponse) => T,
   ): MetaSetCommand<T> {
     const encoded = encodeKey(key, this.options.maxKeySize);
     const data = toBuffer(value, key);
@@ -405,15 +401,15 @@ export class MemcachedClient {
     if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff)
       throw new InvalidValueError('flags must be a 32-bit unsigned integer', { key });
     return new MetaSetCommand(
-      cas === '' ? SET_COMMANDS[mode] : 'cas',
+      write.name,
       encoded,
       data,
       ttl,
       flags,
-      mode,
+      write.mode,
       cas,
-      idempotent,
-      decode,
+      write.idempotent,
+      write.decode,
     );
   }
 
@@ -627,10 +623,33 @@ function batchCommand(
   };
 }
 
-const SET_COMMANDS: Record<SetMode, CommandName> = {
-  [SetMode.Set]: 'set',
-  [SetMode.Add]: 'add',
-  [SetMode.Replace]: 'replace',
-  [SetMode.Append]: 'append',
-  [SetMode.Prepend]: 'prepend',
+/** What distinguishes the write commands: mode, name, whether a retry is safe, the result. */
+interface WriteKind<T> {
+  readonly name: CommandName;
+  readonly mode: SetMode;
+  /** Only `set` is: the others' outcome depends on what was there (retried only when unsent). */
+  readonly idempotent: boolean;
+  readonly decode: (reply: MetaResponse) => T;
+}
+
+const WRITE_SET: WriteKind<void> = { name: 'set', mode: SetMode.Set, idempotent: true, decode: toVoid };
+const WRITE_ADD: WriteKind<boolean> = { name: 'add', mode: SetMode.Add, idempotent: false, decode: isHeader };
+const WRITE_REPLACE: WriteKind<boolean> = {
+  name: 'replace',
+  mode: SetMode.Replace,
+  idempotent: false,
+  decode: isHeader,
 };
+const WRITE_APPEND: WriteKind<boolean> = {
+  name: 'append',
+  mode: SetMode.Append,
+  idempotent: false,
+  decode: isHeader,
+};
+const WRITE_PREPEND: WriteKind<boolean> = {
+  name: 'prepend',
+  mode: SetMode.Prepend,
+  idempotent: false,
+  decode: isHeader,
+};
+const WRITE_CAS: WriteKind<boolean> = { name: 'cas', mode: SetMode.Set, idempotent: false, decode: isHeader };

@@ -45,27 +45,8 @@ export abstract class Lock implements ILock, IConfigurable {
    * Attempts to acquire the lock until it succeeds or `timeout` ms have passed, then rejects with
    * `LockTimeoutError`. `timeout` ≤ 0 means a single attempt.
    */
-  async acquireLock(context: ContextLike, key: string, ttl: number, timeout: number): Promise<void> {
-    const traceId = ContextResolver.getTraceId(context);
-    if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
-      throw new InvalidValueError(`lock acquisition timeout for key '${key}' must be a number`, {
-        traceId,
-        key,
-      });
-    }
-    const deadline = Date.now() + Math.max(0, timeout);
-    for (;;) {
-      if (await this.tryAcquireLock(context, key, ttl)) return;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        throw new LockTimeoutError(`acquiring lock '${key}' failed on timeout after ${timeout} ms`, {
-          traceId,
-          key,
-          details: { timeout },
-        });
-      }
-      await new Promise<void>((resolve) => setTimeout(resolve, Math.min(this.#retryTimeout, remaining)));
-    }
+  acquireLock(context: ContextLike, key: string, ttl: number, timeout: number): Promise<void> {
+    return acquireWithRetries(this, context, key, ttl, timeout, this.#retryTimeout);
   }
 
   /** Throws `InvalidKeyError` unless `key` is a non-empty string (`checkComponentKey`). For subclasses. */
@@ -78,4 +59,38 @@ export abstract class Lock implements ILock, IConfigurable {
 export function readRetryTimeout(config: ConfigParams, current: number): number {
   const { min, max } = COMPONENT_OPTIONS.retry_timeout;
   return readOption(config, 'retry_timeout', readInteger(config, 'retry_timeout', current, { min, max }));
+}
+
+/**
+ * The waiting acquisition of every lock (Lock subclasses and MemcachedLock): tries at once, then
+ * every `retryTimeoutMs`, with a last attempt at the deadline; rejects with LockTimeoutError.
+ */
+export async function acquireWithRetries(
+  lock: Pick<ILock, 'tryAcquireLock'>,
+  context: ContextLike,
+  key: string,
+  ttl: number,
+  timeout: number,
+  retryTimeoutMs: number,
+): Promise<void> {
+  const traceId = ContextResolver.getTraceId(context);
+  if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
+    throw new InvalidValueError(`lock acquisition timeout for key '${key}' must be a number`, {
+      traceId,
+      key,
+    });
+  }
+  const deadline = Date.now() + Math.max(0, timeout);
+  for (;;) {
+    if (await lock.tryAcquireLock(context, key, ttl)) return;
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) {
+      throw new LockTimeoutError(`acquiring lock '${key}' failed on timeout after ${timeout} ms`, {
+        traceId,
+        key,
+        details: { timeout },
+      });
+    }
+    await new Promise<void>((resolve) => setTimeout(resolve, Math.min(retryTimeoutMs, remaining)));
+  }
 }

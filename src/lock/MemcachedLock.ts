@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { ComponentLifecycle } from '../client/ComponentLifecycle.js';
+import { MemcachedComponent } from '../client/MemcachedComponent.js';
 import { ConfigParams } from '../component/ConfigParams.js';
 import { InvalidValueError } from '../component/errors.js';
 import type { ContextLike } from '../component/IContext.js';
-import type { IReferences } from '../component/IReferences.js';
-import type { IOpenable, IReferenceable } from '../component/interfaces.js';
+import type { IConfigurable, ILock } from '../component/interfaces.js';
 import { secondsForMs } from '../protocol/TtlEncoder.js';
-import { Lock, readRetryTimeout } from './Lock.js';
+import { acquireWithRetries, Lock, readRetryTimeout } from './Lock.js';
 
 /**
  * A distributed lock on memcached, shaped like pip-services4's MemcachedLock. A lock is a key
@@ -15,40 +14,37 @@ import { Lock, readRetryTimeout } from './Lock.js';
  * the key only while it still holds this owner's token (compare-and-delete by CAS), so a
  * non-owner — or an owner whose lock expired and was taken by another — cannot free it.
  *
- * Configure, open and close behave as MemcachedCache's (ComponentLifecycle).
+ * Configure, open and close behave as MemcachedCache's (MemcachedComponent). It implements
+ * ILock; the waiting `acquireLock` is `Lock`'s (`acquireWithRetries`).
  */
-export class MemcachedLock extends Lock implements IReferenceable, IOpenable {
+export class MemcachedLock extends MemcachedComponent implements ILock, IConfigurable {
   /** Unique per instance: two instances are two owners, even in one process. */
   readonly ownerId = randomUUID();
-  private readonly lifecycle = new ComponentLifecycle('MemcachedLock');
+  #retryTimeout = Lock.DEFAULT_RETRY_TIMEOUT;
 
   constructor() {
-    super();
+    super('MemcachedLock');
     this.configure(new ConfigParams());
   }
 
   /** Atomic, and only while closed (see MemcachedCache.configure). */
-  override configure(config: ConfigParams): void {
+  configure(config: ConfigParams): void {
     this.lifecycle.configure(config, () => {
-      readRetryTimeout(config, this.getRetryTimeout()); // validate before anything changes
-      return () => super.configure(config);
+      const retryTimeout = readRetryTimeout(config, this.#retryTimeout);
+      return () => {
+        this.#retryTimeout = retryTimeout;
+      };
     });
   }
 
-  setReferences(references: IReferences): void {
-    this.lifecycle.setReferences(references);
+  /** Milliseconds between acquisition attempts in `acquireLock` (`options.retry_timeout`). */
+  getRetryTimeout(): number {
+    return this.#retryTimeout;
   }
 
-  isOpen(): boolean {
-    return this.lifecycle.isOpen();
-  }
-
-  open(context: ContextLike): Promise<void> {
-    return this.lifecycle.open(context);
-  }
-
-  close(context: ContextLike): Promise<void> {
-    return this.lifecycle.close(context);
+  /** Attempts until acquired or `timeout` ms have passed (then LockTimeoutError), as `Lock`. */
+  acquireLock(context: ContextLike, key: string, ttl: number, timeout: number): Promise<void> {
+    return acquireWithRetries(this, context, key, ttl, timeout, this.#retryTimeout);
   }
 
   /** One attempt; true when this instance now holds `key` for `ttl` ms. */

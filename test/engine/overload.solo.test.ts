@@ -18,6 +18,8 @@ interface BurstResult {
   otherSamples: string[];
   slowestOverloaded: number;
   slowestSettle: number;
+  /** How late a plain timer due at the first deadlines fired: our own loop's lateness. */
+  timerLateness: number;
   totalMs: number;
   nextMs: number;
   ejections: string[];
@@ -97,12 +99,13 @@ describe('a burst far past the pending bound', () => {
     client.close();
   });
 
-  test('200,000 calls against a stopped server: every call settles within request_timeout + 100 ms', async () => {
+  test('200,000 calls against a stopped server: every call settles within request_timeout + timer lateness + 100 ms', async () => {
     const result = await runBurst(server, 'stopped', 200_000);
     assert.equal(result.ok, 0, 'a stopped server answered');
+    assert.ok(result.timerLateness >= 0, 'the lateness probe fired before the burst settled');
     assert.ok(
-      result.slowestSettle <= 1100,
-      `a call settled ${result.slowestSettle.toFixed(0)} ms after it was made`,
+      result.slowestSettle <= 1100 + result.timerLateness,
+      `a call settled ${result.slowestSettle.toFixed(0)} ms after it was made (timers ran ${result.timerLateness.toFixed(0)} ms late)`,
     );
     assert.ok(result.totalMs < 2500, `the burst took ${result.totalMs.toFixed(0)} ms to settle`);
   });
