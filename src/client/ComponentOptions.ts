@@ -129,7 +129,7 @@ export const COMPONENT_OPTIONS = {
   ),
   max_pending: clientOption(
     'maxPending',
-    '(ours) most calls pending at once in the client (a `retrieveMany` counts one per key). Past it a call rejects at once with `OverloadedError` (code `OVERLOADED`, nothing sent) instead of queueing behind work that cannot finish within `request_timeout`. The default is what this client completes in ~0.2–0.35 s on a 2-core VM (16,384 gets issued amid a 150,000-call burst all answered within 0.72 s of the burst)',
+    '(ours) most calls pending at once in the client (a `retrieveMany` counts one per key). Past it a call rejects at once with `OverloadedError` (code `OVERLOADED`, nothing sent) instead of queueing behind work that cannot finish within `request_timeout`. The default is what this client completes in ~0.2–0.35 s on the 2-core VM of the benchmark (16,384 gets issued amid a 150,000-call burst all answered within 0.72 s of the burst); on a VM twice as slow, a burst like that answers most of them and the rest reach their deadline as `TimeoutError`, with no server blamed',
   ),
   key_prefix: {
     type: 'string',

