@@ -64,14 +64,18 @@ export class ComponentLifecycle {
 
   open(context: ContextLike): Promise<void> {
     if (this.client !== null) return Promise.resolve();
-    this.opening ??= this.connect(context).finally(() => {
-      this.opening = null;
-    });
+    if (this.opening === null) {
+      const opening: Promise<void> = this.connect(context).finally(() => {
+        if (this.opening === opening) this.opening = null;
+      });
+      this.opening = opening;
+    }
     return this.opening;
   }
 
   async close(context: ContextLike): Promise<void> {
     this.generation++;
+    this.opening = null; // that open() fails; an open() after this close() starts afresh
     const client = this.client ?? this.connecting;
     const wasOpen = this.client !== null;
     this.client = null;

@@ -46,6 +46,18 @@ describe('component lifecycle races (real memcached, sockets counted)', () => {
       assert.equal(await settleConnections(server.target, baseline), baseline);
     });
 
+    it(`${name}: open() right after a close() that interrupted an open() opens afresh`, async () => {
+      const component = make();
+      component.configure(config(server));
+      const first = assert.rejects(component.open(null), InvalidStateError);
+      await component.close(null);
+      await component.open(null);
+      assert.equal(component.isOpen(), true);
+      await first;
+      await component.close(null);
+      assert.equal(await settleConnections(server.target, baseline), baseline);
+    });
+
     it(`${name}: close() while connecting to a stopped server settles open() at once and frees the socket`, async () => {
       const stopped = await startMemcached();
       const before = await quietConnections(stopped.target);
