@@ -93,7 +93,7 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
         this.instruments.retrieved(true);
         return this.instruments.timed(
           TIMING_RETRIEVE,
-          Promise.resolve(this.decode<T>(cached.data, cached.flags, key)),
+          Promise.resolve(NearCache.detached(this.decode<T>(cached.data, cached.flags, key), cached.data)),
         );
       }
       pending = client.get(fullKey).then(

@@ -1,8 +1,10 @@
 /**
  * A small in-process LRU in front of memcached (`options.near_cache_ttl` > 0). It keeps the
- * encoded bytes, not decoded objects, and copies them in and out: a Buffer the caller stored, or
- * one a read returned (bytes values decode to the very Buffer they are given), can be changed
- * without changing what the next read returns — as with memcached, which holds its own copy.
+ * encoded bytes, not decoded objects, and copies them in (`set`) and, where a decoded value
+ * shares their memory, out (`detached`): a Buffer the caller stored, or one a read returned
+ * (bytes values decode to the very Buffer they are given), can be changed without changing what
+ * the next read returns — as with memcached, which holds its own copy. JSON values decode to new
+ * objects and are not copied again.
  * Bounded by `max_size` entries — the seed option memcached itself has no use for.
  */
 export class NearCache {
@@ -23,7 +25,7 @@ export class NearCache {
     this.entries.delete(key);
     if (entry.expiresAt <= Date.now()) return undefined;
     this.entries.set(key, entry); // most recently used goes last
-    return { data: Buffer.from(entry.data), flags: entry.flags };
+    return entry;
   }
 
   set(key: string, data: Buffer, flags: number, ttlMs: number): void {
@@ -46,5 +48,11 @@ export class NearCache {
 
   clear(): void {
     this.entries.clear();
+  }
+
+  /** `value` decoded from an entry's `data`; a copy when it shares that memory, so the entry stays ours. */
+  static detached<T>(value: T, data: Buffer): T {
+    if (value instanceof Uint8Array && value.buffer === data.buffer) return Buffer.from(value) as T;
+    return value;
   }
 }
