@@ -36,6 +36,8 @@ export {
   type CommandMessage,
   type CommandName,
   type CommandOutcome,
+  TOPOLOGY_CHANNEL,
+  type TopologyChange,
 } from './client/diagnostics.js';
 export { endpointsFromServerList } from './client/endpoints.js';
 export type { Item, LeasedItem } from './client/Item.js';

@@ -1,4 +1,5 @@
 import { ClusterRouter } from '../cluster/ClusterRouter.js';
+import type { ServerSpec } from '../cluster/ServerSelector.js';
 import {
   InvalidStateError,
   InvalidValueError,
@@ -23,6 +24,7 @@ import {
 } from '../protocol/RequestEncoder.js';
 import { type Clock, systemClock, TickClock } from '../transport/Clock.js';
 import { Pool } from '../transport/Pool.js';
+import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
 import { checkCounter, checkTtl, toBuffer, type Value } from './ArgumentChecks.js';
 import {
   type MemcachedClientOptions,
@@ -31,7 +33,7 @@ import {
 } from './ClientOptions.js';
 import { type Command, ITEM_FLAGS, MetaGetCommand, MetaSetCommand } from './Command.js';
 import { DeadlineQueue } from './DeadlineQueue.js';
-import type { CommandName } from './diagnostics.js';
+import { type CommandName, type TopologyChange, topologyChannel } from './diagnostics.js';
 import { FailureDetector } from './FailureDetector.js';
 import type { Item, LeasedItem } from './Item.js';
 import { Operation, type OperationHost } from './Operation.js';
@@ -72,7 +74,11 @@ export class MemcachedClient {
   readonly options: ResolvedClientOptions;
   readonly router: ClusterRouter;
   private readonly pools = new Map<string, Pool>();
-  private readonly singlePool: Pool | null;
+  private singlePool: Pool | null;
+  /** Pools of removed servers answering what was written to them (see setServers). */
+  private readonly draining = new Set<Pool>();
+  private readonly topologyListeners: Array<(change: TopologyChange) => void> = [];
+  private topologyVersion = 0;
   private readonly host: OperationHost;
   private readonly detector: FailureDetector;
   private readonly clock: Clock = systemClock;
@@ -86,34 +92,13 @@ export class MemcachedClient {
     const servers = this.options.servers;
     if (servers.length === 0) throw new InvalidValueError('MemcachedClient needs at least one server');
     this.router = new ClusterRouter({
-      servers: servers.map((s) => ({
-        id: s.id,
-        host: s.socketPath ?? s.host,
-        port: s.socketPath ? 0 : s.port,
-        weight: s.weight ?? 1,
-      })),
+      servers: servers.map(serverSpec),
       failures: this.options.failures,
       retryMs: this.options.retryMs,
       ...(this.options.selector ? { selector: this.options.selector } : {}),
     });
     this.detector = new FailureDetector(this.router, this.clock, (id) => this.pools.get(id)!.connect());
-    for (const endpoint of servers) {
-      this.pools.set(
-        endpoint.id,
-        new Pool(endpoint, {
-          maxConnections: this.options.poolSize,
-          idleTimeoutMs: this.options.idleTimeoutMs,
-          connectTimeoutMs: this.options.connectTimeoutMs,
-          requestTimeoutMs: this.options.requestTimeoutMs,
-          // Replies are read up to max_value (at least 1 MB, memcached's default item size) plus
-          // 1 KB of slack; a bigger value fails only its own read.
-          maxValueBytes: Math.max(this.options.maxValueSize, 1024 * 1024) + 1024,
-          clock: this.clock,
-          onServerFailure: (error: MemcachedCacheError) => this.detector.serverFailed(endpoint.id, error),
-          onServerReady: () => this.detector.serverAnswered(endpoint.id),
-        }),
-      );
-    }
+    for (const endpoint of servers) this.pools.set(endpoint.id, this.makePool(endpoint));
     this.singlePool = servers.length === 1 ? this.pools.get(servers[0]!.id)! : null;
     const client = this;
     this.host = {
@@ -126,7 +111,7 @@ export class MemcachedClient {
         return client.closed;
       },
       route: (command) => command.server ?? this.route(command.key!),
-      poolFor: (id) => this.singlePool ?? this.pools.get(id)!,
+      poolFor: (id) => this.singlePool ?? this.pools.get(id),
       release: (weight) => {
         this.pending -= weight;
       },
@@ -342,12 +327,71 @@ export class MemcachedClient {
     return this.everyServer<string>('version', RequestKind.Version, versionCommand(), true, options);
   }
 
+  /**
+   * Replaces the server list while the client runs. The new ring is built aside and swapped in one
+   * step; servers in both lists (same id) keep their connections and health. A removed server
+   * gets no new requests: what was written to it is answered (at most `request_timeout`), what
+   * was not goes to the key's new owner, then its sockets close. An added server's first
+   * requests wait for its connection within their deadline. Resolves the change applied (null
+   * when the list is the same) once the removed servers' sockets are closed; listeners and the
+   * `memcached-cache:topology` channel hear of it at once.
+   */
+  async setServers(
+    servers: readonly ServerEndpoint[],
+    source = 'setServers',
+  ): Promise<TopologyChange | null> {
+    this.assertOpen();
+    if (!Array.isArray(servers) || servers.length === 0)
+      throw new InvalidValueError('setServers needs at least one server');
+    const next = resolveClientOptions({ ...this.options, servers: [...servers] }).servers;
+    const ids = new Set(next.map((e) => e.id));
+    if (ids.size !== next.length) throw new InvalidValueError('setServers: a server is listed twice');
+    const added = next.filter((e) => !this.pools.has(e.id));
+    const removed = [...this.pools.keys()].filter((id) => !ids.has(id));
+    if (added.length === 0 && removed.length === 0) return null;
+    for (const endpoint of added) this.pools.set(endpoint.id, this.makePool(endpoint));
+    this.router.setServers(next.map(serverSpec));
+    const leaving = removed.map((id) => this.pools.get(id)!);
+    for (const id of removed) this.pools.delete(id);
+    this.singlePool = next.length === 1 ? this.pools.get(next[0]!.id)! : null;
+    const change: TopologyChange = {
+      added: added.map((e) => e.id),
+      removed,
+      source,
+      version: ++this.topologyVersion,
+    };
+    for (const listener of this.topologyListeners.slice()) listener(change);
+    if (topologyChannel.hasSubscribers) topologyChannel.publish(change);
+    for (const endpoint of added)
+      this.pools
+        .get(endpoint.id)!
+        .connect()
+        .catch(() => {}); // failures count as usual
+    await Promise.all(
+      leaving.map((pool) => {
+        this.draining.add(pool);
+        return pool.drain().finally(() => this.draining.delete(pool));
+      }),
+    );
+    return change;
+  }
+
+  /** Registers a listener for applied server-list changes; returns a function that removes it. */
+  onTopologyChange(listener: (change: TopologyChange) => void): () => void {
+    this.topologyListeners.push(listener);
+    return () => {
+      const at = this.topologyListeners.indexOf(listener);
+      if (at >= 0) this.topologyListeners.splice(at, 1);
+    };
+  }
+
   /** Rejects pending requests, closes every socket and timer. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.detector.close();
     for (const pool of this.pools.values()) pool.close();
+    for (const pool of this.draining) pool.close();
     // Calls waiting for a retry settle on their own (dispatch sees `closed`); none needs the timer.
     this.host.deadlines.clear();
   }
@@ -362,6 +406,21 @@ export class MemcachedClient {
   }
 
   // ---- internals ----
+
+  private makePool(endpoint: ServerEndpoint): Pool {
+    return new Pool(endpoint, {
+      maxConnections: this.options.poolSize,
+      idleTimeoutMs: this.options.idleTimeoutMs,
+      connectTimeoutMs: this.options.connectTimeoutMs,
+      requestTimeoutMs: this.options.requestTimeoutMs,
+      // Replies are read up to max_value (at least 1 MB, memcached's default item size) plus
+      // 1 KB of slack; a bigger value fails only its own read.
+      maxValueBytes: Math.max(this.options.maxValueSize, 1024 * 1024) + 1024,
+      clock: this.clock,
+      onServerFailure: (error: MemcachedCacheError) => this.detector.serverFailed(endpoint.id, error),
+      onServerReady: () => this.detector.serverAnswered(endpoint.id),
+    });
+  }
 
   private store<T>(
     key: string,
@@ -574,6 +633,16 @@ export class MemcachedClient {
   private assertOpen(): void {
     if (this.closed) throw new InvalidStateError('The memcached client is closed');
   }
+}
+
+/** What the router needs of an endpoint. */
+function serverSpec(endpoint: ServerEndpoint): ServerSpec {
+  return {
+    id: endpoint.id,
+    host: endpoint.socketPath ?? endpoint.host,
+    port: endpoint.socketPath ? 0 : endpoint.port,
+    weight: endpoint.weight ?? 1,
+  };
 }
 
 /** A batch read asks for the item flags, quietly: only hits answer, `mn` ends the batch. */

@@ -1,5 +1,6 @@
 import {
   AbortError,
+  ConnectionError,
   InvalidStateError,
   type MemcachedCacheError,
   TimeoutError,
@@ -25,7 +26,8 @@ export interface OperationHost {
   readonly callClock: TickClock;
   readonly deadlines: DeadlineQueue;
   route(command: Command<unknown>): string;
-  poolFor(id: string): Pool;
+  /** The pool of a server in the list; undefined for one that left it. */
+  poolFor(id: string): Pool | undefined;
   /** The call is over: its weight no longer counts toward `max_pending`. */
   release(weight: number): void;
 }
@@ -45,6 +47,8 @@ export class Operation<T> implements RequestListener, Expirable {
   prevDue: Expirable | null = null;
   nextDue: Expirable | null = null;
   private attempt = 0;
+  /** Times it was routed again because its server left the membership (see MAX_MOVES). */
+  private moves = 0;
   /** performance.now() at start when someone listens on the diagnostics channel, else -1. */
   private readonly tracedAt = commandChannel.hasSubscribers ? performance.now() : -1;
   private serverId = '';
@@ -99,6 +103,14 @@ export class Operation<T> implements RequestListener, Expirable {
 
   onFailure(_request: Request, error: Error): void {
     if (this.finished) return;
+    if ((error as MemcachedCacheError).details?.moved === true && this.moves < MAX_MOVES) {
+      // Its server left the membership before the request was written: route it again now, to
+      // the key's new owner, without spending a retry.
+      this.moves++;
+      this.current = null;
+      this.dispatch();
+      return;
+    }
     if (!isTransportFailure(error) || this.host.closed) {
       this.fail(error);
       return;
@@ -161,7 +173,18 @@ export class Operation<T> implements RequestListener, Expirable {
       request.keys = keys.map((k) => k.key);
     } else if (command.kind === RequestKind.Stats) request.collected = new Map();
     this.current = request;
-    this.host.poolFor(id).dispatch(request);
+    const pool = this.host.poolFor(id);
+    if (pool === undefined) {
+      // A call aimed at one server (stats, flush) that left the server list meanwhile.
+      this.fail(
+        new ConnectionError(`Server ${id} is no longer in the server list`, {
+          server: id,
+          details: { requestSent: false },
+        }),
+      );
+      return;
+    }
+    pool.dispatch(request);
   }
 
   private abort(): void {
@@ -214,3 +237,6 @@ export class Operation<T> implements RequestListener, Expirable {
     }
   }
 }
+
+/** A request moves at most this often: memberships change seconds apart, not within one call. */
+const MAX_MOVES = 4;

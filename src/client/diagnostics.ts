@@ -19,6 +19,23 @@ export const COMMAND_CHANNEL = 'memcached-cache:command';
 /** The channel itself; `hasSubscribers` is the cheap guard the client checks. */
 export const commandChannel = channel(COMMAND_CHANNEL);
 
+export const TOPOLOGY_CHANNEL = 'memcached-cache:topology';
+
+/** Where applied server-list changes are published (`TopologyChange`). */
+export const topologyChannel = channel(TOPOLOGY_CHANNEL);
+
+/** One applied change of the server list (see `MemcachedClient.setServers`). */
+export interface TopologyChange {
+  /** Server ids (`host:port`) that joined. */
+  readonly added: readonly string[];
+  /** Server ids that left. */
+  readonly removed: readonly string[];
+  /** What asked for it: `setServers`, or a discovery source. */
+  readonly source: string;
+  /** Increases with every applied change of this client. */
+  readonly version: number;
+}
+
 export type CommandOutcome = 'hit' | 'miss' | 'stored' | 'not_stored' | 'deleted' | 'not_found' | 'error';
 
 export type CommandName =

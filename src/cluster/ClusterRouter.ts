@@ -39,33 +39,54 @@ export interface ClusterChange {
 export type ClusterChangeListener = (change: ClusterChange) => void;
 
 export class ClusterRouter {
-  /** Every configured server id, in configuration order. */
-  readonly serverIds: readonly string[];
-  readonly servers: readonly ServerSpec[];
   readonly health: ServerHealth;
   private readonly factory: SelectorFactory;
-  private readonly full: ServerSelector;
-  private selector: ServerSelector;
-  private readonly single: string | undefined;
-  private readonly known: ReadonlySet<string>;
+  private members: readonly ServerSpec[] = [];
+  private ids: readonly string[] = [];
+  private full!: ServerSelector;
+  private selector!: ServerSelector;
+  private single: string | undefined;
+  private known: ReadonlySet<string> = new Set();
   private readonly listeners: ClusterChangeListener[] = [];
 
   constructor(options: ClusterRouterOptions) {
-    if (options.servers.length === 0) throw new RangeError('a cluster needs at least one server');
-    this.servers = options.servers.slice();
-    this.serverIds = this.servers.map((s) => s.id);
-    this.known = new Set(this.serverIds);
-    if (this.known.size !== this.serverIds.length) throw new RangeError('duplicate server ids');
     this.health = new ServerHealth({
       failures: options.failures,
       retryMs: options.retryMs,
       ...(options.now === undefined ? {} : { now: options.now }),
     });
     this.factory = options.selector ?? ketamaSelector;
-    this.full = this.factory(this.servers);
-    this.selector = this.full;
-    this.single = this.serverIds.length === 1 ? this.serverIds[0] : undefined;
+    this.setServers(options.servers);
     if (options.onChange) this.listeners.push(options.onChange);
+  }
+
+  /** Every configured server id, in configuration order. */
+  get serverIds(): readonly string[] {
+    return this.ids;
+  }
+
+  get servers(): readonly ServerSpec[] {
+    return this.members;
+  }
+
+  /**
+   * Replaces the membership: the new rings are built aside and swapped in one step. Servers kept
+   * (same id) keep their health; removed ones are forgotten.
+   */
+  setServers(servers: readonly ServerSpec[]): void {
+    if (servers.length === 0) throw new RangeError('a cluster needs at least one server');
+    const ids = servers.map((s) => s.id);
+    const known = new Set(ids);
+    if (known.size !== ids.length) throw new RangeError('duplicate server ids');
+    const full = this.factory(servers);
+    for (const id of this.ids) if (!known.has(id)) this.health.forget(id);
+    this.members = servers.slice();
+    this.ids = ids;
+    this.known = known;
+    this.full = full;
+    this.single = ids.length === 1 ? ids[0] : undefined;
+    const live = this.members.filter((s) => this.health.isAlive(s.id));
+    this.selector = live.length === 0 || live.length === this.members.length ? full : this.factory(live);
   }
 
   /** The server for `key` (raw UTF-8 bytes, after any prefix, before base64). */
@@ -122,9 +143,9 @@ export class ClusterRouter {
   }
 
   private rebuild(type: ClusterChange['type'], id: string): void {
-    const live = this.servers.filter((s) => this.health.isAlive(s.id));
+    const live = this.members.filter((s) => this.health.isAlive(s.id));
     const allDead = live.length === 0;
-    this.selector = allDead || live.length === this.servers.length ? this.full : this.factory(live);
+    this.selector = allDead || live.length === this.members.length ? this.full : this.factory(live);
     const change: ClusterChange = { type, id, routing: this.selector.ids, allDead };
     for (const listener of this.listeners.slice()) listener(change);
   }

@@ -119,4 +119,11 @@ export class ServerHealth {
     }
     return next;
   }
+
+  /** Drops everything known about `id` (a server removed from the membership). */
+  forget(id: string): void {
+    const e = this.entries.get(id);
+    if (e?.dead) this.deadCount--;
+    this.entries.delete(id);
+  }
 }

@@ -51,6 +51,8 @@ export class Pool {
   private readonly pipelineDepth: number;
   private sweepTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Removed from the membership: no new requests; those never written go to their key's new owner. */
+  private draining = false;
   private connectFailures = 0;
   /** Why the last connection attempt failed: named in the fast-fail error, so the real cause is not hidden. */
   private lastConnectError: Error | null = null;
@@ -81,6 +83,10 @@ export class Pool {
 
   /** Sends a request (its listener already set) on the least busy connection, opening one if that is warranted. */
   dispatch(request: Request): void {
+    if (this.draining) {
+      this.rejectUnsent(request, this.movedError());
+      return;
+    }
     const connection = this.acquire();
     if (connection !== null) {
       connection.dispatch(request);
@@ -104,6 +110,28 @@ export class Pool {
   /** Closes every connection but stays usable (e.g. when the server was ejected). */
   closeConnections(): void {
     for (const connection of this.connections.splice(0)) connection.close();
+  }
+
+  /**
+   * The server left the membership. New requests and those never written are handed back as
+   * moved (the operation routes them again, to the key's new owner); requests already written
+   * are answered; then, or after `request_timeout` at the most, every socket closes.
+   */
+  drain(): Promise<void> {
+    this.draining = true;
+    // A connection still in its handshake holds requests that were never written.
+    for (const connection of [...this.connections]) if (!connection.isHandshakeDone) connection.close();
+    const deadline = this.clock.now() + this.options.requestTimeoutMs;
+    return new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (!this.closed && this.inflight > 0 && this.clock.now() < deadline) return;
+        clearInterval(timer);
+        this.close();
+        resolve();
+      };
+      const timer = setInterval(check, 10);
+      check();
+    });
   }
 
   close(): void {
@@ -170,9 +198,9 @@ export class Pool {
     } else if (evidence) this.options.onServerFailure?.(error);
     for (const request of unsent) {
       if (request.settled) continue;
-      const target = this.closed ? null : this.readyConnection();
+      const target = this.closed || this.draining ? null : this.readyConnection();
       if (target !== null) target.dispatch(request);
-      else this.rejectUnsent(request, error);
+      else this.rejectUnsent(request, this.draining ? this.movedError() : error);
     }
   }
 
@@ -188,6 +216,17 @@ export class Pool {
 
   private rejectUnsent(request: Request, error: MemcachedCacheError): void {
     if (!request.settled) failRequest(request, copyFor(error, request.key, true));
+  }
+
+  /** A request this pool will not send because its server left the membership. */
+  private movedError(): ConnectionError {
+    return new ConnectionError(
+      `Server ${this.endpoint.id} left the membership; the request goes to its new owner`,
+      {
+        server: this.endpoint.id,
+        details: { requestSent: false, moved: true },
+      },
+    );
   }
 
   private unreachableError(): ConnectionError {
