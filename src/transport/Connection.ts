@@ -48,6 +48,8 @@ export class Connection {
   private readonly clock: Clock;
   private readonly connectTimer: PatientTimer;
   private closed = false;
+  /** Close as soon as the last request in flight is answered (see closeWhenIdle). */
+  private closeOnIdle = false;
   private closeListeners: ConnectionCloseListener[] = [];
 
   constructor(endpoint: ServerEndpoint, options: ConnectionOptions) {
@@ -69,7 +71,10 @@ export class Connection {
     this.writer = new WriteCoalescer(this.socket);
     this.pipeline.onClose((error, evidence, unsent) => this.onPipelineClosed(error, evidence, unsent));
     // An idle connection must not keep the process alive (dispatch refs it again).
-    this.pipeline.onIdle(() => this.socket.unref());
+    this.pipeline.onIdle(() => {
+      this.socket.unref();
+      if (this.closeOnIdle) this.close();
+    });
     this.socket.once(endpoint.tls ? 'secureConnect' : 'connect', () => this.pipeline.markConnected());
     this.socket.on('error', (error) => this.pipeline.destroy(this.connectionError(error), true));
     this.socket.on('close', () =>
@@ -140,6 +145,12 @@ export class Connection {
   }
 
   /** Closes the socket; what is pending is rejected (unsent requests go back to the close listener). */
+  /** Closes once every request in flight is answered (at once when none is). */
+  closeWhenIdle(): void {
+    if (this.pipeline.inflight === 0) this.close();
+    else this.closeOnIdle = true;
+  }
+
   close(): void {
     this.pipeline.destroy(
       new ConnectionError(`Connection to ${this.endpoint.id} was closed by the client`, {

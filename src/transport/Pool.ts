@@ -53,6 +53,9 @@ export class Pool {
   private closed = false;
   /** Removed from the membership: no new requests; those never written go to their key's new owner. */
   private draining = false;
+  private drainTimer: NodeJS.Timeout | null = null;
+  /** Resolves the promise of drain() when the last socket closed. */
+  private drained: (() => void) | null = null;
   private connectFailures = 0;
   /** Why the last connection attempt failed: named in the fast-fail error, so the real cause is not hidden. */
   private lastConnectError: Error | null = null;
@@ -119,26 +122,30 @@ export class Pool {
    */
   drain(): Promise<void> {
     this.draining = true;
-    // A connection still in its handshake holds requests that were never written.
-    for (const connection of [...this.connections]) if (!connection.isHandshakeDone) connection.close();
-    const deadline = this.clock.now() + this.options.requestTimeoutMs;
-    return new Promise<void>((resolve) => {
-      const check = (): void => {
-        if (!this.closed && this.inflight > 0 && this.clock.now() < deadline) return;
-        clearInterval(timer);
-        this.close();
-        resolve();
-      };
-      const timer = setInterval(check, 10);
-      check();
+    const drained = new Promise<void>((resolve) => {
+      this.drained = resolve;
     });
+    // Those done with their handshake close when their last reply arrives; one still in its
+    // handshake holds requests that were never written, and closes now (they move).
+    for (const connection of [...this.connections]) {
+      if (connection.isHandshakeDone) connection.closeWhenIdle();
+      else connection.close();
+    }
+    if (this.connections.length === 0) this.close();
+    // A reply that never comes: its caller's deadline has passed by then.
+    else this.drainTimer = setTimeout(() => this.close(), this.options.requestTimeoutMs);
+    return drained;
   }
 
   close(): void {
     this.closed = true;
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
+    if (this.drainTimer !== null) clearTimeout(this.drainTimer);
+    this.drainTimer = null;
     for (const connection of this.connections.splice(0)) connection.close();
+    this.drained?.();
+    this.drained = null;
   }
 
   private acquire(forceOpen = false): Connection | null {
@@ -202,6 +209,7 @@ export class Pool {
       if (target !== null) target.dispatch(request);
       else this.rejectUnsent(request, this.draining ? this.movedError() : error);
     }
+    if (this.draining && !this.closed && this.connections.length === 0) this.close();
   }
 
   /** The least busy connection that finished its handshake, if any. */
