@@ -3,7 +3,7 @@ import type { MemcachedClient } from '../client/MemcachedClient.js';
 import { MemcachedComponent } from '../client/MemcachedComponent.js';
 import { withTrace } from '../component/ComponentKey.js';
 import { ConfigParams } from '../component/ConfigParams.js';
-import { InvalidValueError, MemcachedCacheError, TimeoutError } from '../component/errors.js';
+import { atEntry, InvalidValueError, TimeoutError } from '../component/errors.js';
 import type { ContextLike } from '../component/IContext.js';
 import type { IReferences } from '../component/IReferences.js';
 import type { ICache, IConfigurable } from '../component/interfaces.js';
@@ -271,14 +271,5 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
   /** The codec's value; its type is the caller's claim (`retrieve<T>`), as with any cache. */
   private decode<T>(data: Buffer, flags: number, key: string): T {
     return this.codec.decode(data, flags, key) as T;
-  }
-}
-
-/** Runs `step` for batch entry `index`; an error of ours it throws names the entry. */
-function atEntry<T>(index: number, step: () => T): T {
-  try {
-    return step();
-  } catch (error) {
-    throw error instanceof MemcachedCacheError ? error.forEntry(index) : error;
   }
 }

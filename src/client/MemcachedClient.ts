@@ -1,10 +1,11 @@
 import { ClusterRouter } from '../cluster/ClusterRouter.js';
 import type { ServerSpec } from '../cluster/ServerSelector.js';
 import {
+  atEntry,
   InvalidStateError,
   InvalidValueError,
   lightError,
-  MemcachedCacheError,
+  type MemcachedCacheError,
   OverloadedError,
   ValueTooLargeError,
 } from '../component/errors.js';
@@ -24,7 +25,7 @@ import {
 } from '../protocol/RequestEncoder.js';
 import { type Clock, systemClock, TickClock } from '../transport/Clock.js';
 import { Pool } from '../transport/Pool.js';
-import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
+import { type ServerEndpoint, withHiddenPassword } from '../transport/ServerEndpoint.js';
 import { checkCounter, checkTtl, toBuffer, type Value } from './ArgumentChecks.js';
 import {
   type MemcachedClientOptions,
@@ -219,11 +220,7 @@ export class MemcachedClient {
       this.assertOpen();
       for (let i = 0; i < entries.length; i++) {
         const entry = entries[i]!;
-        try {
-          commands.push(this.setCommand(entry.key, entry.value, WRITE_SET, '', entry));
-        } catch (error) {
-          throw error instanceof MemcachedCacheError ? error.forEntry(i) : error;
-        }
+        commands.push(atEntry(i, () => this.setCommand(entry.key, entry.value, WRITE_SET, '', entry)));
       }
     } catch (error) {
       return Promise.reject(error);
@@ -343,7 +340,7 @@ export class MemcachedClient {
     this.assertOpen();
     if (!Array.isArray(servers) || servers.length === 0)
       throw new InvalidValueError('setServers needs at least one server');
-    const next = resolveClientOptions({ ...this.options, servers: [...servers] }).servers;
+    const next = servers.map(withHiddenPassword);
     const ids = new Set(next.map((e) => e.id));
     if (ids.size !== next.length) throw new InvalidValueError('setServers: a server is listed twice');
     const added = next.filter((e) => !this.pools.has(e.id));

@@ -85,8 +85,7 @@ export class ClusterRouter {
     this.known = known;
     this.full = full;
     this.single = ids.length === 1 ? ids[0] : undefined;
-    const live = this.members.filter((s) => this.health.isAlive(s.id));
-    this.selector = live.length === 0 || live.length === this.members.length ? full : this.factory(live);
+    this.routeOverLive();
   }
 
   /** The server for `key` (raw UTF-8 bytes, after any prefix, before base64). */
@@ -142,10 +141,16 @@ export class ClusterRouter {
     };
   }
 
-  private rebuild(type: ClusterChange['type'], id: string): void {
+  /** Routes over the live servers (all of them when none is alive); true when none is. */
+  private routeOverLive(): boolean {
     const live = this.members.filter((s) => this.health.isAlive(s.id));
     const allDead = live.length === 0;
     this.selector = allDead || live.length === this.members.length ? this.full : this.factory(live);
+    return allDead;
+  }
+
+  private rebuild(type: ClusterChange['type'], id: string): void {
+    const allDead = this.routeOverLive();
     const change: ClusterChange = { type, id, routing: this.selector.ids, allDead };
     for (const listener of this.listeners.slice()) listener(change);
   }

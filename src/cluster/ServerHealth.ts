@@ -5,8 +5,8 @@
  *
  * A server is alive until `failures` consecutive failures eject it; any success in between
  * resets the count. An ejected server stays dead until `retryMs` after its last failure; then
- * `claimProbe` hands one caller per retry window the right to try it once. A success on a dead server brings it back (rejoin); a failure on a
- * dead server restarts its retry window.
+ * `claimProbe` hands one caller per retry window the right to try it once. A success on a dead
+ * server brings it back (rejoin); a failure on a dead server restarts its retry window.
  */
 
 export interface ServerHealthOptions {

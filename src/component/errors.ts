@@ -47,6 +47,15 @@ export class MemcachedCacheError extends Error {
   }
 }
 
+/** Runs `step` for batch entry `index`; an error of ours it throws names the entry (`forEntry`). */
+export function atEntry<T>(index: number, step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    throw error instanceof MemcachedCacheError ? error.forEntry(index) : error;
+  }
+}
+
 /**
  * Builds an error without capturing a stack trace. For errors made in bulk by the engine (a
  * deadline passing for thousands of calls, a burst rejected as overloaded, a connection failing
