@@ -21,20 +21,36 @@ describe('TTLs never end early', () => {
   test('two processes × 1,000 locks, TTL 1,000 ms, 900 ms critical section: no lock is ever held twice at once', async () => {
     const args = ['--import', 'tsx', worker, String(server.port), 'overlap', '1000', '1000', '900'];
     const [a, b] = await Promise.all([run(process.execPath, args), run(process.execPath, args)]);
-    const intervals = [JSON.parse(a.stdout), JSON.parse(b.stdout)] as Array<Array<[number, string, string]>>;
-    assert.equal(intervals[0]!.length, 1000);
-    assert.equal(intervals[1]!.length, 1000);
+    const records = [JSON.parse(a.stdout), JSON.parse(b.stdout)] as Array<
+      Array<[number, string, string, string]>
+    >;
+    assert.equal(records[0]!.length, 1000);
+    assert.equal(records[1]!.length, 1000);
+    // Each held interval counts up to the end of its section or of its lease, whichever is first
+    // (a section that outran its lease is the holder's stall, not the lock's; see lockWorker.ts).
     const byKey = new Map<number, Array<[bigint, bigint]>>();
-    for (const list of intervals) {
-      for (const [i, from, to] of list) {
+    let overran = 0;
+    for (const list of records) {
+      for (const [i, from, to, leaseEnd] of list) {
+        if (BigInt(to) > BigInt(leaseEnd)) overran++;
+        const end = BigInt(to) < BigInt(leaseEnd) ? BigInt(to) : BigInt(leaseEnd);
         const spans = byKey.get(i) ?? [];
-        spans.push([BigInt(from), BigInt(to)]);
+        spans.push([BigInt(from), end]);
         byKey.set(i, spans);
       }
     }
+    // The check means something only while most sections end inside their lease.
+    assert.ok(
+      overran < 1000,
+      `${overran} of 2000 critical sections outran their lease: the machine is too loaded`,
+    );
     let overlaps = 0;
     for (const [[a1, a2], [b1, b2]] of byKey.values()) if (a1 < b2 && b1 < a2) overlaps++;
-    assert.equal(overlaps, 0, `${overlaps} of 1000 locks were held by both processes at once`);
+    assert.equal(
+      overlaps,
+      0,
+      `${overlaps} of 1000 locks were held by both processes at once within their leases`,
+    );
   });
 
   test('a 1,500 ms lock is not taken by another owner before 1,500 ms', async () => {
