@@ -1,10 +1,23 @@
 import type { SelectorFactory } from '../cluster/ServerSelector.js';
 import { ConfigError } from '../component/errors.js';
 import { type ServerEndpoint, withHiddenPassword } from '../transport/ServerEndpoint.js';
+import { AUTO_DISCOVERY_MODES, type AutoDiscoveryMode } from './ClusterDiscovery.js';
 
 export interface MemcachedClientOptions {
-  /** The servers; keys are spread over them by consistent hashing. */
+  /**
+   * The servers; keys are spread over them by consistent hashing. With `autoDiscovery`, the
+   * configuration endpoints (or DNS names) the server list is discovered from instead.
+   */
   servers: ServerEndpoint[];
+  /**
+   * Discover the server list (`auto_discovery`): `elasticache` (`config get cluster`),
+   * `elasticache_legacy` (the item `AmazonElastiCache:cluster`) or `dns` (every address of each
+   * configured host). `connect()` performs the first discovery; it is repeated every
+   * `discoveryIntervalMs`. Default: none (the servers are the data servers).
+   */
+  autoDiscovery?: AutoDiscoveryMode;
+  /** How often the server list is discovered again, ms (`discovery_interval`). Default 60,000. */
+  discoveryIntervalMs?: number;
   /** Most connections per server (`pool_size`). Default 5. */
   poolSize?: number;
   /** Longest a (re)connection may take, ms (`reconnect`). Default 10,000. */
@@ -33,14 +46,15 @@ export interface MemcachedClientOptions {
   selector?: SelectorFactory;
 }
 
-export type ResolvedClientOptions = Required<Omit<MemcachedClientOptions, 'selector'>> & {
+export type ResolvedClientOptions = Required<Omit<MemcachedClientOptions, 'selector' | 'autoDiscovery'>> & {
   selector?: SelectorFactory;
+  autoDiscovery?: AutoDiscoveryMode;
 };
 
 /** setTimeout's limit: a longer duration fires at once. */
 export const MS_MAX = 2_147_483_647;
 
-type NumericOption = Exclude<keyof ResolvedClientOptions, 'servers' | 'selector'>;
+type NumericOption = Exclude<keyof ResolvedClientOptions, 'servers' | 'selector' | 'autoDiscovery'>;
 
 export interface ClientOptionSpec {
   /** The `options.*` key the component reads it from. */
@@ -73,6 +87,13 @@ export const CLIENT_OPTIONS: Readonly<Record<NumericOption, ClientOptionSpec>> =
     unit: 'bytes',
   },
   maxPending: { configKey: 'options.max_pending', default: 16_384, min: 1, max: 100_000_000, unit: 'count' },
+  discoveryIntervalMs: {
+    configKey: 'options.discovery_interval',
+    default: 60_000,
+    min: 100,
+    max: MS_MAX,
+    unit: 'ms',
+  },
 };
 
 /** The defaults, by client option name (derived from CLIENT_OPTIONS). */
@@ -97,6 +118,11 @@ export function resolveClientOptions(options: MemcachedClientOptions): ResolvedC
       );
     }
   }
+  if (options.autoDiscovery !== undefined && !AUTO_DISCOVERY_MODES.includes(options.autoDiscovery))
+    throw new ConfigError(
+      `MemcachedClient option 'autoDiscovery' (options.auto_discovery) must be one of ${AUTO_DISCOVERY_MODES.join(', ')}`,
+      { details: { option: 'autoDiscovery', configKey: 'options.auto_discovery' } },
+    );
   if (!Array.isArray(options.servers))
     throw new ConfigError("MemcachedClient option 'servers' must be an array of endpoints", {
       details: { option: 'servers' },

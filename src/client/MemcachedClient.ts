@@ -32,6 +32,7 @@ import {
   type ResolvedClientOptions,
   resolveClientOptions,
 } from './ClientOptions.js';
+import { ClusterDiscovery, type DiscoveryStatus } from './ClusterDiscovery.js';
 import { type Command, ITEM_FLAGS, MetaGetCommand, MetaSetCommand } from './Command.js';
 import { DeadlineQueue } from './DeadlineQueue.js';
 import { type CommandName, type TopologyChange, topologyChannel } from './diagnostics.js';
@@ -78,6 +79,9 @@ export class MemcachedClient {
   private singlePool: Pool | null;
   /** Pools of removed servers answering what was written to them (see setServers). */
   private readonly draining = new Set<Pool>();
+  private readonly discovery: ClusterDiscovery | null;
+  /** The first discovery, while it runs or once it succeeded. */
+  private firstDiscovery: Promise<unknown> | null = null;
   private readonly topologyListeners: Array<(change: TopologyChange) => void> = [];
   private topologyVersion = 0;
   private readonly host: OperationHost;
@@ -90,8 +94,30 @@ export class MemcachedClient {
 
   constructor(options: MemcachedClientOptions) {
     this.options = resolveClientOptions(options);
-    const servers = this.options.servers;
-    if (servers.length === 0) throw new InvalidValueError('MemcachedClient needs at least one server');
+    if (this.options.servers.length === 0)
+      throw new InvalidValueError('MemcachedClient needs at least one server');
+    const mode = this.options.autoDiscovery;
+    // A discovered cluster starts with no data server: connect() performs the first discovery.
+    const servers = mode === undefined ? this.options.servers : [];
+    this.discovery =
+      mode === undefined
+        ? null
+        : new ClusterDiscovery({
+            mode,
+            endpoints: this.options.servers,
+            intervalMs: this.options.discoveryIntervalMs,
+            timeoutMs: this.options.requestTimeoutMs,
+            known: () => [...this.pools.values()].map((pool) => pool.endpoint),
+            apply: (found) => {
+              const version = found.version ?? undefined;
+              this.setServers(found.servers, {
+                source: mode,
+                ...(version === undefined ? {} : { version }),
+              }).catch(
+                () => {}, // only a closed client refuses, and then discovery has stopped
+              );
+            },
+          });
     this.router = new ClusterRouter({
       servers: servers.map(serverSpec),
       failures: this.options.failures,
@@ -126,9 +152,30 @@ export class MemcachedClient {
   /**
    * Connects to every server. Resolves as soon as one answers (with the ids that answered by
    * then); the others keep connecting in the background and any that fails counts as a failed
-   * server. Rejects with the first error only when every server failed.
+   * server. Rejects with the first error only when every server failed. With `autoDiscovery`
+   * it first discovers the server list (once; a failed first discovery is tried again by the
+   * next connect()), rejecting with ConfigError or ConnectionError naming every endpoint when
+   * none gave one.
    */
   connect(): Promise<string[]> {
+    if (this.closed) return Promise.reject(new InvalidStateError('The memcached client is closed'));
+    if (this.discovery === null) return this.connectPools();
+    if (this.firstDiscovery === null) {
+      const first = this.discovery.start();
+      this.firstDiscovery = first;
+      first.catch(() => {
+        if (this.firstDiscovery === first) this.firstDiscovery = null;
+      });
+    }
+    return this.firstDiscovery.then(() => this.connectPools());
+  }
+
+  /** Discovery so far (null without `autoDiscovery`): mode, version applied, last error. */
+  get discoveryStatus(): DiscoveryStatus | null {
+    return this.discovery?.status ?? null;
+  }
+
+  private connectPools(): Promise<string[]> {
     if (this.closed) return Promise.reject(new InvalidStateError('The memcached client is closed'));
     return new Promise<string[]>((resolve, reject) => {
       const answered: string[] = [];
@@ -331,11 +378,12 @@ export class MemcachedClient {
    * was not goes to the key's new owner, then its sockets close. An added server's first
    * requests wait for its connection within their deadline. Resolves the change applied (null
    * when the list is the same) once the removed servers' sockets are closed; listeners and the
-   * `memcached-cache:topology` channel hear of it at once.
+   * `memcached-cache:topology` channel hear of it at once. `change` names the source and, for a
+   * versioned cluster configuration, its version (else the count of applied changes is used).
    */
   async setServers(
     servers: readonly ServerEndpoint[],
-    source = 'setServers',
+    change: { source?: string; version?: number } = {},
   ): Promise<TopologyChange | null> {
     this.assertOpen();
     if (!Array.isArray(servers) || servers.length === 0)
@@ -351,14 +399,15 @@ export class MemcachedClient {
     const leaving = removed.map((id) => this.pools.get(id)!);
     for (const id of removed) this.pools.delete(id);
     this.singlePool = next.length === 1 ? this.pools.get(next[0]!.id)! : null;
-    const change: TopologyChange = {
+    this.topologyVersion++;
+    const applied: TopologyChange = {
       added: added.map((e) => e.id),
       removed,
-      source,
-      version: ++this.topologyVersion,
+      source: change.source ?? 'setServers',
+      version: change.version ?? this.topologyVersion,
     };
-    for (const listener of this.topologyListeners.slice()) listener(change);
-    if (topologyChannel.hasSubscribers) topologyChannel.publish(change);
+    for (const listener of this.topologyListeners.slice()) listener(applied);
+    if (topologyChannel.hasSubscribers) topologyChannel.publish(applied);
     for (const endpoint of added)
       this.pools
         .get(endpoint.id)!
@@ -370,7 +419,7 @@ export class MemcachedClient {
         return pool.drain().finally(() => this.draining.delete(pool));
       }),
     );
-    return change;
+    return applied;
   }
 
   /** Registers a listener for applied server-list changes; returns a function that removes it. */
@@ -386,6 +435,7 @@ export class MemcachedClient {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.discovery?.stop();
     this.detector.close();
     for (const pool of this.pools.values()) pool.close();
     for (const pool of this.draining) pool.close();
@@ -586,9 +636,10 @@ export class MemcachedClient {
     );
   }
 
+  /** The key's server id; '' while the server list is empty (before the first discovery). */
   private route(encoded: EncodedKey): string {
     if (this.singlePool !== null) return this.singlePool.endpoint.id;
-    return this.router.pick(keyBytes(encoded))!;
+    return this.router.pick(keyBytes(encoded)) ?? '';
   }
 
   /** Sends one server-wide command to every server; resolves each one's result by server id. */

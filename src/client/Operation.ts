@@ -175,10 +175,15 @@ export class Operation<T> implements RequestListener, Expirable {
     this.current = request;
     const pool = this.host.poolFor(id);
     if (pool === undefined) {
-      // A call aimed at one server (stats, flush) that left the server list meanwhile.
+      // No server yet (a discovered cluster before connect()), or a call aimed at one server
+      // (stats, flush) that left the server list meanwhile.
+      const message =
+        id === ''
+          ? 'No server to send to: the server list is empty until the first discovery (connect())'
+          : `Server ${id} is no longer in the server list`;
       this.fail(
-        new ConnectionError(`Server ${id} is no longer in the server list`, {
-          server: id,
+        new ConnectionError(message, {
+          ...(id === '' ? {} : { server: id }),
           details: { requestSent: false },
         }),
       );

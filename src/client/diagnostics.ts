@@ -30,9 +30,12 @@ export interface TopologyChange {
   readonly added: readonly string[];
   /** Server ids that left. */
   readonly removed: readonly string[];
-  /** What asked for it: `setServers`, or a discovery source. */
+  /** What asked for it: `setServers`, or the discovery source (`elasticache`, `elasticache_legacy`, `dns`, `discovery`). */
   readonly source: string;
-  /** Increases with every applied change of this client. */
+  /**
+   * The cluster configuration's version for `elasticache` and `elasticache_legacy`; otherwise
+   * the number of changes this client has applied.
+   */
   readonly version: number;
 }
 

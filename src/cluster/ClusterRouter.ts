@@ -71,10 +71,10 @@ export class ClusterRouter {
 
   /**
    * Replaces the membership: the new rings are built aside and swapped in one step. Servers kept
-   * (same id) keep their health; removed ones are forgotten.
+   * (same id) keep their health; removed ones are forgotten. An empty list (a discovered
+   * cluster before its first discovery) routes nowhere: `pick` answers undefined.
    */
   setServers(servers: readonly ServerSpec[]): void {
-    if (servers.length === 0) throw new RangeError('a cluster needs at least one server');
     const ids = servers.map((s) => s.id);
     const known = new Set(ids);
     if (known.size !== ids.length) throw new RangeError('duplicate server ids');
@@ -88,7 +88,7 @@ export class ClusterRouter {
     this.routeOverLive();
   }
 
-  /** The server for `key` (raw UTF-8 bytes, after any prefix, before base64). */
+  /** The server for `key` (raw UTF-8 bytes, after any prefix, before base64); undefined with no servers. */
   pick(key: Uint8Array): string | undefined {
     if (this.single !== undefined) return this.single;
     return this.selector.pick(key);

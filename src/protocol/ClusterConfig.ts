@@ -46,3 +46,54 @@ export function parseClusterConfig(body: string): ClusterConfig {
   }
   return { version: Number(versionText), nodes };
 }
+
+/** Which command fetches the configuration. */
+export type ClusterConfigCommand = 'config get cluster' | 'get AmazonElastiCache:cluster';
+
+/** The request line, as sent. */
+export function clusterConfigRequest(command: ClusterConfigCommand): string {
+  return `${command}\r\n`;
+}
+
+/**
+ * The outcome of reading a configuration reply so far:
+ * - `incomplete`: more bytes are needed;
+ * - `config`: the body (framed by `CONFIG cluster <flags> <bytes>` or, for the legacy item,
+ *   `VALUE AmazonElastiCache:cluster <flags> <bytes>`, then `END`);
+ * - `missing`: a bare `END` (the legacy item is not there: not an ElastiCache node);
+ * - `refused`: `ERROR`, `CLIENT_ERROR …` or `SERVER_ERROR …` (e.g. a plain memcached asked
+ *   `config get cluster`); `line` is the server's line, cut to 80 characters.
+ */
+export type ClusterConfigReply =
+  | { readonly state: 'incomplete' }
+  | { readonly state: 'config'; readonly body: string }
+  | { readonly state: 'missing' }
+  | { readonly state: 'refused'; readonly line: string };
+
+/** Longest header line we wait for before calling the reply garbage. */
+const MAX_HEADER = 1024;
+
+/** Reads one configuration reply from the bytes received so far (pure; call again with more). */
+export function readClusterConfigReply(received: Buffer): ClusterConfigReply {
+  const eol = received.indexOf('\r\n');
+  if (eol < 0) {
+    if (received.length > MAX_HEADER) return refused(received.toString('latin1', 0, 80));
+    return { state: 'incomplete' };
+  }
+  const header = received.toString('latin1', 0, eol);
+  if (header === 'END') return { state: 'missing' };
+  const framed = /^(?:CONFIG cluster|VALUE AmazonElastiCache:cluster) \d+ (\d+)$/.exec(header);
+  if (framed === null) return refused(header);
+  const length = Number(framed[1]);
+  const start = eol + 2;
+  const end = start + length;
+  const trailer = '\r\nEND\r\n';
+  if (received.length < end + trailer.length) return { state: 'incomplete' };
+  if (received.toString('latin1', end, end + trailer.length) !== trailer)
+    return refused('a configuration reply not ended by END');
+  return { state: 'config', body: received.toString('utf8', start, end) };
+}
+
+function refused(line: string): ClusterConfigReply {
+  return { state: 'refused', line: line.slice(0, 80) };
+}

@@ -1,10 +1,10 @@
 import net from 'node:net';
-import tls from 'node:tls';
 import { ConnectionError, type MemcachedCacheError, TimeoutError } from '../component/errors.js';
 import { RequestKind } from '../protocol/ReplyCollector.js';
 import { authenticationCommand, metaNoop, versionCommand } from '../protocol/RequestEncoder.js';
 import { ResponseParser } from '../protocol/ResponseParser.js';
 import { type Clock, PatientTimer, systemClock } from './Clock.js';
+import { openTlsSocket } from './dial.js';
 import { Pipeline } from './Pipeline.js';
 import { Request, sendRequest } from './Request.js';
 import type { ServerEndpoint } from './ServerEndpoint.js';
@@ -233,17 +233,3 @@ export class Connection {
 const READ_BUFFER_BYTES = 256 * 1024;
 /** A value with at least this much still to come is read in place. */
 const DIRECT_READ_BYTES = 64 * 1024;
-
-/** TLS sockets deliver decrypted chunks as 'data' events. */
-function openTlsSocket(endpoint: ServerEndpoint, onData: (chunk: Buffer) => void): net.Socket {
-  const options: tls.ConnectionOptions = { ...endpoint.tls };
-  if (endpoint.socketPath) options.path = endpoint.socketPath;
-  else {
-    options.host = endpoint.host;
-    options.port = endpoint.port;
-    if (options.servername === undefined && net.isIP(endpoint.host) === 0) options.servername = endpoint.host;
-  }
-  const socket = tls.connect(options);
-  socket.on('data', onData);
-  return socket;
-}

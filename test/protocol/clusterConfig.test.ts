@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseClusterConfig } from '../../src/protocol/ClusterConfig.js';
+import {
+  clusterConfigRequest,
+  parseClusterConfig,
+  readClusterConfigReply,
+} from '../../src/protocol/ClusterConfig.js';
 
 describe('ElastiCache cluster configuration', () => {
   it('parses the version line (bare LF) and host|ip|port nodes', () => {
@@ -34,4 +38,46 @@ describe('ElastiCache cluster configuration', () => {
       assert.throws(() => parseClusterConfig(body), why);
     });
   }
+});
+
+describe('ElastiCache configuration replies', () => {
+  const body = '2\nh1|127.0.0.1|11211 h2||11212\n';
+  const framed = (header: string) =>
+    Buffer.from(`${header} 0 ${Buffer.byteLength(body)}\r\n${body}\r\nEND\r\n`);
+
+  for (const header of ['CONFIG cluster', 'VALUE AmazonElastiCache:cluster']) {
+    it(`'${header}': complete only with END, at every split`, () => {
+      const reply = framed(header);
+      for (let cut = 0; cut < reply.length; cut++) {
+        assert.deepEqual(
+          readClusterConfigReply(reply.subarray(0, cut)),
+          { state: 'incomplete' },
+          `cut ${cut}`,
+        );
+      }
+      assert.deepEqual(readClusterConfigReply(reply), { state: 'config', body });
+    });
+  }
+
+  it('a bare END is a missing configuration; ERROR and SERVER_ERROR are refusals', () => {
+    assert.deepEqual(readClusterConfigReply(Buffer.from('END\r\n')), { state: 'missing' });
+    assert.deepEqual(readClusterConfigReply(Buffer.from('ERROR\r\n')), { state: 'refused', line: 'ERROR' });
+    assert.deepEqual(readClusterConfigReply(Buffer.from('SERVER_ERROR out of memory\r\n')), {
+      state: 'refused',
+      line: 'SERVER_ERROR out of memory',
+    });
+  });
+
+  it('a body not followed by END, or a header line that never ends, is refused', () => {
+    assert.equal(
+      readClusterConfigReply(Buffer.from('CONFIG cluster 0 2\r\nab\r\nXXXXX\r\n')).state,
+      'refused',
+    );
+    assert.equal(readClusterConfigReply(Buffer.alloc(2000, 0x41)).state, 'refused');
+  });
+
+  it('request lines', () => {
+    assert.equal(clusterConfigRequest('config get cluster'), 'config get cluster\r\n');
+    assert.equal(clusterConfigRequest('get AmazonElastiCache:cluster'), 'get AmazonElastiCache:cluster\r\n');
+  });
 });

@@ -1,2 +1,3 @@
+export * from './configEndpoint.js';
 export * from './memcached.js';
 export * from './rawClient.js';

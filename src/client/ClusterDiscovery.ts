@@ -1,0 +1,222 @@
+import net from 'node:net';
+import { serverId } from '../cluster/ServerSelector.js';
+import { ConfigError, ConnectionError, MemcachedCacheError } from '../component/errors.js';
+import {
+  type ClusterConfigCommand,
+  type ClusterNode,
+  parseClusterConfig,
+} from '../protocol/ClusterConfig.js';
+import { fetchClusterConfig } from '../transport/ClusterConfigProbe.js';
+import { resolveAddresses } from '../transport/dial.js';
+import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
+
+/**
+ * Where the server list comes from when it is discovered instead of configured:
+ * - `elasticache`: `config get cluster` on a configuration endpoint (AWS ElastiCache for
+ *   Memcached ≥ 1.4.14, Google Memorystore for Memcached's discovery endpoint);
+ * - `elasticache_legacy`: the item `AmazonElastiCache:cluster` (ElastiCache engines before 1.4.14);
+ * - `dns`: every address the configured host resolves to (e.g. a Kubernetes headless service).
+ */
+export type AutoDiscoveryMode = 'elasticache' | 'elasticache_legacy' | 'dns';
+
+export const AUTO_DISCOVERY_MODES: readonly AutoDiscoveryMode[] = [
+  'elasticache',
+  'elasticache_legacy',
+  'dns',
+];
+
+/** One discovered server list. */
+export interface DiscoveredServers {
+  readonly servers: ServerEndpoint[];
+  /** The cluster configuration's version; null for DNS, which has none. */
+  readonly version: number | null;
+  /** The endpoint that answered. */
+  readonly from: string;
+}
+
+/** What discovery has done so far (for diagnostics and the CLI). */
+export interface DiscoveryStatus {
+  readonly mode: AutoDiscoveryMode;
+  /** The last version applied (null before the first, and for DNS). */
+  readonly version: number | null;
+  /** The endpoint of the last successful discovery. */
+  readonly from: string | null;
+  /** The error of the last attempt when it failed, else null. The last good list stays applied. */
+  readonly lastError: MemcachedCacheError | null;
+}
+
+export interface ClusterDiscoveryOptions {
+  mode: AutoDiscoveryMode;
+  /** The configuration endpoints (or, for `dns`, the names to resolve). */
+  endpoints: readonly ServerEndpoint[];
+  intervalMs: number;
+  /** Longest one attempt may take. */
+  timeoutMs: number;
+  /** The data servers in use now: for ElastiCache, each also answers `config get cluster`. */
+  known: () => readonly ServerEndpoint[];
+  /** Applies a list that passed the checks (newer version, not empty). */
+  apply: (found: DiscoveredServers) => void;
+}
+
+const COMMANDS: Record<Exclude<AutoDiscoveryMode, 'dns'>, ClusterConfigCommand> = {
+  elasticache: 'config get cluster',
+  elasticache_legacy: 'get AmazonElastiCache:cluster',
+};
+
+/**
+ * Polls the cluster's membership every `intervalMs`. A list is applied only when its version is
+ * higher than the last applied one (DNS lists have no version: the client ignores an unchanged
+ * one) and it is not empty; after an error the last good list stays and the next attempt asks
+ * the next configuration endpoint or known node, so one dead endpoint does not stop discovery.
+ */
+export class ClusterDiscovery {
+  private readonly options: ClusterDiscoveryOptions;
+  private version: number | null = null;
+  private from: string | null = null;
+  private lastError: MemcachedCacheError | null = null;
+  private next = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(options: ClusterDiscoveryOptions) {
+    this.options = options;
+  }
+
+  get status(): DiscoveryStatus {
+    return { mode: this.options.mode, version: this.version, from: this.from, lastError: this.lastError };
+  }
+
+  /**
+   * The first discovery: asks each configuration endpoint in turn until one gives a non-empty
+   * list, applies it and starts polling. Rejects when none does, naming every endpoint: with
+   * ConfigError when each answered but none gave a usable list, else ConnectionError.
+   */
+  async start(): Promise<DiscoveredServers> {
+    const failures: Array<{ endpoint: string; error: MemcachedCacheError }> = [];
+    for (const endpoint of this.options.endpoints) {
+      try {
+        const found = await this.discover(endpoint);
+        if (found.servers.length === 0) throw emptyList(endpoint.id, found.version);
+        this.accept(found);
+        this.schedule();
+        return found;
+      } catch (error) {
+        failures.push({ endpoint: endpoint.id, error: asCacheError(error, endpoint.id) });
+      }
+    }
+    const list = failures.map((f) => `${f.endpoint} (${f.error.message})`).join('; ');
+    const message = `auto_discovery '${this.options.mode}': no configuration endpoint gave a server list: ${list}`;
+    const details = { autoDiscovery: this.options.mode, endpoints: failures.map((f) => f.endpoint) };
+    const answeredAll = failures.every((f) => f.error instanceof ConfigError);
+    throw answeredAll
+      ? new ConfigError(message, { details, cause: failures[0]?.error })
+      : new ConnectionError(message, { details, cause: failures[0]?.error });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** One poll: the next candidate endpoint; an error moves on to the next candidate. */
+  async poll(): Promise<void> {
+    const candidates = this.candidates();
+    const endpoint = candidates[this.next % candidates.length]!;
+    try {
+      const found = await this.discover(endpoint);
+      if (this.stopped) return;
+      this.lastError = null;
+      this.accept(found);
+    } catch (error) {
+      this.lastError = asCacheError(error, endpoint.id);
+      this.next = (this.next + 1) % candidates.length;
+    }
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.poll().finally(() => this.schedule());
+    }, this.options.intervalMs);
+    // Discovery alone must not keep a process alive.
+    this.timer.unref();
+  }
+
+  private accept(found: DiscoveredServers): void {
+    if (found.servers.length === 0) return; // an empty list is ignored: the last good one stays
+    if (found.version !== null && this.version !== null && found.version <= this.version) return;
+    this.version = found.version;
+    this.from = found.from;
+    this.options.apply(found);
+  }
+
+  /** The configuration endpoints first, then the known data servers not among them. */
+  private candidates(): ServerEndpoint[] {
+    const list = [...this.options.endpoints];
+    if (this.options.mode === 'dns') return list;
+    const seen = new Set(list.map((e) => e.id));
+    for (const server of this.options.known()) if (!seen.has(server.id)) list.push(server);
+    return list;
+  }
+
+  private async discover(endpoint: ServerEndpoint): Promise<DiscoveredServers> {
+    const { mode, timeoutMs } = this.options;
+    if (mode === 'dns') {
+      const addresses = await resolveAddresses(endpoint.host, timeoutMs);
+      return {
+        servers: addresses.map((address) =>
+          nodeEndpoint(endpoint, { host: endpoint.host, address, port: endpoint.port }),
+        ),
+        version: null,
+        from: endpoint.id,
+      };
+    }
+    const body = await fetchClusterConfig(endpoint, COMMANDS[mode], timeoutMs);
+    let config: ReturnType<typeof parseClusterConfig>;
+    try {
+      config = parseClusterConfig(body);
+    } catch (error) {
+      throw new ConfigError(`${endpoint.id}: ${(error as Error).message}`, { server: endpoint.id });
+    }
+    return {
+      servers: config.nodes.map((node) => nodeEndpoint(endpoint, node)),
+      version: config.version,
+      from: endpoint.id,
+    };
+  }
+}
+
+/**
+ * A discovered node's endpoint: its address and port, with the configuration endpoint's TLS and
+ * credentials (a cluster's nodes share them). Over TLS the certificate is checked against the
+ * node's DNS name, not the IP connected to.
+ */
+function nodeEndpoint(config: ServerEndpoint, node: ClusterNode): ServerEndpoint {
+  const endpoint: ServerEndpoint = {
+    id: serverId(node.address, node.port),
+    host: node.address,
+    port: node.port,
+  };
+  if (config.tls) {
+    endpoint.tls = { ...config.tls };
+    if (net.isIP(node.host) === 0) endpoint.tls.servername = node.host;
+  }
+  if (config.username !== undefined) {
+    endpoint.username = config.username;
+    endpoint.password = config.password ?? '';
+  }
+  return endpoint;
+}
+
+function emptyList(endpoint: string, version: number | null): ConfigError {
+  const which = version === null ? '' : ` (version ${version})`;
+  return new ConfigError(`${endpoint} gave an empty server list${which}`, { server: endpoint });
+}
+
+function asCacheError(error: unknown, endpoint: string): MemcachedCacheError {
+  if (error instanceof MemcachedCacheError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new ConnectionError(`${endpoint}: ${reason}`, { server: endpoint, cause: error });
+}
