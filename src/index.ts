@@ -30,6 +30,7 @@ export {
   type ClientOptionSpec,
   type MemcachedClientOptions,
 } from './client/ClientOptions.js';
+export type { AutoDiscoveryMode, DiscoverySource, DiscoveryStatus } from './client/ClusterDiscovery.js';
 export { COMPONENT_OPTIONS, type ComponentOptionName, type OptionSpec } from './client/ComponentOptions.js';
 export {
   COMMAND_CHANNEL,

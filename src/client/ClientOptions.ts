@@ -16,6 +16,13 @@ export interface MemcachedClientOptions {
    * `discoveryIntervalMs`. Default: none (the servers are the data servers).
    */
   autoDiscovery?: AutoDiscoveryMode;
+  /**
+   * Returns the current server list; called every `discoveryIntervalMs` after `connect()`, and a
+   * changed, non-empty list is applied as by `setServers` (source `discovery`). An error or a
+   * hang (bounded by `requestTimeoutMs`) keeps the list in use. Used by the components for a
+   * pip-services `discovery_key`; cannot be combined with `autoDiscovery`.
+   */
+  discoverServers?: () => Promise<ServerEndpoint[]>;
   /** How often the server list is discovered again, ms (`discovery_interval`). Default 60,000. */
   discoveryIntervalMs?: number;
   /** Most connections per server (`pool_size`). Default 5. */
@@ -46,15 +53,21 @@ export interface MemcachedClientOptions {
   selector?: SelectorFactory;
 }
 
-export type ResolvedClientOptions = Required<Omit<MemcachedClientOptions, 'selector' | 'autoDiscovery'>> & {
+export type ResolvedClientOptions = Required<
+  Omit<MemcachedClientOptions, 'selector' | 'autoDiscovery' | 'discoverServers'>
+> & {
   selector?: SelectorFactory;
   autoDiscovery?: AutoDiscoveryMode;
+  discoverServers?: () => Promise<ServerEndpoint[]>;
 };
 
 /** setTimeout's limit: a longer duration fires at once. */
 export const MS_MAX = 2_147_483_647;
 
-type NumericOption = Exclude<keyof ResolvedClientOptions, 'servers' | 'selector' | 'autoDiscovery'>;
+type NumericOption = Exclude<
+  keyof ResolvedClientOptions,
+  'servers' | 'selector' | 'autoDiscovery' | 'discoverServers'
+>;
 
 export interface ClientOptionSpec {
   /** The `options.*` key the component reads it from. */
@@ -123,6 +136,10 @@ export function resolveClientOptions(options: MemcachedClientOptions): ResolvedC
       `MemcachedClient option 'autoDiscovery' (options.auto_discovery) must be one of ${AUTO_DISCOVERY_MODES.join(', ')}`,
       { details: { option: 'autoDiscovery', configKey: 'options.auto_discovery' } },
     );
+  if (options.discoverServers !== undefined && options.autoDiscovery !== undefined)
+    throw new ConfigError("MemcachedClient options 'discoverServers' and 'autoDiscovery' exclude each other", {
+      details: { option: 'discoverServers' },
+    });
   if (!Array.isArray(options.servers))
     throw new ConfigError("MemcachedClient option 'servers' must be an array of endpoints", {
       details: { option: 'servers' },

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { serverId } from '../cluster/ServerSelector.js';
-import { ConfigError, ConnectionError, MemcachedCacheError } from '../component/errors.js';
+import { ConfigError, ConnectionError, MemcachedCacheError, TimeoutError } from '../component/errors.js';
 import {
   type ClusterConfigCommand,
   type ClusterNode,
@@ -19,6 +19,9 @@ import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
  */
 export type AutoDiscoveryMode = 'elasticache' | 'elasticache_legacy' | 'dns';
 
+/** A source of the server list: an auto-discovery mode, or `discovery` (a caller's `discoverServers`). */
+export type DiscoverySource = AutoDiscoveryMode | 'discovery';
+
 export const AUTO_DISCOVERY_MODES: readonly AutoDiscoveryMode[] = [
   'elasticache',
   'elasticache_legacy',
@@ -36,7 +39,7 @@ export interface DiscoveredServers {
 
 /** What discovery has done so far (for diagnostics and the CLI). */
 export interface DiscoveryStatus {
-  readonly mode: AutoDiscoveryMode;
+  readonly mode: DiscoverySource;
   /** The last version applied (null before the first, and for DNS). */
   readonly version: number | null;
   /** The endpoint of the last successful discovery. */
@@ -46,9 +49,11 @@ export interface DiscoveryStatus {
 }
 
 export interface ClusterDiscoveryOptions {
-  mode: AutoDiscoveryMode;
-  /** The configuration endpoints (or, for `dns`, the names to resolve). */
+  mode: DiscoverySource;
+  /** The configuration endpoints (or, for `dns`, the names to resolve; unused for `discovery`). */
   endpoints: readonly ServerEndpoint[];
+  /** For `discovery`: returns the current server list. */
+  fetch?: () => Promise<ServerEndpoint[]>;
   intervalMs: number;
   /** Longest one attempt may take. */
   timeoutMs: number;
@@ -113,6 +118,11 @@ export class ClusterDiscovery {
       : new ConnectionError(message, { details, cause: failures[0]?.error });
   }
 
+  /** Starts polling without a first discovery (for `discovery`: the client starts on its configured list). */
+  startPolling(): void {
+    if (this.timer === null) this.schedule();
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
@@ -155,7 +165,7 @@ export class ClusterDiscovery {
   /** The configuration endpoints first, then the known data servers not among them. */
   private candidates(): ServerEndpoint[] {
     const list = [...this.options.endpoints];
-    if (this.options.mode === 'dns') return list;
+    if (this.options.mode === 'dns' || this.options.mode === 'discovery') return list;
     const seen = new Set(list.map((e) => e.id));
     for (const server of this.options.known()) if (!seen.has(server.id)) list.push(server);
     return list;
@@ -163,8 +173,12 @@ export class ClusterDiscovery {
 
   private async discover(endpoint: ServerEndpoint): Promise<DiscoveredServers> {
     const { mode, timeoutMs } = this.options;
+    if (mode === 'discovery') {
+      const servers = await bounded(this.options.fetch!(), timeoutMs, 'the discovery service');
+      return { servers, version: null, from: 'discovery' };
+    }
     if (mode === 'dns') {
-      const addresses = await resolveAddresses(endpoint.host, timeoutMs);
+      const addresses = await bounded(resolveAddresses(endpoint.host), timeoutMs, `DNS for ${endpoint.host}`);
       return {
         servers: addresses.map((address) =>
           nodeEndpoint(endpoint, { host: endpoint.host, address, port: endpoint.port }),
@@ -208,6 +222,19 @@ function nodeEndpoint(config: ServerEndpoint, node: ClusterNode): ServerEndpoint
     endpoint.password = config.password ?? '';
   }
   return endpoint;
+}
+
+/** `promise`, or TimeoutError after `timeoutMs` (a hung resolver must not stop discovery). */
+async function bounded<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`${what} gave no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function emptyList(endpoint: string, version: number | null): ConfigError {

@@ -131,6 +131,18 @@ export const COMPONENT_OPTIONS = {
     'maxPending',
     '(ours) most calls pending at once in the client (a `retrieveMany` counts one per key). Past it a call rejects at once with `OverloadedError` (code `OVERLOADED`, nothing sent) instead of queueing behind work that cannot finish within `request_timeout`. The default is what this client completes in ~0.2–0.35 s on the 2-core VM of the benchmark (16,384 gets issued amid a 150,000-call burst all answered within 0.72 s of the burst); on a VM twice as slow, a burst like that answers most of them and the rest reach their deadline as `TimeoutError`, with no server blamed',
   ),
+  auto_discovery: {
+    type: 'enum',
+    values: ['none', 'elasticache', 'elasticache_legacy', 'dns'] as const,
+    default: 'none',
+    users: 'cache and lock',
+    meaning:
+      '(ours) discover the servers instead of listing them; the `connection(s)` are then where to ask: `elasticache` — ElastiCache / Memorystore configuration endpoints (`config get cluster`); `elasticache_legacy` — ElastiCache engines before 1.4.14 (the item `AmazonElastiCache:cluster`); `dns` — every address each host resolves to (a Kubernetes headless service), at the configured port. See "Clusters that change"',
+  } satisfies EnumOption<'none' | 'elasticache' | 'elasticache_legacy' | 'dns'>,
+  discovery_interval: clientOption(
+    'discoveryIntervalMs',
+    '(ours) how often `auto_discovery`, or a `connection.discovery_key` through the discovery references, is asked again for the server list; a change is applied while requests run (see "Clusters that change")',
+  ),
   key_prefix: {
     type: 'string',
     default: '',

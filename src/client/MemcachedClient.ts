@@ -96,25 +96,24 @@ export class MemcachedClient {
     this.options = resolveClientOptions(options);
     if (this.options.servers.length === 0)
       throw new InvalidValueError('MemcachedClient needs at least one server');
-    const mode = this.options.autoDiscovery;
-    // A discovered cluster starts with no data server: connect() performs the first discovery.
-    const servers = mode === undefined ? this.options.servers : [];
+    const auto = this.options.autoDiscovery;
+    // An auto-discovered cluster starts with no data server: connect() performs the first discovery.
+    const servers = auto === undefined ? this.options.servers : [];
+    const mode = auto ?? (this.options.discoverServers ? 'discovery' : undefined);
     this.discovery =
       mode === undefined
         ? null
         : new ClusterDiscovery({
             mode,
             endpoints: this.options.servers,
+            ...(this.options.discoverServers ? { fetch: this.options.discoverServers } : {}),
             intervalMs: this.options.discoveryIntervalMs,
             timeoutMs: this.options.requestTimeoutMs,
             known: () => [...this.pools.values()].map((pool) => pool.endpoint),
             apply: (found) => {
               const version = found.version ?? undefined;
-              this.setServers(found.servers, {
-                source: mode,
-                ...(version === undefined ? {} : { version }),
-              }).catch(
-                () => {}, // only a closed client refuses, and then discovery has stopped
+              this.setServers(found.servers, { source: mode, ...(version === undefined ? {} : { version }) }).catch(
+                () => {}, // a closed client refuses (discovery has stopped then), as does a list with a duplicate
               );
             },
           });
@@ -160,6 +159,10 @@ export class MemcachedClient {
   connect(): Promise<string[]> {
     if (this.closed) return Promise.reject(new InvalidStateError('The memcached client is closed'));
     if (this.discovery === null) return this.connectPools();
+    if (this.options.autoDiscovery === undefined) {
+      this.discovery.startPolling();
+      return this.connectPools();
+    }
     if (this.firstDiscovery === null) {
       const first = this.discovery.start();
       this.firstDiscovery = first;
@@ -170,7 +173,7 @@ export class MemcachedClient {
     return this.firstDiscovery.then(() => this.connectPools());
   }
 
-  /** Discovery so far (null without `autoDiscovery`): mode, version applied, last error. */
+  /** Discovery so far (null without `autoDiscovery` or `discoverServers`): source, version applied, last error. */
   get discoveryStatus(): DiscoveryStatus | null {
     return this.discovery?.status ?? null;
   }

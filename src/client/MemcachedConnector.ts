@@ -10,6 +10,8 @@ import { ConfigError } from '../component/errors.js';
 import type { ContextLike } from '../component/IContext.js';
 import type { IReferences } from '../component/IReferences.js';
 import { parseServerList } from '../component/ServerList.js';
+import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
+import type { AutoDiscoveryMode } from './ClusterDiscovery.js';
 import { readOption } from './ComponentOptions.js';
 import { toTransportEndpoint } from './endpoints.js';
 import { MemcachedClient } from './MemcachedClient.js';
@@ -31,6 +33,9 @@ export interface ConnectorOptions {
   requestTimeout: number;
   tlsRejectUnauthorized: boolean;
   maxPending: number;
+  autoDiscovery: 'none' | AutoDiscoveryMode;
+  /** ms */
+  discoveryInterval: number;
   /** Key distribution: `ketama` (libmemcached, default) or `rendezvous` (pymemcache HashClient). */
   distribution: 'ketama' | 'rendezvous';
   keyPrefix: string;
@@ -49,6 +54,8 @@ export function readConnectorOptions(config: ConfigParams | null): ConnectorOpti
     idle: readOption(config, 'idle'),
     requestTimeout: readOption(config, 'request_timeout'),
     maxPending: readOption(config, 'max_pending'),
+    autoDiscovery: readOption(config, 'auto_discovery'),
+    discoveryInterval: readOption(config, 'discovery_interval'),
     tlsRejectUnauthorized: readOption(config, 'tls_reject_unauthorized'),
     distribution: readOption(config, 'distribution'),
     keyPrefix: readOption(config, 'key_prefix'),
@@ -87,32 +94,15 @@ export class MemcachedConnector {
 
   /**
    * Resolves the servers and builds a client for them, not yet connected (the caller connects
-   * it, so that it can close it while it connects).
+   * it, so that it can close it while it connects). With `auto_discovery` the resolved
+   * connections are where the client discovers its servers; with a `discovery_key`, the
+   * discovery references are asked again every `discovery_interval`.
    */
   async createClient(context: ContextLike): Promise<MemcachedClient> {
     try {
-      const connections = await this.connections.resolveAll(context);
-      const credential = await this.credentials.lookup(context);
-      const endpoints = parseServerList(connections).map((e) =>
-        toTransportEndpoint(e, {
-          username: credential?.getUsername(),
-          password: credential?.getPassword(),
-          tls: () => this.tlsOptions(credential),
-        }),
-      );
-      const seen = new Set<string>();
-      for (const endpoint of endpoints) {
-        if (seen.has(endpoint.id)) {
-          throw new ConfigError(
-            `config lists the server ${endpoint.id} more than once (connection/connections)`,
-            {
-              details: { configKey: 'connections', server: endpoint.id },
-            },
-          );
-        }
-        seen.add(endpoint.id);
-      }
+      const endpoints = await this.resolveEndpoints(context);
       const o = this.options;
+      const watched = o.autoDiscovery === 'none' && this.connections.getAll().some((c) => c.getDiscoveryKey());
       return new MemcachedClient({
         servers: endpoints,
         poolSize: o.poolSize,
@@ -125,11 +115,37 @@ export class MemcachedConnector {
         maxKeySize: o.maxKeySize,
         maxValueSize: o.maxValue,
         maxPending: o.maxPending,
+        discoveryIntervalMs: o.discoveryInterval,
+        ...(o.autoDiscovery === 'none' ? {} : { autoDiscovery: o.autoDiscovery }),
+        ...(watched ? { discoverServers: () => this.resolveEndpoints(context) } : {}),
         ...(o.distribution === 'rendezvous' ? { selector: rendezvousSelector } : {}),
       });
     } catch (error) {
       throw withTrace(error, context);
     }
+  }
+
+  /** The configured connections (discovery keys resolved) as endpoints with credentials and TLS. */
+  private async resolveEndpoints(context: ContextLike): Promise<ServerEndpoint[]> {
+    const connections = await this.connections.resolveAll(context);
+    const credential = await this.credentials.lookup(context);
+    const endpoints = parseServerList(connections).map((e) =>
+      toTransportEndpoint(e, {
+        username: credential?.getUsername(),
+        password: credential?.getPassword(),
+        tls: () => this.tlsOptions(credential),
+      }),
+    );
+    const seen = new Set<string>();
+    for (const endpoint of endpoints) {
+      if (seen.has(endpoint.id)) {
+        throw new ConfigError(`config lists the server ${endpoint.id} more than once (connection/connections)`, {
+          details: { configKey: 'connections', server: endpoint.id },
+        });
+      }
+      seen.add(endpoint.id);
+    }
+    return endpoints;
   }
 
   private tlsOptions(credential: CredentialParams | null): TlsConnectionOptions {

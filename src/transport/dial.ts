@@ -1,7 +1,7 @@
 import dns from 'node:dns';
 import net from 'node:net';
 import tls from 'node:tls';
-import { ConnectionError, TimeoutError } from '../component/errors.js';
+import { ConnectionError } from '../component/errors.js';
 import type { ServerEndpoint } from './ServerEndpoint.js';
 
 /**
@@ -35,26 +35,10 @@ export function dial(endpoint: ServerEndpoint, onData: (chunk: Buffer) => void):
  * Every address `host` has, sorted: DNS A and AAAA records (queried on the network, as a
  * Kubernetes headless service publishes its pods), or, when DNS has none, what the system
  * resolver gives (/etc/hosts, search domains). Rejects with ConnectionError when the name has no
- * address, TimeoutError after `timeoutMs`.
+ * address. No deadline of its own: the caller bounds it.
  */
-export async function resolveAddresses(host: string, timeoutMs: number): Promise<string[]> {
+export async function resolveAddresses(host: string): Promise<string[]> {
   if (net.isIP(host) !== 0) return [host];
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(new TimeoutError(`DNS gave no answer for ${host} within ${timeoutMs} ms`, { server: host })),
-      timeoutMs,
-    );
-  });
-  try {
-    return await Promise.race([lookUp(host), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function lookUp(host: string): Promise<string[]> {
   const [v4, v6] = await Promise.allSettled([dns.promises.resolve4(host), dns.promises.resolve6(host)]);
   let addresses = [v4, v6].flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
   if (addresses.length === 0) {

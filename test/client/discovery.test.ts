@@ -135,6 +135,73 @@ describe('auto-discovery: elasticache (config get cluster)', () => {
     assert.equal(await settleConnections(b.target, baseline), baseline, 'no socket of ours is left on B');
   });
 
+  it('under 20 workers: add, remove, a stale version, an empty list, replace all: no failed call, no wrong value', async () => {
+    closeAll();
+    const [a, b, c] = servers as [MemcachedProcess, MemcachedProcess, MemcachedProcess];
+    const baseline = await quietConnections(b.target);
+    const endpoint = await start();
+    endpoint.publish(1, [a]);
+    // No retries: a request lost or refused in a change would fail its call, not be hidden by a retry.
+    const client = makeClient([configEndpoint(endpoint)], {
+      autoDiscovery: 'elasticache',
+      discoveryIntervalMs: INTERVAL,
+      requestTimeoutMs: 2000,
+      retries: 0,
+    });
+    await client.connect();
+    const heard: TopologyChange[] = [];
+    client.onTopologyChange((change) => heard.push(change));
+    let stop = false;
+    let calls = 0;
+    let misses = 0;
+    const failures: string[] = [];
+    const wrong: string[] = [];
+    const worker = async (w: number): Promise<void> => {
+      for (let i = 0; !stop; i++) {
+        const key = `discovered:${w}:${i}`;
+        try {
+          await client.set(key, `${w}/${i}`);
+          const item = await client.get(key);
+          calls += 2;
+          if (item === null) misses++;
+          else if (item.value.toString() !== `${w}/${i}`) wrong.push(key);
+        } catch (error) {
+          failures.push(`${key}: ${String(error)}`);
+        }
+      }
+    };
+    const workers = Array.from({ length: 20 }, (_, w) => worker(w));
+    const publish = async (version: number, nodes: MemcachedProcess[]) => {
+      const change = nextChange(client, INTERVAL + 1000);
+      endpoint.publish(version, nodes);
+      return change;
+    };
+    const ignored = async (version: number, nodes: MemcachedProcess[]) => {
+      const before = heard.length;
+      endpoint.publish(version, nodes);
+      const polled = endpoint.requests;
+      assert.ok(await waitFor(() => endpoint.requests >= polled + 3, 3000));
+      assert.equal(heard.length, before, `version ${version} with ${nodes.length} nodes was not applied`);
+    };
+
+    assert.deepEqual((await publish(2, [a, b])).added, [b.address]);
+    assert.deepEqual((await publish(3, [a])).removed, [b.address]);
+    await ignored(2, [b, c]); // stale
+    await ignored(4, []); // empty
+    const replaced = await publish(5, [c]);
+    assert.deepEqual([replaced.added, replaced.removed], [[c.address], [a.address]]);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    stop = true;
+    await Promise.all(workers);
+
+    assert.deepEqual(failures.slice(0, 5), [], `${failures.length} failed calls`);
+    assert.deepEqual(wrong, []);
+    assert.ok(calls > 1000, `only ${calls} calls ran`);
+    assert.ok(misses < calls / 20, `${misses} misses of ${calls} calls`);
+    assert.equal(await settleConnections(b.target, baseline), baseline, 'no socket of ours is left on B');
+    assert.deepEqual(client.router.serverIds, [c.address]);
+  });
+
   it('open fails naming the endpoint: unreachable → ConnectionError; a plain memcached → ConfigError', async () => {
     const gone = await ConfigEndpoint.start();
     const port = gone.port;
