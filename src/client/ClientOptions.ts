@@ -137,9 +137,12 @@ export function resolveClientOptions(options: MemcachedClientOptions): ResolvedC
       { details: { option: 'autoDiscovery', configKey: 'options.auto_discovery' } },
     );
   if (options.discoverServers !== undefined && options.autoDiscovery !== undefined)
-    throw new ConfigError("MemcachedClient options 'discoverServers' and 'autoDiscovery' exclude each other", {
-      details: { option: 'discoverServers' },
-    });
+    throw new ConfigError(
+      "MemcachedClient options 'discoverServers' and 'autoDiscovery' exclude each other",
+      {
+        details: { option: 'discoverServers' },
+      },
+    );
   if (!Array.isArray(options.servers))
     throw new ConfigError("MemcachedClient option 'servers' must be an array of endpoints", {
       details: { option: 'servers' },

@@ -112,7 +112,10 @@ export class MemcachedClient {
             known: () => [...this.pools.values()].map((pool) => pool.endpoint),
             apply: (found) => {
               const version = found.version ?? undefined;
-              this.setServers(found.servers, { source: mode, ...(version === undefined ? {} : { version }) }).catch(
+              this.setServers(found.servers, {
+                source: mode,
+                ...(version === undefined ? {} : { version }),
+              }).catch(
                 () => {}, // a closed client refuses (discovery has stopped then), as does a list with a duplicate
               );
             },

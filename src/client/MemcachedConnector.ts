@@ -102,7 +102,8 @@ export class MemcachedConnector {
     try {
       const endpoints = await this.resolveEndpoints(context);
       const o = this.options;
-      const watched = o.autoDiscovery === 'none' && this.connections.getAll().some((c) => c.getDiscoveryKey());
+      const watched =
+        o.autoDiscovery === 'none' && this.connections.getAll().some((c) => c.getDiscoveryKey());
       return new MemcachedClient({
         servers: endpoints,
         poolSize: o.poolSize,
@@ -139,9 +140,12 @@ export class MemcachedConnector {
     const seen = new Set<string>();
     for (const endpoint of endpoints) {
       if (seen.has(endpoint.id)) {
-        throw new ConfigError(`config lists the server ${endpoint.id} more than once (connection/connections)`, {
-          details: { configKey: 'connections', server: endpoint.id },
-        });
+        throw new ConfigError(
+          `config lists the server ${endpoint.id} more than once (connection/connections)`,
+          {
+            details: { configKey: 'connections', server: endpoint.id },
+          },
+        );
       }
       seen.add(endpoint.id);
     }

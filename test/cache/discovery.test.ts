@@ -77,7 +77,10 @@ describe('components on a cluster that changes', () => {
     const topology = listen();
     try {
       await cache.open('discovery-test');
-      assert.deepEqual(topology.heard.map((h) => [h.added, h.source, h.version]), [[[a.address], 'elasticache', 1]]);
+      assert.deepEqual(
+        topology.heard.map((h) => [h.added, h.source, h.version]),
+        [[[a.address], 'elasticache', 1]],
+      );
       await cache.store(null, 'on-a', 'A', 60_000);
       const raw = await rawCommand(a.target, 'mg on-a v\r\n');
       assert.match(raw.toString(), /^VA 3/, 'the value is on the discovered server');
@@ -98,7 +101,14 @@ describe('components on a cluster that changes', () => {
     const port = gone.port;
     await gone.stop();
     lock.configure(
-      ConfigParams.fromTuples('connection.host', '127.0.0.1', 'connection.port', port, 'options.auto_discovery', 'elasticache'),
+      ConfigParams.fromTuples(
+        'connection.host',
+        '127.0.0.1',
+        'connection.port',
+        port,
+        'options.auto_discovery',
+        'elasticache',
+      ),
     );
     await assert.rejects(lock.open('t-1'), (error: unknown) => {
       assert.ok(error instanceof ConnectionError);
@@ -124,7 +134,11 @@ describe('components on a cluster that changes', () => {
     try {
       await cache.open(null);
       const joined = topology.next(1100);
-      await discovery.register(null, 'memcached', ConnectionParams.fromTuples('host', b.host, 'port', b.port));
+      await discovery.register(
+        null,
+        'memcached',
+        ConnectionParams.fromTuples('host', b.host, 'port', b.port),
+      );
       const change = await joined;
       assert.deepEqual([change.added, change.removed, change.source], [[b.address], [], 'discovery']);
       await cache.store(null, 'after-join', 'ok', 60_000);
@@ -138,7 +152,8 @@ describe('components on a cluster that changes', () => {
   it('an unknown auto_discovery value is a ConfigError naming the key', () => {
     const cache = new MemcachedCache();
     assert.throws(
-      () => cache.configure(ConfigParams.fromTuples('connection.host', 'h', 'options.auto_discovery', 'consul')),
+      () =>
+        cache.configure(ConfigParams.fromTuples('connection.host', 'h', 'options.auto_discovery', 'consul')),
       /options\.auto_discovery/,
     );
   });

@@ -19,6 +19,8 @@ export interface StartOptions {
   threads?: number;
   /** Fixed TCP port; default: a free port picked at random (retried if another process wins the race). */
   port?: number;
+  /** Loopback address to listen on (127.0.0.0/8, e.g. `127.0.0.2`); default 127.0.0.1. */
+  host?: string;
 }
 
 const HOST = '127.0.0.1';
@@ -58,12 +60,12 @@ export function memcachedBinary(): string {
 }
 
 /** A port that was free a moment ago (the OS picked it); someone may still take it before memcached binds. */
-export function freePort(): Promise<number> {
+export function freePort(host = HOST): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
     server.once('error', reject);
-    server.listen({ host: HOST, port: 0, exclusive: true }, () => {
+    server.listen({ host, port: 0, exclusive: true }, () => {
       const addr = server.address();
       const port = typeof addr === 'object' && addr ? addr.port : 0;
       server.close(() => (port > 0 ? resolve(port) : reject(new Error('could not read a free port'))));
@@ -165,7 +167,7 @@ async function killAndWait(spawned: Spawned): Promise<void> {
 function buildArgs(opts: StartOptions, port: number | undefined, socketPath: string | undefined): string[] {
   const args: string[] = [];
   if (socketPath) args.push('-s', socketPath, '-a', '0700');
-  else args.push('-l', HOST, '-p', String(port), '-U', '0');
+  else args.push('-l', opts.host ?? HOST, '-p', String(port), '-U', '0');
   args.push('-t', String(opts.threads ?? 2), '-m', String(opts.memoryMb ?? 64));
   if (typeof process.getuid === 'function' && process.getuid() === 0) args.push('-u', 'root');
   args.push(...(opts.args ?? []));
@@ -175,7 +177,7 @@ function buildArgs(opts: StartOptions, port: number | undefined, socketPath: str
 const registry = new Set<MemcachedProcess>();
 
 export class MemcachedProcess {
-  readonly host: string = HOST;
+  readonly host: string;
   /** TCP port; 0 when listening on a unix socket. */
   readonly port: number;
   readonly socketPath?: string;
@@ -187,7 +189,15 @@ export class MemcachedProcess {
   private spawned: Spawned;
 
   /** @internal use startMemcached() */
-  constructor(spawned: Spawned, args: string[], port: number, socketPath?: string, tmpDir?: string) {
+  constructor(
+    spawned: Spawned,
+    args: string[],
+    port: number,
+    socketPath?: string,
+    tmpDir?: string,
+    host: string = HOST,
+  ) {
+    this.host = host;
     this.spawned = spawned;
     this.args = args;
     this.port = port;
@@ -306,12 +316,13 @@ export async function startMemcached(opts: StartOptions = {}): Promise<Memcached
   let lastError: unknown;
   const attempts = opts.port === undefined ? START_ATTEMPTS : 1;
   for (let attempt = 0; attempt < attempts; attempt++) {
-    const port = opts.port ?? (await freePort());
+    const host = opts.host ?? HOST;
+    const port = opts.port ?? (await freePort(host));
     const args = buildArgs(opts, port, undefined);
     const spawned = spawnMemcached(args);
     try {
-      await waitReady(spawned, { host: HOST, port }, args);
-      return new MemcachedProcess(spawned, args, port);
+      await waitReady(spawned, { host, port }, args);
+      return new MemcachedProcess(spawned, args, port, undefined, undefined, host);
     } catch (err) {
       await killAndWait(spawned);
       lastError = err;
