@@ -1,6 +1,6 @@
 import type { MemcachedClient } from '../client/MemcachedClient.js';
 import { type Command, Exit } from './command.js';
-import { createClient, type Io, UsageError, wholeNumber } from './common.js';
+import { type Io, openClient, UsageError, wholeNumber } from './common.js';
 
 const BAR_WIDTH = 30;
 
@@ -82,7 +82,7 @@ requests in flight. Progress goes to stderr; one result line to stdout:
     const ops = wholeNumber(values.ops as string | undefined, 'ops', 10_000, 1);
     const concurrency = wholeNumber(values.concurrency as string | undefined, 'concurrency', 50, 1);
     const size = wholeNumber(values.size as string | undefined, 'size', 100, 0);
-    const client: MemcachedClient = createClient(values);
+    const client: MemcachedClient = await openClient(values);
     try {
       await client.connect();
       const value = Buffer.alloc(size, 'x');

@@ -17,10 +17,11 @@ import {
 import { del } from './delete.js';
 import { get } from './get.js';
 import { keysOf } from './keysOf.js';
+import { nodes } from './nodes.js';
 import { set } from './set.js';
 import { stats } from './stats.js';
 
-export const COMMANDS: readonly Command[] = [get, set, del, stats, keysOf, bench];
+export const COMMANDS: readonly Command[] = [get, set, del, stats, nodes, keysOf, bench];
 
 const EXIT_HELP = `Exit codes:
   0  success

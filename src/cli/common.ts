@@ -3,6 +3,7 @@
  * error reporting.
  */
 import type { ParseArgsConfig } from 'node:util';
+import { AUTO_DISCOVERY_MODES, type AutoDiscoveryMode } from '../client/ClusterDiscovery.js';
 import { endpointsFromServerList } from '../client/endpoints.js';
 import { MemcachedClient } from '../client/MemcachedClient.js';
 import { rendezvousSelector } from '../cluster/RendezvousSelector.js';
@@ -28,6 +29,7 @@ export const GLOBAL_OPTIONS = {
   uri: { type: 'string' },
   timeout: { type: 'string' },
   distribution: { type: 'string' },
+  discovery: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
@@ -37,6 +39,8 @@ export const GLOBAL_HELP = `Global options:
                                 memcacheds://… (TLS), memcached://user:pass@host:port
       --timeout <ms>            connect and request timeout (default 2000)
       --distribution <name>     ketama (default, libmemcached) or rendezvous (pymemcache)
+      --discovery <mode>        discover the servers from --servers/--uri: elasticache
+                                (config get cluster), elasticache_legacy or dns
   -h, --help                    show help`;
 
 export interface GlobalValues {
@@ -44,6 +48,7 @@ export interface GlobalValues {
   uri?: string | undefined;
   timeout?: string | undefined;
   distribution?: string | undefined;
+  discovery?: string | undefined;
 }
 
 /** A mistake in how the command was called: printed with a hint, exit 2. */
@@ -88,22 +93,91 @@ export function endpointsFrom(values: GlobalValues): ServerEndpoint[] {
   return parsed;
 }
 
-/** A client over `endpoints` (default: those of the global options), tuned for a short-lived CLI. */
-export function createClient(values: GlobalValues, endpoints = endpointsFrom(values)): MemcachedClient {
+/**
+ * A client over `endpoints` (default: those of the global options), tuned for a short-lived CLI.
+ * With --discovery the endpoints are where the servers are discovered, and this resolves once
+ * the first discovery has given them (a failure closes the client and rejects, naming the
+ * endpoints).
+ */
+export async function openClient(
+  values: GlobalValues,
+  endpoints = endpointsFrom(values),
+): Promise<MemcachedClient> {
   const timeout = wholeNumber(values.timeout, 'timeout', 2000, 1);
   const distribution = values.distribution ?? 'ketama';
   if (distribution !== 'ketama' && distribution !== 'rendezvous') {
     throw new UsageError(`--distribution must be ketama or rendezvous, got '${distribution}'`);
   }
-  return new MemcachedClient({
+  const discovery = values.discovery;
+  if (discovery !== undefined && !(AUTO_DISCOVERY_MODES as readonly string[]).includes(discovery)) {
+    throw new UsageError(`--discovery must be one of ${AUTO_DISCOVERY_MODES.join(', ')}, got '${discovery}'`);
+  }
+  const client = new MemcachedClient({
     servers: endpoints,
     poolSize: 4,
     connectTimeoutMs: timeout,
     requestTimeoutMs: timeout,
     idleTimeoutMs: 0,
     retries: 0,
+    ...(discovery === undefined ? {} : { autoDiscovery: discovery as AutoDiscoveryMode }),
     ...(distribution === 'rendezvous' ? { selector: rendezvousSelector } : {}),
   });
+  if (discovery !== undefined) {
+    try {
+      await client.connect();
+    } catch (error) {
+      client.close();
+      throw error;
+    }
+  }
+  return client;
+}
+
+/** The data servers: those of the global options, or with --discovery the ones discovered. */
+export async function dataServers(values: GlobalValues): Promise<ServerEndpoint[]> {
+  if (values.discovery === undefined) return endpointsFrom(values);
+  const client = await openClient(values);
+  try {
+    return client.servers;
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * Runs `call` on each server with a client of its own, so one unreachable server fails only
+ * its own row; resolves each outcome in order.
+ */
+export function perServer<T>(
+  values: GlobalValues,
+  servers: readonly ServerEndpoint[],
+  call: (client: MemcachedClient) => Promise<T>,
+): Promise<Array<{ id: string; result: T | null; error: unknown }>> {
+  const single = { ...values, discovery: undefined };
+  return Promise.all(
+    servers.map(async (server) => {
+      const client = await openClient(single, [server]);
+      try {
+        return { id: server.id, result: await call(client), error: null };
+      } catch (error) {
+        return { id: server.id, result: null, error };
+      } finally {
+        client.close();
+      }
+    }),
+  );
+}
+
+/** Prints each row's error on stderr; Exit.Server when there was one. */
+export function reportRowErrors(io: Io, command: string, rows: ReadonlyArray<{ error: unknown }>): number {
+  let code: number = Exit.Ok;
+  for (const row of rows) {
+    if (row.error !== null) {
+      io.stderr.write(`memcached-cache: ${command}: ${describeError(row.error)}\n`);
+      code = Exit.Server;
+    }
+  }
+  return code;
 }
 
 /** Connection, timeout and server errors: exit 3. Key/value errors: exit 2. */

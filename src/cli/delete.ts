@@ -1,5 +1,5 @@
 import { type Command, Exit } from './command.js';
-import { createClient, UsageError } from './common.js';
+import { openClient, UsageError } from './common.js';
 
 export const del: Command = {
   name: 'delete',
@@ -10,7 +10,7 @@ export const del: Command = {
   async run({ positionals, values, io }) {
     if (positionals.length !== 1) throw new UsageError('delete takes exactly one key', 'delete');
     const key = positionals[0]!;
-    const client = createClient(values);
+    const client = await openClient(values);
     try {
       if (await client.delete(key)) {
         io.stderr.write(`deleted ${key}\n`);

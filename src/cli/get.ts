@@ -1,5 +1,5 @@
 import { type Command, Exit } from './command.js';
-import { createClient, UsageError } from './common.js';
+import { openClient, UsageError } from './common.js';
 
 export const get: Command = {
   name: 'get',
@@ -11,7 +11,7 @@ A missing key prints nothing on stdout, "not found" on stderr and exits 1.`,
   async run({ positionals, values, io }) {
     if (positionals.length !== 1) throw new UsageError('get takes exactly one key', 'get');
     const key = positionals[0]!;
-    const client = createClient(values);
+    const client = await openClient(values);
     try {
       const item = await client.get(key);
       if (item === null) {

@@ -1,5 +1,5 @@
 import { type Command, Exit } from './command.js';
-import { createClient, formatTable, UsageError } from './common.js';
+import { formatTable, openClient, UsageError } from './common.js';
 
 export const keysOf: Command = {
   name: 'keys-of',
@@ -10,7 +10,7 @@ or --distribution rendezvous) over all configured servers. Contacts no server.`,
   options: {},
   async run({ positionals, values, io }) {
     if (positionals.length === 0) throw new UsageError('keys-of needs at least one key', 'keys-of');
-    const client = createClient(values);
+    const client = await openClient(values);
     try {
       const rows = positionals.map((key) => [key, client.serverFor(key)]);
       io.stdout.write(`${formatTable(rows)}\n`);

@@ -1,5 +1,5 @@
 import { type Command, Exit } from './command.js';
-import { createClient, UsageError, wholeNumber } from './common.js';
+import { openClient, UsageError, wholeNumber } from './common.js';
 
 export const set: Command = {
   name: 'set',
@@ -13,7 +13,7 @@ string, or as the JSON value when it is JSON text). Use "--" before a value star
     if (positionals.length !== 2) throw new UsageError('set takes a key and a value', 'set');
     const ttl = wholeNumber(values.ttl as string | undefined, 'ttl', 0);
     const [key, value] = positionals as [string, string];
-    const client = createClient(values);
+    const client = await openClient(values);
     try {
       await client.set(key, value, { ttl });
       io.stderr.write(`stored ${key}\n`);

@@ -1,5 +1,5 @@
-import { type Command, Exit } from './command.js';
-import { createClient, describeError, endpointsFrom, formatTable, UsageError } from './common.js';
+import type { Command } from './command.js';
+import { dataServers, formatTable, perServer, reportRowErrors, UsageError } from './common.js';
 
 const COLUMNS = [
   'version',
@@ -20,34 +20,17 @@ A server that cannot be reached shows "unreachable"; the command then exits 3.`,
   options: {},
   async run({ positionals, values, io }) {
     if (positionals.length !== 0) throw new UsageError('stats takes no arguments', 'stats');
-    const endpoints = endpointsFrom(values);
-    const results = await Promise.all(
-      endpoints.map(async (endpoint) => {
-        const client = createClient(values, [endpoint]);
-        try {
-          const all = await client.stats();
-          return { id: endpoint.id, stats: [...all.values()][0]!, error: null };
-        } catch (error) {
-          return { id: endpoint.id, stats: null, error };
-        } finally {
-          client.close();
-        }
-      }),
-    );
+    const results = await perServer(values, await dataServers(values), async (client) => {
+      const all = await client.stats();
+      return [...all.values()][0]!;
+    });
     const rows: string[][] = [['server', ...COLUMNS]];
     for (const r of results)
       rows.push([
         r.id,
-        ...COLUMNS.map((c, i) => (r.stats ? (r.stats.get(c) ?? '-') : i === 0 ? 'unreachable' : '')),
+        ...COLUMNS.map((c, i) => (r.result ? (r.result.get(c) ?? '-') : i === 0 ? 'unreachable' : '')),
       ]);
     io.stdout.write(`${formatTable(rows, [false, false, true, true, true, true, true, true])}\n`);
-    let code: number = Exit.Ok;
-    for (const r of results) {
-      if (r.error !== null) {
-        io.stderr.write(`memcached-cache: stats: ${describeError(r.error)}\n`);
-        code = Exit.Server;
-      }
-    }
-    return code;
+    return reportRowErrors(io, 'stats', results);
   },
 };

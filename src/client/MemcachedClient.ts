@@ -109,7 +109,7 @@ export class MemcachedClient {
             ...(this.options.discoverServers ? { fetch: this.options.discoverServers } : {}),
             intervalMs: this.options.discoveryIntervalMs,
             timeoutMs: this.options.requestTimeoutMs,
-            known: () => [...this.pools.values()].map((pool) => pool.endpoint),
+            known: () => this.servers,
             apply: (found) => {
               const version = found.version ?? undefined;
               this.setServers(found.servers, {
@@ -451,6 +451,11 @@ export class MemcachedClient {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** The servers keys are spread over now (configured, set or discovered), in list order. */
+  get servers(): ServerEndpoint[] {
+    return this.router.serverIds.map((id) => this.pools.get(id)!.endpoint);
   }
 
   /** Connections currently open, by server id (for diagnostics and tests). */

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { MemcachedClient } from '../../src/client/MemcachedClient.js';
 import { rendezvousSelector } from '../../src/cluster/RendezvousSelector.js';
 import {
+  ConfigEndpoint,
   type MemcachedProcess,
   rawCommand,
   startMemcachedCluster,
@@ -138,6 +139,11 @@ describe('memcached-cache CLI: usage errors exit 2', { concurrency: 4 }, () => {
       /--distribution must be ketama or rendezvous/,
     ],
     ['key too long', ['get', 'k'.repeat(251), '--servers', '127.0.0.1:1'], /250/],
+    [
+      'bad discovery',
+      ['nodes', '--discovery', 'consul'],
+      /--discovery must be one of elasticache, elasticache_legacy, dns/,
+    ],
   ];
   for (const [name, args, message] of cases) {
     it(name, async () => {
@@ -231,6 +237,44 @@ describe('memcached-cache CLI: commands against real memcached', () => {
     assertNoStack(r.stderr);
   });
 
+  it('nodes lists the servers; with --discovery, the discovered ones, from where and which version', async () => {
+    const plain = await cli(['nodes', ...both]);
+    assert.equal(plain.code, 0, plain.stderr);
+    const version = /^server\s+memcached\n(\S+)\s+(\d+\.\d+\.\d+)\n/.exec(plain.stdout);
+    assert.ok(version, plain.stdout);
+    assert.equal(version[1], servers[0]!.address);
+
+    const endpoint = await ConfigEndpoint.start();
+    try {
+      endpoint.publish(7, servers);
+      const found = await cli(['nodes', '--discovery', 'elasticache', '--servers', endpoint.address]);
+      assert.equal(found.code, 0, found.stderr);
+      const lines = found.stdout.trimEnd().split('\n');
+      assert.equal(
+        lines[0],
+        `2 servers discovered by elasticache from ${endpoint.address}, configuration version 7`,
+      );
+      assert.deepEqual(
+        lines.slice(2).map((l) => l.split(/\s+/)[0]),
+        servers.map((s) => s.address),
+      );
+      const set = await cli([
+        'set',
+        'cli:discovered',
+        'yes',
+        '--discovery',
+        'elasticache',
+        '--servers',
+        endpoint.address,
+      ]);
+      assert.equal(set.code, 0, set.stderr);
+      const get = await cli(['get', 'cli:discovered', ...both]);
+      assert.equal(get.stdout, 'yes\n', 'written to the discovered servers');
+    } finally {
+      await endpoint.stop();
+    }
+  });
+
   it('keys-of shows the server of each key, as the client routes it (ketama and rendezvous)', async () => {
     const keys = Array.from({ length: 12 }, (_, i) => `cli:route:${i}`);
     const endpoints = servers.map((s) => ({ id: s.address, host: s.host, port: s.port }));
@@ -271,6 +315,8 @@ describe('memcached-cache CLI: unreachable server exits 3', { concurrency: 5 }, 
     ['set', 'k', 'v'],
     ['delete', 'k'],
     ['stats'],
+    ['nodes'],
+    ['nodes', '--discovery', 'elasticache'],
     ['bench', '--ops', '10'],
   ]) {
     it(`${command[0]} against a closed port fails fast with a clear message`, async () => {
