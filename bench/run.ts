@@ -1,10 +1,11 @@
-// `npm run bench [-- --quick] [--rounds N] [--only seq,p100-100b] [--no-soak] [--no-memcslap]`
+// `npm run bench [-- --quick] [--rounds N] [--only seq,p100-100b,cluster] [--no-soak] [--no-memcslap] [--no-cluster]`
 // `npm run bench -- --profile p100-100b[:get]`  CPU-profiles our client on one scenario.
 //
 // Starts its own memcached, bundles bench/worker.ts with esbuild (so children start in ~50 ms,
 // without a TypeScript loader), then runs every client in its own child process per scenario,
 // interleaved: round → scenario → clients (order rotated each round). Writes
-// bench/results/latest.{md,svg,json}.
+// bench/results/latest.{md,svg,json}; the cluster simulation (bench/cluster, no network) writes
+// bench/results/cluster.{md,json}.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { memcachedBinary, startMemcached, stopAllMemcached } from '../test/support/index.js';
+import { CLUSTER_SIZES, renderClusterMarkdown, simulateCluster } from './cluster/run.js';
 import { formatProfile, summarizeProfile } from './profile.js';
 import {
   buildReport,
@@ -54,11 +56,21 @@ interface Args {
   only: ScenarioId[] | null;
   soak: boolean;
   memcslap: boolean;
+  /** Run the cluster simulation (no network). */
+  cluster: boolean;
   profile: { scenario: ScenarioId; op: OpKind | null } | null;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { mode: 'full', rounds: 3, only: null, soak: true, memcslap: true, profile: null };
+  const args: Args = {
+    mode: 'full',
+    rounds: 3,
+    only: null,
+    soak: true,
+    memcslap: true,
+    cluster: true,
+    profile: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -71,6 +83,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--only') args.only = value().split(',') as ScenarioId[];
     else if (a === '--no-soak') args.soak = false;
     else if (a === '--no-memcslap') args.memcslap = false;
+    else if (a === '--no-cluster') args.cluster = false;
     else if (a === '--profile') {
       const [scenario, op] = value().split(':');
       args.profile = { scenario: scenario as ScenarioId, op: (op as OpKind | undefined) ?? null };
@@ -84,7 +97,11 @@ function parseArgs(argv: string[]): Args {
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
-  if (args.only) for (const id of args.only) scenarioById(id);
+  if (args.only) {
+    args.cluster &&= args.only.includes('cluster' as ScenarioId);
+    args.only = args.only.filter((id) => id !== ('cluster' as ScenarioId));
+    for (const id of args.only) scenarioById(id);
+  }
   return args;
 }
 
@@ -261,8 +278,26 @@ async function profileMode(args: Args, worker: string, host: string, port: numbe
   log(`profile: ${join(dir, file)}\nsummary: ${out}`);
 }
 
+/** The cluster simulation: bench/results/cluster.{md,json}. */
+async function clusterSimulation(args: Args, source: string): Promise<void> {
+  const keys = args.mode === 'quick' ? 100_000 : 1_000_000;
+  log(
+    `cluster simulation · ${fmt(keys)} keys · ketama and rendezvous at ${CLUSTER_SIZES.join(', ')} servers`,
+  );
+  const rows = await simulateCluster(keys, log);
+  const header = `${new Date().toISOString()} · ${args.mode} mode · Node ${process.version} · ${cpus()[0]?.model.trim() ?? 'unknown CPU'} · source ${source}`;
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, 'cluster.md'), renderClusterMarkdown(rows, header));
+  writeFileSync(join(RESULTS_DIR, 'cluster.json'), `${JSON.stringify({ header, rows }, null, 2)}\n`);
+  log(`wrote ${join('bench', 'results', 'cluster.md')}, cluster.json`);
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.cluster && !args.profile) {
+    await clusterSimulation(args, describeSource());
+    if (args.only !== null && args.only.length === 0) return;
+  }
   const started = Date.now();
   const loadBefore = loadavg()[0]!;
   const source = describeSource();

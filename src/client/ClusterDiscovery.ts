@@ -9,6 +9,7 @@ import {
 import { fetchClusterConfig } from '../transport/ClusterConfigProbe.js';
 import { resolveAddresses } from '../transport/dial.js';
 import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
+import type { ResolvedClientOptions } from './ClientOptions.js';
 
 /**
  * Where the server list comes from when it is discovered instead of configured:
@@ -61,6 +62,34 @@ export interface ClusterDiscoveryOptions {
   known: () => readonly ServerEndpoint[];
   /** Applies a list that passed the checks (newer version, not empty). */
   apply: (found: DiscoveredServers) => void;
+}
+
+/**
+ * The discovery a client's options ask for (null for a fixed list): `autoDiscovery` asks its
+ * `servers`; `discoverServers` is polled while the client starts on its `servers`.
+ */
+export function discoveryFor(
+  options: ResolvedClientOptions,
+  client: {
+    known: () => readonly ServerEndpoint[];
+    apply: (servers: ServerEndpoint[], change: { source: string; version?: number }) => void;
+  },
+): ClusterDiscovery | null {
+  const mode = options.autoDiscovery ?? (options.discoverServers ? 'discovery' : undefined);
+  if (mode === undefined) return null;
+  return new ClusterDiscovery({
+    mode,
+    endpoints: options.servers,
+    ...(options.discoverServers ? { fetch: options.discoverServers } : {}),
+    intervalMs: options.discoveryIntervalMs,
+    timeoutMs: options.requestTimeoutMs,
+    known: client.known,
+    apply: (found) =>
+      client.apply(found.servers, {
+        source: mode,
+        ...(found.version === null ? {} : { version: found.version }),
+      }),
+  });
 }
 
 const COMMANDS: Record<Exclude<AutoDiscoveryMode, 'dns'>, ClusterConfigCommand> = {
@@ -159,7 +188,9 @@ export class ClusterDiscovery {
     if (found.version !== null && this.version !== null && found.version <= this.version) return;
     this.version = found.version;
     this.from = found.from;
-    this.options.apply(found);
+    // A node listed twice is one server (setServers refuses duplicates).
+    const unique = new Map(found.servers.map((server) => [server.id, server]));
+    this.options.apply({ ...found, servers: [...unique.values()] });
   }
 
   /** The configuration endpoints first, then the known data servers not among them. */

@@ -1,4 +1,5 @@
 import { ClusterRouter } from '../cluster/ClusterRouter.js';
+import { Listeners } from '../cluster/Listeners.js';
 import type { ServerSpec } from '../cluster/ServerSelector.js';
 import {
   atEntry,
@@ -32,7 +33,7 @@ import {
   type ResolvedClientOptions,
   resolveClientOptions,
 } from './ClientOptions.js';
-import { ClusterDiscovery, type DiscoveryStatus } from './ClusterDiscovery.js';
+import { type ClusterDiscovery, type DiscoveryStatus, discoveryFor } from './ClusterDiscovery.js';
 import { type Command, ITEM_FLAGS, MetaGetCommand, MetaSetCommand } from './Command.js';
 import { DeadlineQueue } from './DeadlineQueue.js';
 import { type CommandName, type TopologyChange, topologyChannel } from './diagnostics.js';
@@ -40,6 +41,7 @@ import { FailureDetector } from './FailureDetector.js';
 import type { Item, LeasedItem } from './Item.js';
 import { Operation, type OperationHost } from './Operation.js';
 import { identity, isHeader, isLeasePlaceholder, toCounter, toItem, toVoid } from './ReplyTransforms.js';
+import { ServerPools } from './ServerPools.js';
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -75,14 +77,11 @@ export interface CounterOptions extends CallOptions {
 export class MemcachedClient {
   readonly options: ResolvedClientOptions;
   readonly router: ClusterRouter;
-  private readonly pools = new Map<string, Pool>();
-  private singlePool: Pool | null;
-  /** Pools of removed servers answering what was written to them (see setServers). */
-  private readonly draining = new Set<Pool>();
+  private readonly pools: ServerPools;
   private readonly discovery: ClusterDiscovery | null;
   /** The first discovery, while it runs or once it succeeded. */
   private firstDiscovery: Promise<unknown> | null = null;
-  private readonly topologyListeners: Array<(change: TopologyChange) => void> = [];
+  private readonly topologyListeners = new Listeners<TopologyChange>();
   private topologyVersion = 0;
   private readonly host: OperationHost;
   private readonly detector: FailureDetector;
@@ -99,36 +98,21 @@ export class MemcachedClient {
     const auto = this.options.autoDiscovery;
     // An auto-discovered cluster starts with no data server: connect() performs the first discovery.
     const servers = auto === undefined ? this.options.servers : [];
-    const mode = auto ?? (this.options.discoverServers ? 'discovery' : undefined);
-    this.discovery =
-      mode === undefined
-        ? null
-        : new ClusterDiscovery({
-            mode,
-            endpoints: this.options.servers,
-            ...(this.options.discoverServers ? { fetch: this.options.discoverServers } : {}),
-            intervalMs: this.options.discoveryIntervalMs,
-            timeoutMs: this.options.requestTimeoutMs,
-            known: () => this.servers,
-            apply: (found) => {
-              const version = found.version ?? undefined;
-              this.setServers(found.servers, {
-                source: mode,
-                ...(version === undefined ? {} : { version }),
-              }).catch(
-                () => {}, // a closed client refuses (discovery has stopped then), as does a list with a duplicate
-              );
-            },
-          });
+    this.discovery = discoveryFor(this.options, {
+      known: () => this.servers,
+      apply: (servers, change) => {
+        // Only a closed client refuses, and discovery has stopped then.
+        this.setServers(servers, change).catch(() => {});
+      },
+    });
     this.router = new ClusterRouter({
       servers: servers.map(serverSpec),
       failures: this.options.failures,
       retryMs: this.options.retryMs,
       ...(this.options.selector ? { selector: this.options.selector } : {}),
     });
+    this.pools = new ServerPools((endpoint) => this.makePool(endpoint), servers);
     this.detector = new FailureDetector(this.router, this.clock, (id) => this.pools.get(id)!.connect());
-    for (const endpoint of servers) this.pools.set(endpoint.id, this.makePool(endpoint));
-    this.singlePool = servers.length === 1 ? this.pools.get(servers[0]!.id)! : null;
     const client = this;
     this.host = {
       requestTimeoutMs: this.options.requestTimeoutMs,
@@ -140,7 +124,7 @@ export class MemcachedClient {
         return client.closed;
       },
       route: (command) => command.server ?? this.route(command.key!),
-      poolFor: (id) => this.singlePool ?? this.pools.get(id),
+      poolFor: (id) => this.pools.single ?? this.pools.get(id),
       release: (weight) => {
         this.pending -= weight;
       },
@@ -183,28 +167,7 @@ export class MemcachedClient {
 
   private connectPools(): Promise<string[]> {
     if (this.closed) return Promise.reject(new InvalidStateError('The memcached client is closed'));
-    return new Promise<string[]>((resolve, reject) => {
-      const answered: string[] = [];
-      let failed = 0;
-      let firstError: unknown;
-      const ids = [...this.pools.keys()];
-      for (const id of ids) {
-        this.pools
-          .get(id)!
-          .connect()
-          .then(
-            () => {
-              answered.push(id);
-              if (answered.length === 1) queueMicrotask(() => resolve(answered.slice()));
-            },
-            (error: unknown) => {
-              firstError ??= error;
-              failed++;
-              if (failed === ids.length) reject(firstError);
-            },
-          );
-      }
-    });
+    return this.pools.connectAll();
   }
 
   /** The id (`host:port` or socket path) of the server `key` maps to now. */
@@ -395,16 +358,11 @@ export class MemcachedClient {
     if (!Array.isArray(servers) || servers.length === 0)
       throw new InvalidValueError('setServers needs at least one server');
     const next = servers.map(withHiddenPassword);
-    const ids = new Set(next.map((e) => e.id));
-    if (ids.size !== next.length) throw new InvalidValueError('setServers: a server is listed twice');
-    const added = next.filter((e) => !this.pools.has(e.id));
-    const removed = [...this.pools.keys()].filter((id) => !ids.has(id));
-    if (added.length === 0 && removed.length === 0) return null;
-    for (const endpoint of added) this.pools.set(endpoint.id, this.makePool(endpoint));
+    if (new Set(next.map((e) => e.id)).size !== next.length)
+      throw new InvalidValueError('setServers: a server is listed twice');
+    if (next.length === this.pools.ids().length && next.every((e) => this.pools.has(e.id))) return null;
+    const { added, removed, leaving } = this.pools.replace(next);
     this.router.setServers(next.map(serverSpec));
-    const leaving = removed.map((id) => this.pools.get(id)!);
-    for (const id of removed) this.pools.delete(id);
-    this.singlePool = next.length === 1 ? this.pools.get(next[0]!.id)! : null;
     this.topologyVersion++;
     const applied: TopologyChange = {
       added: added.map((e) => e.id),
@@ -412,29 +370,20 @@ export class MemcachedClient {
       source: change.source ?? 'setServers',
       version: change.version ?? this.topologyVersion,
     };
-    for (const listener of this.topologyListeners.slice()) listener(applied);
+    this.topologyListeners.emit(applied);
     if (topologyChannel.hasSubscribers) topologyChannel.publish(applied);
     for (const endpoint of added)
       this.pools
         .get(endpoint.id)!
         .connect()
         .catch(() => {}); // failures count as usual
-    await Promise.all(
-      leaving.map((pool) => {
-        this.draining.add(pool);
-        return pool.drain().finally(() => this.draining.delete(pool));
-      }),
-    );
+    await this.pools.drain(leaving);
     return applied;
   }
 
   /** Registers a listener for applied server-list changes; returns a function that removes it. */
   onTopologyChange(listener: (change: TopologyChange) => void): () => void {
-    this.topologyListeners.push(listener);
-    return () => {
-      const at = this.topologyListeners.indexOf(listener);
-      if (at >= 0) this.topologyListeners.splice(at, 1);
-    };
+    return this.topologyListeners.add(listener);
   }
 
   /** Rejects pending requests, closes every socket and timer. Idempotent. */
@@ -443,8 +392,7 @@ export class MemcachedClient {
     this.closed = true;
     this.discovery?.stop();
     this.detector.close();
-    for (const pool of this.pools.values()) pool.close();
-    for (const pool of this.draining) pool.close();
+    this.pools.close();
     // Calls waiting for a retry settle on their own (dispatch sees `closed`); none needs the timer.
     this.host.deadlines.clear();
   }
@@ -460,7 +408,7 @@ export class MemcachedClient {
 
   /** Connections currently open, by server id (for diagnostics and tests). */
   connectionCounts(): Map<string, number> {
-    return new Map([...this.pools].map(([id, pool]) => [id, pool.size]));
+    return this.pools.counts();
   }
 
   // ---- internals ----
@@ -605,7 +553,7 @@ export class MemcachedClient {
   private groupByServer(keys: readonly string[]): EncodedKey[][] {
     const unique = keys.length > 1 ? new Set(keys) : keys;
     const maxKeySize = this.options.maxKeySize;
-    if (this.singlePool !== null) {
+    if (this.pools.single !== null) {
       const group: EncodedKey[] = [];
       for (const key of unique) group.push(encodeKey(key, maxKeySize));
       return group.length === 0 ? [] : [group];
@@ -649,7 +597,8 @@ export class MemcachedClient {
 
   /** The key's server id; '' while the server list is empty (before the first discovery). */
   private route(encoded: EncodedKey): string {
-    if (this.singlePool !== null) return this.singlePool.endpoint.id;
+    const single = this.pools.single;
+    if (single !== null) return single.endpoint.id;
     return this.router.pick(keyBytes(encoded)) ?? '';
   }
 
@@ -662,7 +611,7 @@ export class MemcachedClient {
     options: CallOptions | undefined,
   ): Promise<Map<string, T>> {
     this.assertOpen();
-    const ids = [...this.pools.keys()];
+    const ids = this.pools.ids();
     const results = await Promise.all(
       ids.map((server) =>
         this.execute<T>(

@@ -9,6 +9,7 @@
  */
 
 import { ketamaSelector } from './KetamaRing.js';
+import { Listeners } from './Listeners.js';
 import { ServerHealth } from './ServerHealth.js';
 import type { SelectorFactory, ServerSelector, ServerSpec } from './ServerSelector.js';
 
@@ -47,7 +48,7 @@ export class ClusterRouter {
   private selector!: ServerSelector;
   private single: string | undefined;
   private known: ReadonlySet<string> = new Set();
-  private readonly listeners: ClusterChangeListener[] = [];
+  private readonly listeners = new Listeners<ClusterChange>();
 
   constructor(options: ClusterRouterOptions) {
     this.health = new ServerHealth({
@@ -57,7 +58,7 @@ export class ClusterRouter {
     });
     this.factory = options.selector ?? ketamaSelector;
     this.setServers(options.servers);
-    if (options.onChange) this.listeners.push(options.onChange);
+    if (options.onChange) this.listeners.add(options.onChange);
   }
 
   /** Every configured server id, in configuration order. */
@@ -134,11 +135,7 @@ export class ClusterRouter {
 
   /** Registers a membership listener; returns a function that removes it. */
   onChange(listener: ClusterChangeListener): () => void {
-    this.listeners.push(listener);
-    return () => {
-      const at = this.listeners.indexOf(listener);
-      if (at >= 0) this.listeners.splice(at, 1);
-    };
+    return this.listeners.add(listener);
   }
 
   /** Routes over the live servers (all of them when none is alive); true when none is. */
@@ -152,6 +149,6 @@ export class ClusterRouter {
   private rebuild(type: ClusterChange['type'], id: string): void {
     const allDead = this.routeOverLive();
     const change: ClusterChange = { type, id, routing: this.selector.ids, allDead };
-    for (const listener of this.listeners.slice()) listener(change);
+    this.listeners.emit(change);
   }
 }

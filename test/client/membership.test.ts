@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { after, before, describe, it } from 'node:test';
 import type { TopologyChange } from '../../src/client/diagnostics.js';
-import { InvalidValueError } from '../../src/index.js';
+import { ConnectionError, InvalidValueError } from '../../src/index.js';
 import {
   type MemcachedProcess,
   quietConnections,
@@ -123,6 +123,23 @@ describe('setServers: membership changes under load', () => {
     const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
     assert.deepEqual(failed.map((f) => String(f.reason)).slice(0, 3), []);
     assert.ok(cKeys.every((k) => client.serverFor(k) !== c.address));
+  });
+
+  it('a stats call aimed at a server that leaves before it is written fails naming it, nothing sent', async () => {
+    const [a, b, c] = servers as [MemcachedProcess, MemcachedProcess, MemcachedProcess];
+    const client = makeClient([a, b], { retries: 0 });
+    await client.connect();
+    const joining = client.setServers([endpointOf(a), endpointOf(b), endpointOf(c)]);
+    const stats = client.stats(); // C's part waits for C's connection
+    const leaving = client.setServers([endpointOf(a), endpointOf(b)]);
+    await assert.rejects(stats, (error: unknown) => {
+      assert.ok(error instanceof ConnectionError, String(error));
+      assert.equal(error.message, `Server ${c.address} is no longer in the server list`);
+      assert.deepEqual([error.server, error.details], [c.address, { requestSent: false }]);
+      return true;
+    });
+    await Promise.all([joining, leaving]);
+    assert.deepEqual([...(await client.stats()).keys()], [a.address, b.address]);
   });
 
   it('a server joining 3 others takes about a quarter of the keys (ketama), and only from them', async () => {
