@@ -149,12 +149,18 @@ describe('components on a cluster that changes', () => {
     }
   });
 
-  it('an unknown auto_discovery value is a ConfigError naming the key', () => {
+  it('an unknown auto_discovery value, or a discovery_interval under 100 ms, is a ConfigError naming the key', () => {
     const cache = new MemcachedCache();
     assert.throws(
       () =>
         cache.configure(ConfigParams.fromTuples('connection.host', 'h', 'options.auto_discovery', 'consul')),
       /options\.auto_discovery/,
     );
+    assert.throws(
+      () =>
+        cache.configure(ConfigParams.fromTuples('connection.host', 'h', 'options.discovery_interval', 99)),
+      /options\.discovery_interval/,
+    );
+    cache.configure(ConfigParams.fromTuples('connection.host', 'h', 'options.discovery_interval', 100));
   });
 });

@@ -15,7 +15,7 @@ import {
   startMemcachedCluster,
   stopAllMemcached,
 } from '../support/index.js';
-import { closeAll, makeClient, waitFor } from './helpers.js';
+import { closeAll, makeClient, verifiedLoad, waitFor } from './helpers.js';
 
 const INTERVAL = 100;
 const configEndpoint = (e: ConfigEndpoint) => ({ id: e.address, host: e.host, port: e.port });
@@ -151,26 +151,7 @@ describe('auto-discovery: elasticache (config get cluster)', () => {
     await client.connect();
     const heard: TopologyChange[] = [];
     client.onTopologyChange((change) => heard.push(change));
-    let stop = false;
-    let calls = 0;
-    let misses = 0;
-    const failures: string[] = [];
-    const wrong: string[] = [];
-    const worker = async (w: number): Promise<void> => {
-      for (let i = 0; !stop; i++) {
-        const key = `discovered:${w}:${i}`;
-        try {
-          await client.set(key, `${w}/${i}`);
-          const item = await client.get(key);
-          calls += 2;
-          if (item === null) misses++;
-          else if (item.value.toString() !== `${w}/${i}`) wrong.push(key);
-        } catch (error) {
-          failures.push(`${key}: ${String(error)}`);
-        }
-      }
-    };
-    const workers = Array.from({ length: 20 }, (_, w) => worker(w));
+    const load = verifiedLoad(client, 'discovered');
     const publish = async (version: number, nodes: MemcachedProcess[]) => {
       const change = nextChange(client, INTERVAL + 1000);
       endpoint.publish(version, nodes);
@@ -191,8 +172,7 @@ describe('auto-discovery: elasticache (config get cluster)', () => {
     const replaced = await publish(5, [c]);
     assert.deepEqual([replaced.added, replaced.removed], [[c.address], [a.address]]);
     await new Promise((resolve) => setTimeout(resolve, 150));
-    stop = true;
-    await Promise.all(workers);
+    const { calls, misses, failures, wrong } = await load.stop();
 
     assert.deepEqual(failures.slice(0, 5), [], `${failures.length} failed calls`);
     assert.deepEqual(wrong, []);

@@ -120,3 +120,48 @@ export function fakeEndpoint(peer: FakePeer): ServerEndpoint {
 export function pauseAndWait(server: MemcachedProcess, timeoutMs = 2000): Promise<void> {
   return server.pauseAndWait(timeoutMs);
 }
+
+/** What `verifiedLoad` saw: calls made, misses, failed calls (key: error) and keys read wrong. */
+export interface LoadOutcome {
+  calls: number;
+  misses: number;
+  failures: string[];
+  wrong: string[];
+}
+
+/**
+ * `workers` loops of `set` then `get` of a fresh key with its own value, until `stop()`, which
+ * resolves once every worker has finished. A miss is a key whose server changed between its set
+ * and its get; a value other than the one written is wrong.
+ */
+export function verifiedLoad(
+  client: MemcachedClient,
+  prefix: string,
+  workers = 20,
+): { stop(): Promise<LoadOutcome> } {
+  let stopped = false;
+  const outcome: LoadOutcome = { calls: 0, misses: 0, failures: [], wrong: [] };
+  const worker = async (w: number): Promise<void> => {
+    for (let i = 0; !stopped; i++) {
+      const key = `${prefix}:${w}:${i}`;
+      const value = `${w}/${i}`;
+      try {
+        await client.set(key, value);
+        const item = await client.get(key);
+        outcome.calls += 2;
+        if (item === null) outcome.misses++;
+        else if (item.value.toString() !== value) outcome.wrong.push(key);
+      } catch (error) {
+        outcome.failures.push(`${key}: ${String(error)}`);
+      }
+    }
+  };
+  const running = Array.from({ length: workers }, (_, w) => worker(w));
+  return {
+    stop: async () => {
+      stopped = true;
+      await Promise.all(running);
+      return outcome;
+    },
+  };
+}

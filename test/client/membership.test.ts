@@ -12,7 +12,7 @@ import {
   startMemcachedCluster,
   stopAllMemcached,
 } from '../support/index.js';
-import { closeAll, endpointOf, makeClient } from './helpers.js';
+import { closeAll, endpointOf, makeClient, verifiedLoad } from './helpers.js';
 
 describe('setServers: membership changes under load', () => {
   let servers: MemcachedProcess[];
@@ -39,28 +39,7 @@ describe('setServers: membership changes under load', () => {
     subscribe('memcached-cache:topology', onPublish);
     client.onTopologyChange((change) => heard.push(change));
 
-    let stop = false;
-    let calls = 0;
-    let misses = 0;
-    const failures: string[] = [];
-    const wrong: string[] = [];
-    const worker = async (w: number): Promise<void> => {
-      for (let i = 0; !stop; i++) {
-        const key = `member:${w}:${i}`;
-        const value = `${w}/${i}`;
-        try {
-          await client.set(key, value);
-          const item = await client.get(key);
-          calls += 2;
-          if (item === null)
-            misses++; // the key's server changed between the set and the get
-          else if (item.value.toString() !== value) wrong.push(key);
-        } catch (error) {
-          failures.push(`${key}: ${String(error)}`);
-        }
-      }
-    };
-    const workers = Array.from({ length: 20 }, (_, w) => worker(w));
+    const load = verifiedLoad(client, 'member');
     const pause = () => new Promise((resolve) => setTimeout(resolve, 150));
 
     await pause();
@@ -79,8 +58,7 @@ describe('setServers: membership changes under load', () => {
     assert.equal(await client.setServers([endpointOf(d)]), null, 'the same list changes nothing');
     await assert.rejects(client.setServers([]), InvalidValueError);
     await pause();
-    stop = true;
-    await Promise.all(workers);
+    const { calls, misses, failures, wrong } = await load.stop();
     unsubscribe('memcached-cache:topology', onPublish);
 
     assert.deepEqual(failures.slice(0, 5), [], `${failures.length} failed calls`);
