@@ -33,10 +33,10 @@ export {
 export type { AutoDiscoveryMode, DiscoverySource, DiscoveryStatus } from './client/ClusterDiscovery.js';
 export { COMPONENT_OPTIONS, type ComponentOptionName, type OptionSpec } from './client/ComponentOptions.js';
 export {
-  COMMAND_CHANNEL,
-  type CommandMessage,
+  COMMAND_TRACING,
   type CommandName,
   type CommandOutcome,
+  type CommandTraceContext,
   TOPOLOGY_CHANNEL,
   type TopologyChange,
 } from './client/diagnostics.js';
@@ -95,3 +95,4 @@ export { MemcachedLock } from './lock/MemcachedLock.js';
 export { MemoryLock, MemoryLockStore } from './lock/MemoryLock.js';
 export { NullLock } from './lock/NullLock.js';
 export type { ServerEndpoint } from './transport/ServerEndpoint.js';
+export { CONNECT_TRACING, type ConnectTraceContext, type ServerAttributes } from './transport/tracing.js';

@@ -8,7 +8,7 @@ import type { CommandName } from './diagnostics.js';
  * call and hands it to an `Operation`, which routes, sends, retries and times it.
  */
 export interface Command<T> {
-  readonly name: CommandName | 'flush' | 'stats' | 'version';
+  readonly name: CommandName;
   readonly kind: RequestKind;
   /** The key the call is routed by and errors name; for a batch, its first key. */
   readonly key: EncodedKey | null;

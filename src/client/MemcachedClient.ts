@@ -27,6 +27,7 @@ import {
 import { type Clock, systemClock, TickClock } from '../transport/Clock.js';
 import { Pool } from '../transport/Pool.js';
 import { type ServerEndpoint, withHiddenPassword } from '../transport/ServerEndpoint.js';
+import { tracePromise } from '../transport/tracing.js';
 import { checkCounter, checkTtl, toBuffer, type Value } from './ArgumentChecks.js';
 import {
   type MemcachedClientOptions,
@@ -36,7 +37,13 @@ import {
 import { type ClusterDiscovery, type DiscoveryStatus, discoveryFor } from './ClusterDiscovery.js';
 import { type Command, ITEM_FLAGS, MetaGetCommand, MetaSetCommand } from './Command.js';
 import { DeadlineQueue } from './DeadlineQueue.js';
-import { type CommandName, type TopologyChange, topologyChannel } from './diagnostics.js';
+import {
+  type CommandName,
+  type CommandTraceContext,
+  commandTracing,
+  type TopologyChange,
+  topologyChannel,
+} from './diagnostics.js';
 import { FailureDetector } from './FailureDetector.js';
 import type { Item, LeasedItem } from './Item.js';
 import { Operation, type OperationHost } from './Operation.js';
@@ -513,9 +520,27 @@ export class MemcachedClient {
       );
     if (this.overloadedBy(weight)) return Promise.reject(this.overloaded(command.key?.key));
     this.pending += weight;
+    if (commandTracing.hasSubscribers) return this.traced(command, options, weight);
     return new Promise<T>((resolve, reject) => {
       new Operation<T>(this.host, command, weight, options?.signal, resolve, reject).start();
     });
+  }
+
+  /** `execute` when `memcached-cache:command` has subscribers: the same Operation, traced. */
+  private traced<T>(command: Command<T>, options: CallOptions | undefined, weight: number): Promise<T> {
+    const context: CommandTraceContext = { command: command.name };
+    if (command.keys !== null) {
+      context.keyCount = command.keys.length;
+      context.batchSize = command.keys.length;
+    } else if (command.key !== null) context.key = command.key.key;
+    return tracePromise(
+      commandTracing,
+      context,
+      () =>
+        new Promise<T>((resolve, reject) => {
+          new Operation<T>(this.host, command, weight, options?.signal, resolve, reject, context).start();
+        }),
+    );
   }
 
   /**

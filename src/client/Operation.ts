@@ -13,7 +13,8 @@ import type { Pool } from '../transport/Pool.js';
 import { Request, type RequestListener, reserveOpaques } from '../transport/Request.js';
 import type { Command } from './Command.js';
 import type { DeadlineQueue, Expirable } from './DeadlineQueue.js';
-import { type CommandName, commandChannel, outcomeOf, publishCommand } from './diagnostics.js';
+import { type CommandTraceContext, outcomeOf } from './diagnostics.js';
+import { describeServer } from '../transport/tracing.js';
 import { backoffMs, isTransportFailure, wasNeverSent } from './Retry.js';
 
 /** What an operation needs from the client that runs it. */
@@ -49,8 +50,6 @@ export class Operation<T> implements RequestListener, Expirable {
   private attempt = 0;
   /** Times it was routed again because its server left the membership (see MAX_MOVES). */
   private moves = 0;
-  /** performance.now() at start when someone listens on the diagnostics channel, else -1. */
-  private readonly tracedAt = commandChannel.hasSubscribers ? performance.now() : -1;
   private serverId = '';
   private current: Request | null = null;
   private finished = false;
@@ -63,6 +62,8 @@ export class Operation<T> implements RequestListener, Expirable {
     private readonly signal: AbortSignal | undefined,
     private readonly resolve: (value: T) => void,
     private readonly reject: (error: Error) => void,
+    /** The tracing context when `memcached-cache:command` has subscribers, else null. */
+    private readonly trace: CommandTraceContext | null = null,
   ) {
     this.dueAt = host.callClock.now() + host.requestTimeoutMs;
   }
@@ -97,7 +98,7 @@ export class Operation<T> implements RequestListener, Expirable {
       return;
     }
     this.finish();
-    if (this.tracedAt >= 0) this.traceResult(reply);
+    if (this.trace !== null) this.traceResult(this.trace, reply);
     this.resolve(value);
   }
 
@@ -174,6 +175,7 @@ export class Operation<T> implements RequestListener, Expirable {
     } else if (command.kind === RequestKind.Stats) request.collected = new Map();
     this.current = request;
     const pool = this.host.poolFor(id);
+    if (this.trace !== null && pool !== undefined) describeServer(this.trace, pool.endpoint);
     if (pool === undefined) {
       // No server yet (a discovered cluster before connect()), or a call aimed at one server
       // (stats, flush) that left the server list meanwhile.
@@ -205,11 +207,6 @@ export class Operation<T> implements RequestListener, Expirable {
 
   private fail(error: Error): void {
     this.finish();
-    if (this.tracedAt >= 0 && commandChannel.hasSubscribers) {
-      const keys = this.command.keys ?? (this.command.key ? [this.command.key] : []);
-      for (const k of keys)
-        publishCommand(this.command.name as CommandName, k.key, this.serverId, this.tracedAt, 'error', error);
-    }
     this.reject(error);
   }
 
@@ -220,28 +217,22 @@ export class Operation<T> implements RequestListener, Expirable {
     if (this.onAbort !== null) this.signal!.removeEventListener('abort', this.onAbort);
   }
 
-  private traceResult(reply: unknown): void {
-    if (!commandChannel.hasSubscribers) return;
-    const { serverId, tracedAt } = this;
-    const name = this.command.name as CommandName;
-    const keys = this.command.keys;
-    if (keys === null) {
-      if (this.command.key !== null)
-        publishCommand(
-          name,
-          this.command.key.key,
-          serverId,
-          tracedAt,
-          outcomeOf(name, reply as MetaResponse),
-        );
-      return;
-    }
-    const replies = reply as Array<MetaResponse | undefined>;
-    for (let i = 0; i < keys.length; i++) {
-      publishCommand(name, keys[i]!.key, serverId, tracedAt, outcomeOf(name, replies[i]));
+  /** What the reply says, for the tracing context: outcome and hit (hits for a batch). */
+  private traceResult(trace: CommandTraceContext, reply: unknown): void {
+    const command = this.command;
+    if (command.keys !== null) {
+      let hits = 0;
+      for (const response of reply as Array<MetaResponse | undefined>) if (response?.value != null) hits++;
+      trace.hits = hits;
+    } else if (command.key !== null) {
+      const outcome = outcomeOf(command.name, reply as MetaResponse);
+      trace.outcome = outcome;
+      if (READS.has(command.name)) trace.hit = outcome === 'hit';
     }
   }
 }
+
+const READS = new Set(['get', 'gat', 'getOrLease']);
 
 /** A request moves at most this often: memberships change seconds apart, not within one call. */
 const MAX_MOVES = 4;

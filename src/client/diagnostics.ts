@@ -1,23 +1,50 @@
 /**
- * `node:diagnostics_channel` instrumentation. Every command the client sends publishes one
- * message on the channel `memcached-cache:command` (a batch read publishes one per key). Nothing
- * is built when nobody subscribes: the client checks `commandChannel.hasSubscribers` first.
+ * `node:diagnostics_channel` instrumentation of the client. Commands are traced on the
+ * TracingChannel `memcached-cache:command` (see transport/tracing.ts for the event order): one
+ * traced action per request sent — a `getMany` is one per server it reads from, with
+ * `keyCount`/`batchSize`. Connections are traced on `memcached-cache:connect`. Server-list
+ * changes are published on the plain channel `memcached-cache:topology`.
  *
  * ```ts
- * import { subscribe } from 'node:diagnostics_channel';
- * subscribe('memcached-cache:command', (message) => console.log(message));
+ * import { tracingChannel } from 'node:diagnostics_channel';
+ * tracingChannel('memcached-cache:command').subscribe({
+ *   start(context) {}, end() {}, asyncStart() {}, error(context) {},
+ *   asyncEnd(context) { console.log(context.command, context.serverAddress, context.error); },
+ * });
  * ```
  *
- * Messages never carry the value: values may be secrets.
+ * Nothing is built when nobody subscribes. Contexts never carry the value: values may be secrets.
  */
-import { channel } from 'node:diagnostics_channel';
+import { channel, type TracingChannel, tracingChannel } from 'node:diagnostics_channel';
 import type { MetaResponse } from '../protocol/MetaResponse.js';
 import { ResponseStatus } from '../protocol/ResponseStatus.js';
+import type { ServerAttributes } from '../transport/tracing.js';
 
-export const COMMAND_CHANNEL = 'memcached-cache:command';
+export const COMMAND_TRACING = 'memcached-cache:command';
 
-/** The channel itself; `hasSubscribers` is the cheap guard the client checks. */
-export const commandChannel = channel(COMMAND_CHANNEL);
+/** The context of one traced command (`memcached-cache:command`), filled in as it runs. */
+export interface CommandTraceContext extends ServerAttributes {
+  readonly command: CommandName;
+  /** The key as sent (after any key prefix), for single-key commands. Never the value. */
+  key?: string;
+  /** For a batch read (`getMany`): the number of keys in this request, also as `batchSize`. */
+  keyCount?: number;
+  batchSize?: number;
+  /**
+   * Single-key commands: `hit`/`miss` for reads, touch, incr, decr; `stored`/`not_stored` for
+   * writes; `deleted`/`not_found` for delete. Set once the reply arrived.
+   */
+  outcome?: CommandOutcome;
+  /** Single-key reads (get, gat, getOrLease): whether the key was found. */
+  hit?: boolean;
+  /** Batch reads: how many of the keys were found. */
+  hits?: number;
+  /** Set when the command failed (and on the `error` event). */
+  error?: unknown;
+}
+
+/** `tracing:memcached-cache:command:{start,end,asyncStart,asyncEnd,error}`. */
+export const commandTracing: TracingChannel<unknown, CommandTraceContext> = tracingChannel(COMMAND_TRACING);
 
 export const TOPOLOGY_CHANNEL = 'memcached-cache:topology';
 
@@ -39,7 +66,7 @@ export interface TopologyChange {
   readonly version: number;
 }
 
-export type CommandOutcome = 'hit' | 'miss' | 'stored' | 'not_stored' | 'deleted' | 'not_found' | 'error';
+export type CommandOutcome = 'hit' | 'miss' | 'stored' | 'not_stored' | 'deleted' | 'not_found';
 
 export type CommandName =
   | 'get'
@@ -55,25 +82,10 @@ export type CommandName =
   | 'cas'
   | 'delete'
   | 'incr'
-  | 'decr';
-
-/** What a subscriber of `memcached-cache:command` receives. */
-export interface CommandMessage {
-  command: CommandName;
-  /** The key as sent (after any key prefix), never the value. */
-  key: string;
-  /** Server id (`host:port` or socket path) the command went to. */
-  server: string;
-  /** Wall time from the first attempt to the outcome, including retries. */
-  durationMs: number;
-  /**
-   * `hit`/`miss` for reads (get, gat, getMany, getOrLease) and for touch/incr/decr (key found or
-   * not); `stored`/`not_stored` for writes; `deleted`/`not_found` for delete; `error` when the
-   * command failed (then `error` is set).
-   */
-  outcome: CommandOutcome;
-  error?: Error;
-}
+  | 'decr'
+  | 'flush'
+  | 'stats'
+  | 'version';
 
 /** The outcome of one reply for `command`. */
 export function outcomeOf(command: CommandName, response: MetaResponse | undefined): CommandOutcome {
@@ -97,18 +109,4 @@ export function outcomeOf(command: CommandName, response: MetaResponse | undefin
     default:
       return response?.value != null ? 'hit' : 'miss';
   }
-}
-
-/** Publishes one message. Call only when `commandChannel.hasSubscribers`. */
-export function publishCommand(
-  command: CommandName,
-  key: string,
-  server: string,
-  started: number,
-  outcome: CommandOutcome,
-  error?: unknown,
-): void {
-  const message: CommandMessage = { command, key, server, durationMs: performance.now() - started, outcome };
-  if (error !== undefined) message.error = error instanceof Error ? error : new Error(String(error));
-  commandChannel.publish(message);
 }

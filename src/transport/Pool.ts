@@ -4,6 +4,7 @@ import { Connection, type ConnectionOptions } from './Connection.js';
 import { copyFor } from './Pipeline.js';
 import { failRequest, type Request } from './Request.js';
 import type { ServerEndpoint } from './ServerEndpoint.js';
+import { type ConnectTraceContext, connectTracing, describeServer, tracePromise } from './tracing.js';
 
 export interface PoolOptions extends ConnectionOptions {
   /** Most connections to this server (`pool_size`). */
@@ -164,7 +165,9 @@ export class Pool {
   }
 
   private open(): Connection {
-    const connection = new Connection(this.endpoint, this.options);
+    const connection = connectTracing.hasSubscribers
+      ? this.tracedConnection()
+      : new Connection(this.endpoint, this.options);
     this.connections.push(connection);
     connection.onClose((closed, error, evidence, unsent) =>
       this.onConnectionClosed(closed, error, evidence, unsent),
@@ -185,6 +188,19 @@ export class Pool {
     );
     this.ensureSweep();
     return connection;
+  }
+
+  /** A new connection, its connect and handshake traced on `memcached-cache:connect`. */
+  private tracedConnection(): Connection {
+    const endpoint = this.endpoint;
+    const context = { tls: endpoint.tls !== undefined } as ConnectTraceContext;
+    describeServer(context, endpoint);
+    let connection: Connection | undefined;
+    tracePromise(connectTracing, context, () => {
+      connection = new Connection(endpoint, this.options);
+      return connection.ready;
+    }).catch(() => {}); // the pool observes `ready` itself
+    return connection!;
   }
 
   private onConnectionClosed(
