@@ -11,10 +11,10 @@ import { RequestKind } from '../protocol/ReplyCollector.js';
 import type { Clock, TickClock } from '../transport/Clock.js';
 import type { Pool } from '../transport/Pool.js';
 import { Request, type RequestListener, reserveOpaques } from '../transport/Request.js';
+import { describeServer } from '../transport/tracing.js';
 import type { Command } from './Command.js';
 import type { DeadlineQueue, Expirable } from './DeadlineQueue.js';
 import { type CommandTraceContext, outcomeOf } from './diagnostics.js';
-import { describeServer } from '../transport/tracing.js';
 import { backoffMs, isTransportFailure, wasNeverSent } from './Retry.js';
 
 /** What an operation needs from the client that runs it. */

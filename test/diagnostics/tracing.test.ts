@@ -120,7 +120,9 @@ describe('TracingChannel memcached-cache:command', () => {
   it('a failure publishes error then asyncStart and asyncEnd, with the error on the context', async () => {
     const dead = deadServer();
     try {
-      const events = await record<CommandTraceContext>('memcached-cache:command', () => dead.get('trace:err'));
+      const events = await record<CommandTraceContext>('memcached-cache:command', () =>
+        dead.get('trace:err'),
+      );
       assert.deepEqual(
         events.map(([e]) => e),
         ['start', 'end', 'error', 'asyncStart', 'asyncEnd'],
@@ -148,7 +150,9 @@ describe('TracingChannel memcached-cache:command', () => {
 describe('TracingChannel memcached-cache:connect', () => {
   it('traces each new connection with its server; a refused one carries the error', async () => {
     const [first] = servers as [MemcachedProcess];
-    const fresh = new MemcachedClient({ servers: [{ id: first.address, host: first.host, port: first.port }] });
+    const fresh = new MemcachedClient({
+      servers: [{ id: first.address, host: first.host, port: first.port }],
+    });
     const dead = deadServer();
     try {
       const events = await record<ConnectTraceContext>('memcached-cache:connect', async () => {

@@ -1,0 +1,4 @@
+export {
+  MemcachedCacheInstrumentation,
+  type MemcachedCacheInstrumentationConfig,
+} from './MemcachedCacheInstrumentation.js';
