@@ -28,6 +28,10 @@ export async function createDriver(client: ClientId, host: string, port: number)
   switch (client) {
     case 'ours':
       return ours(host, port);
+    case 'ours-traced':
+      return oursTraced(host, port);
+    case 'ours-otel':
+      return oursOtel(host, port);
     case 'memjs':
       return memjs(host, port);
     case 'memcached':
@@ -61,6 +65,47 @@ async function ours(host: string, port: number): Promise<Driver> {
     mget: async (keys) => (await client.getMany(keys)).size,
     close: async () => client.close(),
   };
+}
+
+/** Ours with a TracingChannel subscriber on both channels whose handlers do nothing. */
+async function oursTraced(host: string, port: number): Promise<Driver> {
+  const { tracingChannel } = await import('node:diagnostics_channel');
+  const nothing = () => {};
+  const handlers = { start: nothing, end: nothing, asyncStart: nothing, asyncEnd: nothing, error: nothing };
+  tracingChannel('memcached-cache:command').subscribe(handlers);
+  tracingChannel('memcached-cache:connect').subscribe(handlers);
+  return ours(host, port);
+}
+
+/**
+ * Ours under the OpenTelemetry SDK as production runs it: a batch span processor (to an exporter
+ * that drops the spans), a meter provider with a reader, and MemcachedCacheInstrumentation.
+ */
+async function oursOtel(host: string, port: number): Promise<Driver> {
+  const { context, trace, metrics } = await import('@opentelemetry/api');
+  const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+  const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  const { AggregationTemporality, MeterProvider, MetricReader } = await import('@opentelemetry/sdk-metrics');
+  const { registerInstrumentations } = await import('@opentelemetry/instrumentation');
+  const { MemcachedCacheInstrumentation } = await import('../src/otel/index.js');
+  class DroppingReader extends MetricReader {
+    constructor() {
+      super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+    }
+    protected async onForceFlush(): Promise<void> {}
+    protected async onShutdown(): Promise<void> {}
+  }
+  const exporter = {
+    export: (_spans: unknown, done: (r: { code: number }) => void) => done({ code: 0 }),
+    shutdown: async () => {},
+  };
+  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter)] });
+  const meterProvider = new MeterProvider({ readers: [new DroppingReader()] });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  trace.setGlobalTracerProvider(tracerProvider);
+  metrics.setGlobalMeterProvider(meterProvider);
+  registerInstrumentations({ instrumentations: [new MemcachedCacheInstrumentation()] });
+  return ours(host, port);
 }
 
 async function memjs(host: string, port: number): Promise<Driver> {

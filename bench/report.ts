@@ -11,6 +11,7 @@ import {
   SCENARIOS,
   type ScenarioId,
   type SoakResult,
+  scenarioById,
 } from './scenarios.js';
 
 export interface Meta {
@@ -147,10 +148,9 @@ export function buildReport(
         rows.push(row);
       }
       const peers = rows.filter((r) => PEERS.includes(r.client) && r.rounds > 0 && r.errors === 0);
-      const best = peers.reduce<Row | null>(
-        (a, b) => (a === null || b.opsPerSec > a.opsPerSec ? b : a),
-        null,
-      );
+      const best = spec.baseline
+        ? (rows.find((r) => r.client === spec.baseline && r.rounds > 0) ?? null)
+        : peers.reduce<Row | null>((a, b) => (a === null || b.opsPerSec > a.opsPerSec ? b : a), null);
       for (const row of rows) {
         if (best !== null && row.rounds > 0 && row.client !== 'raw')
           row.ratio = row.opsPerSec / best.opsPerSec;
@@ -306,7 +306,13 @@ export function renderMarkdown(report: Report): string {
   out.push('', '## Targets', '', renderTargets(report), '');
   for (const t of report.tables) {
     out.push(`## ${t.title}`, '');
-    const head = ['client', 'ops/s', 'range', 'ratio vs best peer'];
+    const baseline = scenarioById(t.scenario).baseline;
+    const head = [
+      'client',
+      'ops/s',
+      'range',
+      baseline ? `ratio vs ${CLIENT_LABELS[baseline]}` : 'ratio vs best peer',
+    ];
     if (t.latency) head.push(t.op === 'mget' ? 'p50 µs (per 100 keys)' : 'p50 µs', 'p99 µs');
     head.push('CPU µs/op', 'RSS MB', 'ELU', 'errors');
     out.push(`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`);
@@ -392,6 +398,7 @@ const GOALS: Partial<Record<string, number>> = {
 /** Horizontal bar chart of our ops/s ÷ best peer ops/s per scenario, with a line at 1.0×. */
 export function renderSvg(report: Report): string {
   const bars = report.tables
+    .filter((t) => scenarioById(t.scenario).baseline === undefined)
     .map((t) => ({ t, ours: oursRow(t) }))
     .filter((b) => b.ours !== undefined && b.ours.ratio !== null)
     .map((b) => ({

@@ -9,7 +9,15 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +48,7 @@ import {
   type SoakResult,
   scenarioById,
   type Task,
+  TRACING_BEFORE_REV,
   type WorkerResult,
 } from './scenarios.js';
 
@@ -121,6 +130,33 @@ async function bundleWorker(): Promise<string> {
     logLevel: 'warning',
   });
   return join(BUILD_DIR, 'worker.js');
+}
+
+/**
+ * The worker bundled from `rev` (a detached git worktree under bench/.baseline, its own bundle
+ * inside), for the `ours-before` client; reused while that directory exists.
+ */
+async function bundleBaselineWorker(rev: string): Promise<string> {
+  const dir = join(HERE, '.baseline', rev);
+  const bundle = join(dir, 'bench', '.build', 'worker.js');
+  if (existsSync(bundle)) return bundle;
+  rmSync(dir, { recursive: true, force: true });
+  spawnSync('git', ['worktree', 'prune'], { cwd: ROOT });
+  const added = spawnSync('git', ['worktree', 'add', '--detach', dir, rev], { cwd: ROOT, encoding: 'utf8' });
+  if (added.status !== 0) throw new Error(`git worktree add ${rev} failed: ${added.stderr}`);
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  await build({
+    entryPoints: [join(dir, 'bench', 'worker.ts')],
+    outdir: join(dir, 'bench', '.build'),
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  return bundle;
 }
 
 interface ChildOutcome {
@@ -331,6 +367,7 @@ async function main(): Promise<void> {
     const records: RawRecord[] = [];
     const slapRuns: MemcslapRun[] = [];
     const runTag = randomBytes(3).toString('hex');
+    let baselineWorker: string | null = null;
     let step = 0;
     for (const item of plan) {
       step++;
@@ -355,7 +392,15 @@ async function main(): Promise<void> {
         runTag: `${runTag}${item.round}`,
       };
       const childStart = Date.now();
-      const outcome = await runChild(worker, task, timeoutMs);
+      const before = item.client === 'ours-before';
+      if (before) {
+        // The old build knows neither this scenario id nor this client id: it runs the same
+        // parameters under the id they had then, as its own client.
+        task.scenario = scenarioById(item.scenario).asScenario ?? item.scenario;
+        task.client = 'ours';
+        baselineWorker ??= await bundleBaselineWorker(TRACING_BEFORE_REV);
+      }
+      const outcome = await runChild(before ? baselineWorker! : worker, task, timeoutMs);
       const took = `${((Date.now() - childStart) / 1000).toFixed(1)} s`;
       if (outcome.result) {
         records.push({

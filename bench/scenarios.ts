@@ -2,6 +2,12 @@
 
 export type Mode = 'full' | 'quick';
 
+/**
+ * The commit before the TracingChannels (issue 14): `ours-before` is our client built from it,
+ * so the tracing scenario shows what an unsubscribed channel costs against not having one.
+ */
+export const TRACING_BEFORE_REV = '0ecbb47';
+
 /** Every client the bench can drive. `raw` is the pipelined-socket bound, not a peer. */
 export type ClientId =
   | 'ours'
@@ -10,7 +16,10 @@ export type ClientId =
   | 'memcache-client'
   | 'raw'
   | 'ours-cache'
-  | 'pip-memcached';
+  | 'pip-memcached'
+  | 'ours-traced'
+  | 'ours-otel'
+  | 'ours-before';
 
 export const CLIENT_LABELS: Record<ClientId, string> = {
   ours: 'memcached-cache (ours)',
@@ -20,11 +29,14 @@ export const CLIENT_LABELS: Record<ClientId, string> = {
   raw: 'raw socket bound',
   'ours-cache': 'MemcachedCache (ours)',
   'pip-memcached': 'pip-services4 way (memcached + JSON)',
+  'ours-traced': 'ours, a TracingChannel subscriber',
+  'ours-otel': 'ours, OpenTelemetry SDK + MemcachedCacheInstrumentation',
+  'ours-before': `ours before TracingChannels (${TRACING_BEFORE_REV.slice(0, 7)})`,
 };
 
 /** Clients whose numbers form "the best peer". */
 export const PEERS: readonly ClientId[] = ['memjs', 'memcached', 'memcache-client', 'pip-memcached'];
-export const OURS: readonly ClientId[] = ['ours', 'ours-cache'];
+export const OURS: readonly ClientId[] = ['ours', 'ours-cache', 'ours-traced', 'ours-otel', 'ours-before'];
 
 export type ScenarioId =
   | 'seq'
@@ -33,6 +45,7 @@ export type ScenarioId =
   | 'p100-500kb'
   | 'mget-100'
   | 'cache-json'
+  | 'tracing'
   | 'soak';
 
 /** One measured phase inside a scenario (a row group in the report). */
@@ -59,6 +72,10 @@ export interface ScenarioSpec {
   latency: boolean;
   /** Rounds in --quick mode when fewer than asked (quick keeps ≥ 3 only for the headline scenarios). */
   quickRounds?: number;
+  /** Ratios against this client instead of the best peer (a scenario of ours alone). */
+  baseline?: ClientId;
+  /** Run by the `ours-before` build as this scenario (the old worker does not know newer ids). */
+  asScenario?: ScenarioId;
 }
 
 const PEER_CLIENTS: readonly ClientId[] = ['ours', 'memjs', 'memcached', 'memcache-client'];
@@ -145,6 +162,22 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     count: { full: 100_000, quick: 10_000 },
     latency: false,
     quickRounds: 1,
+  },
+  {
+    id: 'tracing',
+    title: 'Tracing overhead: 100 in flight, 100 B values',
+    description:
+      'Our client with nobody subscribed, with a TracingChannel subscriber (empty handlers), with the OpenTelemetry SDK (batch span processor, a meter reader) and MemcachedCacheInstrumentation, and built from the commit before TracingChannels existed. Ratios are against ours with nobody subscribed.',
+    clients: ['ours', 'ours-traced', 'ours-otel', 'ours-before'],
+    ops: ['set', 'get'],
+    inflight: 100,
+    valueBytes: 100,
+    keyCount: { full: 10_000, quick: 2_000 },
+    count: { full: 200_000, quick: 20_000 },
+    latency: false,
+    quickRounds: 3,
+    baseline: 'ours',
+    asScenario: 'p100-100b',
   },
 ];
 

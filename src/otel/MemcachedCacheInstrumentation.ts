@@ -69,16 +69,8 @@ export class MemcachedCacheInstrumentation {
     this.config = { enabled: true, connectSpans: true, ...config };
     this.tracer = trace.getTracer(NAME, VERSION);
     this.duration = this.histogram(metrics.getMeterProvider());
-    this.commands = this.handlers<CommandTraceContext>(
-      (c) => c.command,
-      (c) => operationAttributes(c),
-      true,
-    );
-    this.connects = this.handlers<ConnectTraceContext>(
-      () => 'connect',
-      (c) => ({ ...BASE, ...serverAttributes(c) }),
-      false,
-    );
+    this.commands = this.handlers<CommandTraceContext>((c) => c.command, operationAttributes, true);
+    this.connects = this.handlers<ConnectTraceContext>(() => 'connect', connectAttributes, false);
     if (this.config.enabled) this.enable();
   }
 
@@ -163,20 +155,22 @@ export class MemcachedCacheInstrumentation {
   }
 }
 
-const BASE: Attributes = { 'db.system.name': 'memcached' };
-
-function serverAttributes(c: ServerAttributes): Attributes {
-  const attributes: Attributes = {};
+/** `server.address` and `server.port` of a context, added to `attributes`. */
+function addServer(attributes: Attributes, c: ServerAttributes): Attributes {
   if (c.serverAddress !== undefined) attributes['server.address'] = c.serverAddress;
   if (c.serverPort !== undefined) attributes['server.port'] = c.serverPort;
   return attributes;
 }
 
+function connectAttributes(c: ConnectTraceContext): Attributes {
+  return addServer({ 'db.system.name': 'memcached' }, c);
+}
+
 function operationAttributes(c: CommandTraceContext): Attributes {
-  const attributes: Attributes = { ...BASE, 'db.operation.name': c.command, ...serverAttributes(c) };
+  const attributes: Attributes = { 'db.system.name': 'memcached', 'db.operation.name': c.command };
   // The conventions count a batch only from two operations on.
   if (c.batchSize !== undefined && c.batchSize >= 2) attributes['db.operation.batch.size'] = c.batchSize;
-  return attributes;
+  return addServer(attributes, c);
 }
 
 /** A low-cardinality error type: the error's class name (`TimeoutError`, `ConnectionError`, …). */
