@@ -8,7 +8,8 @@
  *   ejection/rejoin: the trace id `open` was called with).
  * - counters `*:counters:*:*:1.0` (pip-services ICounters shape): `incrementOne` of
  *   `memcached.retrieve.hits` / `memcached.retrieve.misses`, `beginTiming` of
- *   `memcached.retrieve` / `memcached.store`.
+ *   `memcached.retrieve` / `memcached.store`; `memcached.refresh.failures` for background
+ *   refresh-ahead loaders that threw (also logged with `warn`).
  */
 import type { MemcachedClient } from '../client/MemcachedClient.js';
 import { Context } from '../component/Context.js';
@@ -31,6 +32,7 @@ export interface CacheCounters {
 
 export const COUNTER_RETRIEVE_HITS = 'memcached.retrieve.hits';
 export const COUNTER_RETRIEVE_MISSES = 'memcached.retrieve.misses';
+export const COUNTER_REFRESH_FAILURES = 'memcached.refresh.failures';
 export const TIMING_RETRIEVE = 'memcached.retrieve';
 export const TIMING_STORE = 'memcached.store';
 
@@ -92,5 +94,15 @@ export class CacheInstrumentation {
 
   retrieved(hit: boolean): void {
     this.counters?.incrementOne(hit ? COUNTER_RETRIEVE_HITS : COUNTER_RETRIEVE_MISSES);
+  }
+
+  /**
+   * A refresh-ahead loader failed in the background (nobody awaits it): `warn` with the key and
+   * the error's message, and the counter `memcached.refresh.failures`. The value stays.
+   */
+  refreshFailed(context: ContextLike, key: string, error: unknown): void {
+    this.counters?.incrementOne(COUNTER_REFRESH_FAILURES);
+    const reason = error instanceof Error ? error.message : String(error);
+    this.logger?.warn(asContext(context), 'refresh-ahead of key %s failed: %s', key, reason);
   }
 }

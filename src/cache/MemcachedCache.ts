@@ -11,9 +11,16 @@ import { secondsForMs } from '../protocol/TtlEncoder.js';
 import { CacheInstrumentation, TIMING_RETRIEVE, TIMING_STORE } from './CacheInstrumentation.js';
 import { JsonCodec } from './codec/JsonCodec.js';
 import type { ValueCodec } from './codec/ValueCodec.js';
+import { getOrStore } from './LoadCoordinator.js';
 import { NearCache } from './NearCache.js';
 
 const REMOVE_ATTEMPTS = 8;
+
+/** Options of `getOrStore`. */
+export interface GetOrStoreOptions {
+  /** ms: refresh in the background when the remaining TTL drops below this (default `refresh_ahead`). */
+  refreshAhead?: number;
+}
 
 /**
  * Distributed cache on memcached, shaped like pip-services4's MemcachedCache: configure with
@@ -38,6 +45,8 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
   private defaultTtlMs!: number;
   private maxExpirationMs!: number;
   private leaseTimeoutMs!: number;
+  private staleTtlMs!: number;
+  private refreshAheadMs!: number;
 
   constructor(codec?: ValueCodec) {
     super('MemcachedCache');
@@ -57,7 +66,11 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
       const leaseTimeoutMs = readOption(config, 'lease_timeout');
       const threshold = readOption(config, 'compression_threshold');
       const nearTtlMs = readOption(config, 'near_cache_ttl');
+      const staleTtlMs = readOption(config, 'stale_ttl');
+      const refreshAheadMs = readOption(config, 'refresh_ahead');
       return () => {
+        this.staleTtlMs = staleTtlMs;
+        this.refreshAheadMs = refreshAheadMs;
         this.maxExpirationMs = maxExpirationMs;
         this.defaultTtlMs = defaultTtlMs;
         this.leaseTimeoutMs = leaseTimeoutMs;
@@ -212,43 +225,53 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
   /**
    * Returns the cached value, or runs `loader` and stores its result. Across every process
    * sharing the cache, concurrent misses on one key run `loader` once: memcached hands a lease
-   * to one caller (meta `N`/`W` flags) while the others wait for its value.
+   * to one caller (meta `N`/`W` flags) while the others wait for its value. After `invalidate`,
+   * every caller is served the stale value at once while one reloads. With `refreshAhead` (ms;
+   * default the `refresh_ahead` option), a value whose remaining TTL drops below it is refreshed
+   * in the background by one caller while every caller, that one included, gets it at once.
+   * See LoadCoordinator for the exact rules and README "Hot keys".
    */
-  async getOrStore<T>(
+  async getOrStore<T = V>(
     context: ContextLike,
     key: string,
     timeout: number | null | undefined,
     loader: () => Promise<T> | T,
+    options?: GetOrStoreOptions,
   ): Promise<T> {
     return this.lifecycle.traced(context, async (client) => {
       const fullKey = this.lifecycle.fullKey(context, key);
       const ttlMs = this.ttlMs(timeout, key);
-      const leaseSeconds = secondsForMs(this.leaseTimeoutMs);
-      const giveUpAt = Date.now() + 2 * this.leaseTimeoutMs;
-      for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
-        const lease = await client.getOrLease(fullKey, leaseSeconds);
-        if (lease.win) {
-          let value: T;
-          try {
-            value = await loader();
-          } catch (error) {
-            // Free the lease so another caller can try at once instead of after lease_timeout.
-            await client.delete(fullKey).catch(() => {});
-            throw error;
-          }
-          const encoded = this.codec.encode(value, key);
-          await client.set(fullKey, encoded.data, { ttl: secondsForMs(ttlMs), flags: encoded.flags });
-          return value;
-        }
-        if (lease.item !== null) return this.decode<T>(lease.item.value, lease.item.flags, key);
-        if (Date.now() > giveUpAt) {
-          throw new TimeoutError(
-            `getOrStore() waited ${2 * this.leaseTimeoutMs} ms for another caller's value`,
-            { key },
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, wait));
-      }
+      const refreshAheadMs = this.msOption(options?.refreshAhead, this.refreshAheadMs, 'refreshAhead', key);
+      this.near.delete(fullKey);
+      return getOrStore(client, {
+        fullKey,
+        key,
+        ttlSeconds: secondsForMs(ttlMs),
+        leaseSeconds: secondsForMs(this.leaseTimeoutMs),
+        leaseTimeoutMs: this.leaseTimeoutMs,
+        // memcached's clock counts whole seconds: secondsForMs rounds up, so a refresh is never late.
+        refreshAheadSeconds: refreshAheadMs > 0 ? secondsForMs(refreshAheadMs) : 0,
+        staleSeconds: secondsForMs(this.staleTtlMs),
+        loader,
+        encode: (value) => this.codec.encode(value, key),
+        decode: (item) => this.decode<T>(item.value, item.flags, key),
+        onBackgroundError: (error) => this.instruments.refreshFailed(context, key, error),
+      });
+    });
+  }
+
+  /**
+   * Marks the value of `key` stale for `staleMs` (default the `stale_ttl` option) instead of
+   * deleting it: `getOrStore` callers keep being served it while one of them reloads; `retrieve`
+   * still returns it. Resolves false when the key was not there. `remove()` keeps its meaning
+   * (the value is gone).
+   */
+  async invalidate(context: ContextLike, key: string, staleMs?: number): Promise<boolean> {
+    return this.lifecycle.traced(context, async (client) => {
+      const fullKey = this.lifecycle.fullKey(context, key);
+      const ms = this.msOption(staleMs, this.staleTtlMs, 'staleMs', key);
+      this.near.delete(fullKey);
+      return client.invalidate(fullKey, secondsForMs(Math.max(ms, 1)));
     });
   }
 
@@ -266,6 +289,14 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
     }
     const ms = timeout <= 0 ? this.defaultTtlMs : timeout;
     return Math.min(ms, this.maxExpirationMs);
+  }
+
+  /** A per-call duration in ms (undefined: the option's value); must be a finite number ≥ 0. */
+  private msOption(value: number | undefined, fallback: number, name: string, key: string): number {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+      throw new InvalidValueError(`${name} must be a number of milliseconds ≥ 0`, { key });
+    return value;
   }
 
   /** The codec's value; its type is the caller's claim (`retrieve<T>`), as with any cache. */

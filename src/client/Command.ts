@@ -1,4 +1,5 @@
 import type { EncodedKey } from '../protocol/KeyEncoder.js';
+import type { MetaResponse } from '../protocol/MetaResponse.js';
 import { RequestKind } from '../protocol/ReplyCollector.js';
 import { metaGet, metaSetHeader, type SetMode } from '../protocol/RequestEncoder.js';
 import type { CommandName } from './diagnostics.js';
@@ -26,8 +27,18 @@ export interface Command<T> {
   decode(reply: any): T;
 }
 
-/** The item flags every read asks for: value, client flags, CAS. One home for the `mg` flag set. */
-export const ITEM_FLAGS = 'v f c';
+/**
+ * The item flags every read asks for: value, client flags, CAS, remaining TTL. One home for the
+ * `mg` flag set. (The TTL lets a plain read that was handed a stale item's win give it back.)
+ */
+export const ITEM_FLAGS = 'v f c t';
+
+/**
+ * Called when a plain read (not `getOrLease`) of a stale item was handed its win token: memcached
+ * gives `W` to the first `mg` of a stale item, whatever asked, and a reader that will not reload
+ * must give it back or no one reloads until the stale value expires.
+ */
+export type StaleWinHandler = (key: EncodedKey, reply: MetaResponse) => void;
 
 /**
  * The hottest commands are small classes rather than object literals with a closure: one
@@ -46,33 +57,65 @@ export class MetaGetCommand<T> implements Command<T> {
     readonly name: CommandName,
     readonly key: EncodedKey,
     private readonly flags: string,
-    readonly decode: (reply: any) => T,
+    private readonly transform: (reply: any) => T,
+    /** For plain reads: what to do with a stale item's win it was handed (null for getOrLease). */
+    private readonly staleWin: StaleWinHandler | null = null,
   ) {}
 
   encode(opaque: number): string {
     return metaGet(this.key.token, this.flags, opaque);
   }
+
+  decode(reply: any): T {
+    if (this.staleWin !== null && reply.win && reply.stale) this.staleWin(this.key, reply);
+    return this.transform(reply);
+  }
 }
 
-/** `ms <key> <size> …` and its data block: set, add, replace, append, prepend, cas. */
+/** What distinguishes the write commands: mode, name, whether a retry is safe, the result. */
+export interface WriteKind<T> {
+  readonly name: CommandName;
+  readonly mode: SetMode;
+  /** Only `set` is: the others' outcome depends on what was there (retried only when unsent). */
+  readonly idempotent: boolean;
+  readonly decode: (reply: any) => T;
+  /** `ms … I` with the CAS: stored either way, but stale when the item changed since the CAS was read. */
+  readonly invalidateIfChanged?: boolean;
+}
+
+/** `ms <key> <len> …`: set, add, replace, append, prepend, cas, revalidate. */
 export class MetaSetCommand<T> implements Command<T> {
   readonly kind = RequestKind.Meta;
   readonly keys = null;
   readonly server = null;
+  readonly name: CommandName;
+  readonly idempotent: boolean;
+  readonly decode: (reply: any) => T;
 
   constructor(
-    readonly name: CommandName,
+    private readonly write: WriteKind<T>,
     readonly key: EncodedKey,
     readonly data: Buffer,
     private readonly ttl: number,
     private readonly flags: number,
-    private readonly mode: SetMode,
     private readonly cas: string,
-    readonly idempotent: boolean,
-    readonly decode: (reply: any) => T,
-  ) {}
+  ) {
+    this.name = write.name;
+    this.idempotent = write.idempotent;
+    this.decode = write.decode;
+  }
 
   encode(opaque: number): string {
-    return metaSetHeader(this.key.token, this.data.length, this.ttl, this.flags, this.mode, this.cas, opaque);
+    const { mode, invalidateIfChanged = false } = this.write;
+    return metaSetHeader(
+      this.key.token,
+      this.data.length,
+      this.ttl,
+      this.flags,
+      mode,
+      this.cas,
+      opaque,
+      invalidateIfChanged,
+    );
   }
 }

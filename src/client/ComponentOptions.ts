@@ -170,6 +170,20 @@ export const COMPONENT_OPTIONS = {
     'cache',
     '(ours) how long a `getOrStore` loader may take before another caller may load',
   ),
+  stale_ttl: integer(
+    30_000,
+    { min: 1000, max: MAX_TTL_MS },
+    'ms',
+    'cache',
+    '(ours) how long `invalidate()` keeps serving the old value while one caller reloads it (its default `staleMs`); see "Hot keys"',
+  ),
+  refresh_ahead: integer(
+    0,
+    { min: 0, max: MAX_TTL_MS },
+    'ms',
+    'cache',
+    '(ours) `getOrStore` refreshes a value in the background when its remaining TTL drops below this (one caller across all processes); 0 disables; a call\'s `refreshAhead` wins. See "Hot keys"',
+  ),
   distribution: {
     type: 'enum',
     values: ['ketama', 'rendezvous'] as const,

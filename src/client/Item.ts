@@ -16,6 +16,11 @@ export interface LeasedItem {
   win: boolean;
   /** Someone else is computing it: wait and read again. */
   pending: boolean;
-  /** The value is stale (invalidated); it is returned while a winner recomputes it. */
+  /**
+   * The value is stale (invalidated); it is returned while a winner recomputes it. A `win` with
+   * an item that is not stale is a refresh-ahead win: the value is current but expires soon.
+   */
   stale: boolean;
+  /** Remaining TTL in seconds (-1: never expires); null when the key was missing. */
+  ttl: number | null;
 }

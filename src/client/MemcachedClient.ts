@@ -18,6 +18,7 @@ import {
   metaArithmetic,
   metaDelete,
   metaGet,
+  metaInvalidate,
   metaNoop,
   metaTouch,
   SetMode,
@@ -35,7 +36,7 @@ import {
   resolveClientOptions,
 } from './ClientOptions.js';
 import { type ClusterDiscovery, type DiscoveryStatus, discoveryFor } from './ClusterDiscovery.js';
-import { type Command, ITEM_FLAGS, MetaGetCommand, MetaSetCommand } from './Command.js';
+import { type Command, ITEM_FLAGS, MetaGetCommand, MetaSetCommand, type WriteKind } from './Command.js';
 import { DeadlineQueue } from './DeadlineQueue.js';
 import {
   type CommandName,
@@ -67,6 +68,15 @@ export interface SetEntry {
   value: Value;
   ttl?: number;
   flags?: number;
+}
+
+/** Options of `getOrLease`. */
+export interface LeaseOptions extends CallOptions {
+  /**
+   * Seconds: when the value's remaining TTL is below this, one caller (across all processes)
+   * gets `win` together with the current value, to refresh it before it expires (`mg … R`).
+   */
+  refreshAhead?: number;
 }
 
 export interface CounterOptions extends CallOptions {
@@ -190,14 +200,17 @@ export class MemcachedClient {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.execute(new MetaGetCommand('get', encoded, ITEM_FLAGS, toItem), options);
+    return this.execute(new MetaGetCommand('get', encoded, ITEM_FLAGS, toItem, this.giveBackWin), options);
   }
 
   /** Get and touch: reads the value and sets a new TTL (seconds) in one round trip. */
   async gat(key: string, ttl: number, options?: CallOptions): Promise<Item | null> {
     const encoded = encodeKey(key, this.options.maxKeySize);
     const wire = this.ttl(ttl, encoded);
-    return this.execute(new MetaGetCommand('gat', encoded, `${ITEM_FLAGS} T${wire}`, toItem), options);
+    return this.execute(
+      new MetaGetCommand('gat', encoded, `${ITEM_FLAGS} T${wire}`, toItem, this.giveBackWin),
+      options,
+    );
   }
 
   /** Sets a new TTL (seconds); false when the key does not exist. */
@@ -306,11 +319,14 @@ export class MemcachedClient {
    * that lives `leaseTtl` seconds and exactly one caller gets `win` — it computes the value and
    * stores it; the others see `pending` and read again shortly.
    */
-  async getOrLease(key: string, leaseTtl: number, options?: CallOptions): Promise<LeasedItem> {
+  async getOrLease(key: string, leaseTtl: number, options?: LeaseOptions): Promise<LeasedItem> {
     const encoded = encodeKey(key, this.options.maxKeySize);
     const wire = this.ttl(Math.max(1, leaseTtl), encoded);
+    let flags = `${ITEM_FLAGS} N${wire}`;
+    const ahead = options?.refreshAhead;
+    if (ahead !== undefined && ahead > 0) flags += ` R${this.ttl(ahead, encoded)}`;
     const response = await this.execute(
-      new MetaGetCommand('getOrLease', encoded, `${ITEM_FLAGS} N${wire}`, identity<MetaResponse>),
+      new MetaGetCommand('getOrLease', encoded, flags, identity<MetaResponse>),
       options,
     );
     const placeholder = isLeasePlaceholder(response);
@@ -319,7 +335,43 @@ export class MemcachedClient {
       win: response.win,
       pending: placeholder && !response.win,
       stale: response.stale,
+      ttl: response.ttl === -2 ? null : response.ttl,
     };
+  }
+
+  /**
+   * Marks the value stale for `staleTtl` more seconds instead of deleting it (`md … I T`):
+   * readers keep getting it (`getOrLease` reports `stale`), and the first `getOrLease` after
+   * this wins the refresh (`win`) while the others are served the stale value. With `cas`, only
+   * if the item is still that version. False when the key is not there.
+   */
+  async invalidate(
+    key: string,
+    staleTtl: number,
+    options?: CallOptions & { cas?: string },
+  ): Promise<boolean> {
+    const encoded = encodeKey(key, this.options.maxKeySize);
+    const wire = this.ttl(Math.max(1, staleTtl), encoded);
+    const cas = options?.cas ?? '';
+    return this.execute(
+      keyCommand(
+        'invalidate',
+        encoded,
+        (opaque) => metaInvalidate(encoded.token, wire, cas, opaque),
+        isHeader,
+      ),
+      options,
+    );
+  }
+
+  /**
+   * Stores the refreshed value of an item read with `cas` (by `getOrLease`): stored either way,
+   * but when the item changed since that read (invalidated again, or written by someone else)
+   * it is stored stale (`ms … I C<cas>`), so a late refresh never passes for the current value
+   * and the next reader refreshes again.
+   */
+  revalidate(key: string, value: Value, cas: string, options?: StoreOptions): Promise<void> {
+    return this.store(key, value, WRITE_REVALIDATE, cas, options);
   }
 
   /** Invalidates every item on every server (after `delaySeconds`). */
@@ -392,6 +444,16 @@ export class MemcachedClient {
   onTopologyChange(listener: (change: TopologyChange) => void): () => void {
     return this.topologyListeners.add(listener);
   }
+
+  /**
+   * A plain read was handed a stale item's win (see StaleWinHandler): mark it stale again for
+   * what is left of it, only if it is still that version, which hands the win to the next reader
+   * (a `getOrLease` that will reload). Fire and forget: the read has its value already.
+   */
+  private readonly giveBackWin = (key: EncodedKey, reply: MetaResponse): void => {
+    const left = reply.ttl > 0 ? reply.ttl : 1;
+    this.invalidate(key.key, left, { cas: reply.cas }).catch(() => {});
+  };
 
   /** Rejects pending requests, closes every socket and timer. Idempotent. */
   close(): void {
@@ -472,17 +534,7 @@ export class MemcachedClient {
     const flags = options?.flags ?? 0;
     if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff)
       throw new InvalidValueError('flags must be a 32-bit unsigned integer', { key });
-    return new MetaSetCommand(
-      write.name,
-      encoded,
-      data,
-      ttl,
-      flags,
-      write.mode,
-      cas,
-      write.idempotent,
-      write.decode,
-    );
+    return new MetaSetCommand(write, encoded, data, ttl, flags, cas);
   }
 
   private async arithmetic(
@@ -610,7 +662,9 @@ export class MemcachedClient {
         },
         (replies) => {
           for (let i = 0; i < group.length; i++) {
-            const item = toItem(replies[i]);
+            const reply = replies[i];
+            if (reply?.win && reply.stale) this.giveBackWin(group[i]!, reply);
+            const item = toItem(reply);
             if (item !== null) result.set(group[i]!.key, item);
           }
         },
@@ -725,15 +779,6 @@ function batchCommand(
   };
 }
 
-/** What distinguishes the write commands: mode, name, whether a retry is safe, the result. */
-interface WriteKind<T> {
-  readonly name: CommandName;
-  readonly mode: SetMode;
-  /** Only `set` is: the others' outcome depends on what was there (retried only when unsent). */
-  readonly idempotent: boolean;
-  readonly decode: (reply: MetaResponse) => T;
-}
-
 const WRITE_SET: WriteKind<void> = { name: 'set', mode: SetMode.Set, idempotent: true, decode: toVoid };
 const WRITE_ADD: WriteKind<boolean> = { name: 'add', mode: SetMode.Add, idempotent: false, decode: isHeader };
 const WRITE_REPLACE: WriteKind<boolean> = {
@@ -755,3 +800,11 @@ const WRITE_PREPEND: WriteKind<boolean> = {
   decode: isHeader,
 };
 const WRITE_CAS: WriteKind<boolean> = { name: 'cas', mode: SetMode.Set, idempotent: false, decode: isHeader };
+/** `ms … I C<cas>`: stored either way; stale when the item changed since `cas` was read. */
+const WRITE_REVALIDATE: WriteKind<void> = {
+  name: 'revalidate',
+  mode: SetMode.Set,
+  idempotent: true,
+  decode: toVoid,
+  invalidateIfChanged: true,
+};

@@ -66,7 +66,14 @@ export interface TopologyChange {
   readonly version: number;
 }
 
-export type CommandOutcome = 'hit' | 'miss' | 'stored' | 'not_stored' | 'deleted' | 'not_found';
+export type CommandOutcome =
+  | 'hit'
+  | 'miss'
+  | 'stored'
+  | 'not_stored'
+  | 'deleted'
+  | 'invalidated'
+  | 'not_found';
 
 export type CommandName =
   | 'get'
@@ -81,6 +88,8 @@ export type CommandName =
   | 'prepend'
   | 'cas'
   | 'delete'
+  | 'invalidate'
+  | 'revalidate'
   | 'incr'
   | 'decr'
   | 'flush'
@@ -96,9 +105,12 @@ export function outcomeOf(command: CommandName, response: MetaResponse | undefin
     case 'append':
     case 'prepend':
     case 'cas':
+    case 'revalidate':
       return response?.status === ResponseStatus.Header ? 'stored' : 'not_stored';
     case 'delete':
       return response?.status === ResponseStatus.Header ? 'deleted' : 'not_found';
+    case 'invalidate':
+      return response?.status === ResponseStatus.Header ? 'invalidated' : 'not_found';
     case 'touch':
     case 'incr':
     case 'decr':

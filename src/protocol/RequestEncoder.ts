@@ -24,7 +24,9 @@ export type SetMode = (typeof SetMode)[keyof typeof SetMode];
 
 /**
  * The header line of `ms`; the data block and its CRLF follow it. `ttl` is the wire TTL
- * (seconds, or absolute Unix time beyond 30 days), `cas` empty for none.
+ * (seconds, or absolute Unix time beyond 30 days), `cas` empty for none. With `invalidate` (and
+ * a CAS) the write is stored even when the CAS is older than the item's, but marked stale
+ * (memcached's `I` flag): a late write can then never pass for the current value.
  */
 export function metaSetHeader(
   keyToken: string,
@@ -34,9 +36,10 @@ export function metaSetHeader(
   mode: SetMode,
   cas: string,
   opaque: number,
+  invalidate = false,
 ): string {
   const modeFlag = mode === SetMode.Set ? '' : ` M${mode}`;
-  const casFlag = cas === '' ? '' : ` C${cas}`;
+  const casFlag = cas === '' ? '' : invalidate ? ` C${cas} I` : ` C${cas}`;
   // The data length is positional (`ms <key> <datalen> <flags>*`), so a base64 key's ` b` flag
   // must follow it: `ms <b64> b 2` is rejected and its data line then answers an extra `ERROR`.
   if (keyToken.endsWith(' b')) {
@@ -44,6 +47,15 @@ export function metaSetHeader(
     return `ms ${key} ${length} b T${ttl} F${clientFlags}${modeFlag}${casFlag} O${opaque}${CRLF}`;
   }
   return `ms ${keyToken} ${length} T${ttl} F${clientFlags}${modeFlag}${casFlag} O${opaque}${CRLF}`;
+}
+
+/**
+ * `md … I T<ttl>`: marks the item stale instead of deleting it, for `ttl` more (wire) seconds;
+ * readers then get it with `X`, the first of them `W` (optionally only while the CAS matches).
+ */
+export function metaInvalidate(keyToken: string, ttl: number, cas: string, opaque: number): string {
+  const casFlag = cas === '' ? '' : ` C${cas}`;
+  return `md ${keyToken} I T${ttl}${casFlag} O${opaque}${CRLF}`;
 }
 
 /** `md`, optionally only when the CAS still matches. */

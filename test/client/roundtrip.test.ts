@@ -228,6 +228,41 @@ describe('MemcachedClient round trips on real memcached', () => {
     assert.equal((await client.get('rt:lease'))?.value.toString(), 'computed');
   });
 
+  test('invalidate: the value stays, stale; the first getOrLease wins the reload even after plain reads; revalidate makes it fresh', async () => {
+    await client.set('rt:stale', 'old', { ttl: 60 });
+    assert.equal(await client.invalidate('rt:stale', 30), true);
+    assert.equal(await client.invalidate('rt:stale-missing', 30), false);
+    // Plain reads are handed the stale item's win by memcached; they give it back.
+    assert.equal((await client.get('rt:stale'))?.value.toString(), 'old');
+    assert.equal((await client.getMany(['rt:stale'])).get('rt:stale')?.value.toString(), 'old');
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the give-back is fire and forget
+    const [winner, other] = await Promise.all([
+      client.getOrLease('rt:stale', 10),
+      client.getOrLease('rt:stale', 10),
+    ]);
+    assert.deepEqual([winner.win, winner.stale, winner.item?.value.toString()], [true, true, 'old']);
+    assert.deepEqual(
+      [other.win, other.stale, other.pending, other.item?.value.toString()],
+      [false, true, false, 'old'],
+    );
+    assert.ok(winner.ttl! > 0 && winner.ttl! <= 31, `ttl ${winner.ttl}`);
+    await client.revalidate('rt:stale', 'new', winner.item!.cas, { ttl: 60 });
+    const fresh = await client.getOrLease('rt:stale', 10);
+    assert.deepEqual([fresh.win, fresh.stale, fresh.item?.value.toString()], [false, false, 'new']);
+  });
+
+  test('getOrLease refreshAhead: one caller wins with the current value once the TTL left is below it', async () => {
+    await client.set('rt:ahead', 'current', { ttl: 3 });
+    const far = await client.getOrLease('rt:ahead', 10, { refreshAhead: 1 });
+    assert.equal(far.win, false, 'three seconds left is not below one');
+    const [first, second] = await Promise.all([
+      client.getOrLease('rt:ahead', 10, { refreshAhead: 5 }),
+      client.getOrLease('rt:ahead', 10, { refreshAhead: 5 }),
+    ]);
+    assert.deepEqual([first.win, first.stale, first.item?.value.toString()], [true, false, 'current']);
+    assert.deepEqual([second.win, second.pending, second.item?.value.toString()], [false, false, 'current']);
+  });
+
   test('stats, version, serverFor', async () => {
     const stats = await client.stats();
     assert.deepEqual([...stats.keys()], [server.address]);
