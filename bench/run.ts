@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--rounds N] [--only seq,p100-100b,cluster] [--no-soak] [--no-memcslap] [--no-cluster]`
+// `npm run bench [-- --quick] [--rounds N] [--only seq,p100-100b,cluster,hotkey] [--no-soak] [--no-memcslap] [--no-cluster] [--no-hotkey]`
 // `npm run bench -- --profile p100-100b[:get]`  CPU-profiles our client on one scenario.
 //
 // Starts its own memcached, bundles bench/worker.ts with esbuild (so children start in ~50 ms,
@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { memcachedBinary, startMemcached, stopAllMemcached } from '../test/support/index.js';
 import { CLUSTER_SIZES, renderClusterMarkdown, simulateCluster } from './cluster/run.js';
+import { benchHotKey, HOT_KEY_STRATEGIES, renderHotKeyMarkdown } from './hotkey/run.js';
 import { formatProfile, summarizeProfile } from './profile.js';
 import {
   buildReport,
@@ -67,6 +68,8 @@ interface Args {
   memcslap: boolean;
   /** Run the cluster simulation (no network). */
   cluster: boolean;
+  /** Run the hot-key scenario (bench/hotkey). */
+  hotkey: boolean;
   profile: { scenario: ScenarioId; op: OpKind | null } | null;
 }
 
@@ -78,6 +81,7 @@ function parseArgs(argv: string[]): Args {
     soak: true,
     memcslap: true,
     cluster: true,
+    hotkey: true,
     profile: null,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -93,6 +97,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-soak') args.soak = false;
     else if (a === '--no-memcslap') args.memcslap = false;
     else if (a === '--no-cluster') args.cluster = false;
+    else if (a === '--no-hotkey') args.hotkey = false;
     else if (a === '--profile') {
       const [scenario, op] = value().split(':');
       args.profile = { scenario: scenario as ScenarioId, op: (op as OpKind | undefined) ?? null };
@@ -108,7 +113,8 @@ function parseArgs(argv: string[]): Args {
   }
   if (args.only) {
     args.cluster &&= args.only.includes('cluster' as ScenarioId);
-    args.only = args.only.filter((id) => id !== ('cluster' as ScenarioId));
+    args.hotkey &&= args.only.includes('hotkey' as ScenarioId);
+    args.only = args.only.filter((id) => id !== ('cluster' as ScenarioId) && id !== ('hotkey' as ScenarioId));
     for (const id of args.only) scenarioById(id);
   }
   return args;
@@ -328,11 +334,23 @@ async function clusterSimulation(args: Args, source: string): Promise<void> {
   log(`wrote ${join('bench', 'results', 'cluster.md')}, cluster.json`);
 }
 
+/** The hot-key scenario: bench/results/hotkey.{md,json}. */
+async function hotKeyScenario(args: Args, source: string, host: string, port: number): Promise<void> {
+  const durationMs = args.mode === 'quick' ? 1500 : 5000;
+  log(`hot key under invalidation · ${HOT_KEY_STRATEGIES.length} strategies · ${args.rounds} rounds`);
+  const rows = await benchHotKey(host, port, args.rounds, durationMs, log);
+  const header = `${new Date().toISOString()} · ${args.mode} mode, ${args.rounds} rounds of ${durationMs / 1000} s · Node ${process.version} · ${cpus()[0]?.model.trim() ?? 'unknown CPU'} · source ${source}`;
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, 'hotkey.md'), renderHotKeyMarkdown(rows, header));
+  writeFileSync(join(RESULTS_DIR, 'hotkey.json'), `${JSON.stringify({ header, rows }, null, 2)}\n`);
+  log(`wrote ${join('bench', 'results', 'hotkey.md')}, hotkey.json`);
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.cluster && !args.profile) {
     await clusterSimulation(args, describeSource());
-    if (args.only !== null && args.only.length === 0) return;
+    if (args.only !== null && args.only.length === 0 && !args.hotkey) return;
   }
   const started = Date.now();
   const loadBefore = loadavg()[0]!;
@@ -346,6 +364,8 @@ async function main(): Promise<void> {
       await profileMode(args, worker, host, port);
       return;
     }
+    if (args.hotkey) await hotKeyScenario(args, source, host, port);
+    if (args.only !== null && args.only.length === 0) return;
     const scenarios: ScenarioSpec[] = SCENARIOS.filter((s) => !args.only || args.only.includes(s.id));
     const runSoak = args.soak && (!args.only || args.only.includes('soak'));
     const slap = args.memcslap ? memcslapBinary() : null;
