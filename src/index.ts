@@ -20,7 +20,7 @@ export { CacheEntry } from './cache/CacheEntry.js';
 export type { CacheCounters, CacheLogger } from './cache/CacheInstrumentation.js';
 export { JsonCodec, type JsonCodecOptions } from './cache/codec/JsonCodec.js';
 export { type EncodedValue, type ValueCodec, ValueFlags } from './cache/codec/ValueCodec.js';
-export { MemcachedCache } from './cache/MemcachedCache.js';
+export { type GetOrStoreOptions, MemcachedCache } from './cache/MemcachedCache.js';
 export { MemoryCache } from './cache/MemoryCache.js';
 export { NullCache } from './cache/NullCache.js';
 // The client
@@ -45,6 +45,7 @@ export type { Item, LeasedItem } from './client/Item.js';
 export {
   type CallOptions,
   type CounterOptions,
+  type LeaseOptions,
   MemcachedClient,
   type SetEntry,
   type StoreOptions,
