@@ -120,22 +120,26 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-/** Bundles the worker; drivers become separate chunks so a child loads only its client's code. */
-async function bundleWorker(): Promise<string> {
-  rmSync(BUILD_DIR, { recursive: true, force: true });
+/** Bundles `benchDir`/worker.ts into `outdir`: drivers become separate chunks, so a child loads only its client's code. */
+async function bundle(benchDir: string, outdir: string, sourcemap: boolean): Promise<string> {
   await build({
-    entryPoints: [join(HERE, 'worker.ts')],
-    outdir: BUILD_DIR,
+    entryPoints: [join(benchDir, 'worker.ts')],
+    outdir,
     bundle: true,
     splitting: true,
     format: 'esm',
     platform: 'node',
     target: 'node20',
     packages: 'external',
-    sourcemap: true,
+    sourcemap,
     logLevel: 'warning',
   });
-  return join(BUILD_DIR, 'worker.js');
+  return join(outdir, 'worker.js');
+}
+
+async function bundleWorker(): Promise<string> {
+  rmSync(BUILD_DIR, { recursive: true, force: true });
+  return bundle(HERE, BUILD_DIR, true);
 }
 
 /**
@@ -144,25 +148,14 @@ async function bundleWorker(): Promise<string> {
  */
 async function bundleBaselineWorker(rev: string): Promise<string> {
   const dir = join(HERE, '.baseline', rev);
-  const bundle = join(dir, 'bench', '.build', 'worker.js');
-  if (existsSync(bundle)) return bundle;
+  const built = join(dir, 'bench', '.build', 'worker.js');
+  if (existsSync(built)) return built;
   rmSync(dir, { recursive: true, force: true });
   spawnSync('git', ['worktree', 'prune'], { cwd: ROOT });
   const added = spawnSync('git', ['worktree', 'add', '--detach', dir, rev], { cwd: ROOT, encoding: 'utf8' });
   if (added.status !== 0) throw new Error(`git worktree add ${rev} failed: ${added.stderr}`);
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  await build({
-    entryPoints: [join(dir, 'bench', 'worker.ts')],
-    outdir: join(dir, 'bench', '.build'),
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-  });
-  return bundle;
+  return bundle(join(dir, 'bench'), join(dir, 'bench', '.build'), false);
 }
 
 interface ChildOutcome {
