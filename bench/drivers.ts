@@ -2,7 +2,7 @@
 // client it measures (fair RSS, no JIT cross-talk). Every library runs with its default options
 // except where noted; values are Buffers in and Buffers out for all of them.
 
-import type { ClientId } from './scenarios.js';
+import type { ClientId, Endpoint } from './scenarios.js';
 
 /** Per-operation adapter; results are checked by `length`/`hits` so misses and wrong values count as errors. */
 export interface Driver {
@@ -24,26 +24,34 @@ export interface CacheDriver {
 
 const CACHE_TTL_MS = 60_000;
 
-export async function createDriver(client: ClientId, host: string, port: number): Promise<Driver> {
+export async function createDriver(client: ClientId, servers: readonly Endpoint[]): Promise<Driver> {
   switch (client) {
     case 'ours':
-      return ours(host, port);
+      return ours(servers);
     case 'ours-traced':
-      return oursTraced(host, port);
+      return oursTraced(servers);
     case 'ours-otel':
-      return oursOtel(host, port);
+      return oursOtel(servers);
     case 'memjs':
-      return memjs(host, port);
+      return memjs(servers);
     case 'memcached':
-      return memcachedNpm(host, port);
+      return memcachedNpm(servers);
     case 'memcache-client':
-      return memcacheClient(host, port);
+      return memcacheClient(servers);
+    case 'memcache':
+      return memcache(servers);
     default:
       throw new Error(`${client} has no per-operation driver`);
   }
 }
 
-export async function createCacheDriver(client: ClientId, host: string, port: number): Promise<CacheDriver> {
+const address = (server: Endpoint): string => `${server.host}:${server.port}`;
+
+export async function createCacheDriver(
+  client: ClientId,
+  servers: readonly Endpoint[],
+): Promise<CacheDriver> {
+  const { host, port } = servers[0]!;
   switch (client) {
     case 'ours-cache':
       return oursCache(host, port);
@@ -54,9 +62,11 @@ export async function createCacheDriver(client: ClientId, host: string, port: nu
   }
 }
 
-async function ours(host: string, port: number): Promise<Driver> {
+async function ours(servers: readonly Endpoint[]): Promise<Driver> {
   const { MemcachedClient } = await import('../src/index.js');
-  const client = new MemcachedClient({ servers: [{ id: `${host}:${port}`, host, port }] });
+  const client = new MemcachedClient({
+    servers: servers.map((server) => ({ id: address(server), host: server.host, port: server.port })),
+  });
   await client.connect();
   return {
     get: (key) => client.get(key),
@@ -68,20 +78,20 @@ async function ours(host: string, port: number): Promise<Driver> {
 }
 
 /** Ours with a TracingChannel subscriber on both channels whose handlers do nothing. */
-async function oursTraced(host: string, port: number): Promise<Driver> {
+async function oursTraced(servers: readonly Endpoint[]): Promise<Driver> {
   const { tracingChannel } = await import('node:diagnostics_channel');
   const nothing = () => {};
   const handlers = { start: nothing, end: nothing, asyncStart: nothing, asyncEnd: nothing, error: nothing };
   tracingChannel('memcached-cache:command').subscribe(handlers);
   tracingChannel('memcached-cache:connect').subscribe(handlers);
-  return ours(host, port);
+  return ours(servers);
 }
 
 /**
  * Ours under the OpenTelemetry SDK as production runs it: a batch span processor (to an exporter
  * that drops the spans), a meter provider with a reader, and MemcachedCacheInstrumentation.
  */
-async function oursOtel(host: string, port: number): Promise<Driver> {
+async function oursOtel(servers: readonly Endpoint[]): Promise<Driver> {
   const { context, trace, metrics } = await import('@opentelemetry/api');
   const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
   const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
@@ -105,12 +115,12 @@ async function oursOtel(host: string, port: number): Promise<Driver> {
   trace.setGlobalTracerProvider(tracerProvider);
   metrics.setGlobalMeterProvider(meterProvider);
   registerInstrumentations({ instrumentations: [new MemcachedCacheInstrumentation()] });
-  return ours(host, port);
+  return ours(servers);
 }
 
-async function memjs(host: string, port: number): Promise<Driver> {
+async function memjs(servers: readonly Endpoint[]): Promise<Driver> {
   const { default: memjsLib } = await import('memjs');
-  const client = memjsLib.Client.create(`${host}:${port}`, { logger: { log: () => {} } });
+  const client = memjsLib.Client.create(servers.map(address).join(','), { logger: { log: () => {} } });
   const opts = { expires: 0 };
   return {
     get: (key) => client.get(key),
@@ -130,9 +140,9 @@ async function memjs(host: string, port: number): Promise<Driver> {
   };
 }
 
-async function memcachedNpm(host: string, port: number): Promise<Driver> {
+async function memcachedNpm(servers: readonly Endpoint[]): Promise<Driver> {
   const { default: Memcached } = await import('memcached');
-  const client = new Memcached(`${host}:${port}`);
+  const client = new Memcached(servers.map(address));
   return {
     get: (key) =>
       new Promise((resolve, reject) =>
@@ -153,9 +163,11 @@ async function memcachedNpm(host: string, port: number): Promise<Driver> {
   };
 }
 
-async function memcacheClient(host: string, port: number): Promise<Driver> {
+async function memcacheClient(servers: readonly Endpoint[]): Promise<Driver> {
+  // Its `servers` list is for redundancy (failover), not for spreading keys: one server only.
+  if (servers.length !== 1) throw new Error('memcache-client does not shard keys over servers');
   const { MemcacheClient } = await import('memcache-client');
-  const client = new MemcacheClient({ server: `${host}:${port}` });
+  const client = new MemcacheClient({ server: address(servers[0]!) });
   const opts = { lifetime: 0 };
   return {
     get: (key) => client.get<Buffer>(key),
@@ -167,6 +179,34 @@ async function memcacheClient(host: string, port: number): Promise<Driver> {
     // get() accepts an array of keys: one `get k1 k2 …` command (README "get multiple keys").
     mget: async (keys) => Object.keys((await client.get<Record<string, unknown>>(keys)) ?? {}).length,
     close: async () => client.shutdown(),
+  };
+}
+
+/**
+ * memcache 1.10 (text protocol) takes and returns strings only, decoded as UTF-8: it is handed an
+ * ASCII string of the same length as the bytes, built once per value outside the measured calls,
+ * and its results are checked by string length.
+ */
+async function memcache(servers: readonly Endpoint[]): Promise<Driver> {
+  const { Memcache } = await import('memcache');
+  const client = new Memcache({ nodes: servers.map(address) });
+  await client.connect();
+  let lastValue: Buffer | null = null;
+  let lastText = '';
+  const text = (value: Buffer): string => {
+    if (value !== lastValue) {
+      lastValue = value;
+      lastText = Buffer.from(value.map((byte) => 0x21 + (byte % 94))).toString('latin1');
+    }
+    return lastText;
+  };
+  return {
+    get: (key) => client.get(key),
+    length: (result) => (typeof result === 'string' ? result.length : -1),
+    set: (key, value) => client.set(key, text(value), 0),
+    // gets(keys): one `get k1 k2 …` per server (its multi-key read).
+    mget: async (keys) => (await client.gets(keys)).size,
+    close: async () => client.disconnect(),
   };
 }
 

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--rounds N] [--only seq,p100-100b,cluster,hotkey] [--no-soak] [--no-memcslap] [--no-cluster] [--no-hotkey]`
+// `npm run bench [-- --quick] [--rounds N] [--only seq,p100-100b,cluster,hotkey] [--no-soak] [--no-memcslap] [--no-cluster] [--no-hotkey] [--before REV]`
 // `npm run bench -- --profile p100-100b[:get]`  CPU-profiles our client on one scenario.
 //
 // Starts its own memcached, bundles bench/worker.ts with esbuild (so children start in ~50 ms,
@@ -7,7 +7,7 @@
 // bench/results/latest.{md,svg,json}; the cluster simulation (bench/cluster, no network) writes
 // bench/results/cluster.{md,json}.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   existsSync,
@@ -23,6 +23,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { memcachedBinary, startMemcached, stopAllMemcached } from '../test/support/index.js';
+import { type ChildOutcome, mergeProcesses, runChildren } from './children.js';
 import { CLUSTER_SIZES, renderClusterMarkdown, simulateCluster } from './cluster/run.js';
 import { benchHotKey, HOT_KEY_STRATEGIES, renderHotKeyMarkdown } from './hotkey/run.js';
 import { formatProfile, summarizeProfile } from './profile.js';
@@ -39,6 +40,7 @@ import {
 import {
   CLIENT_LABELS,
   type ClientId,
+  clientsOf,
   LIMITS,
   type Mode,
   type OpKind,
@@ -50,7 +52,6 @@ import {
   scenarioById,
   type Task,
   TRACING_BEFORE_REV,
-  type WorkerResult,
 } from './scenarios.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -71,6 +72,8 @@ interface Args {
   /** Run the hot-key scenario (bench/hotkey). */
   hotkey: boolean;
   profile: { scenario: ScenarioId; op: OpKind | null } | null;
+  /** Also run our client built from this commit, beside the current one (`ours-rev`). */
+  before: string | null;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -83,6 +86,7 @@ function parseArgs(argv: string[]): Args {
     cluster: true,
     hotkey: true,
     profile: null,
+    before: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -98,6 +102,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-memcslap') args.memcslap = false;
     else if (a === '--no-cluster') args.cluster = false;
     else if (a === '--no-hotkey') args.hotkey = false;
+    else if (a === '--before') args.before = value();
     else if (a === '--profile') {
       const [scenario, op] = value().split(':');
       args.profile = { scenario: scenario as ScenarioId, op: (op as OpKind | undefined) ?? null };
@@ -158,45 +163,14 @@ async function bundleBaselineWorker(rev: string): Promise<string> {
   return bundle(join(dir, 'bench'), join(dir, 'bench', '.build'), false);
 }
 
-interface ChildOutcome {
-  result?: WorkerResult;
-  error?: string;
-}
-
-function runChild(
+/** Runs one child alone, without phase barriers (profiling, the soak). */
+async function runChild(
   worker: string,
   task: Task,
   timeoutMs: number,
   extraArgs: string[] = [],
 ): Promise<ChildOutcome> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--expose-gc', ...extraArgs, worker, JSON.stringify(task)], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      stdout += s;
-    });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => {
-      stderr += s;
-      if (stderr.length > 20_000) stderr = stderr.slice(-20_000);
-    });
-    const timer = setTimeout(() => {
-      stderr += `\n(killed after ${timeoutMs / 1000} s)`;
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-    }, timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-      if (code === 0 && line) resolve({ result: JSON.parse(line.slice(7)) as WorkerResult });
-      else
-        resolve({
-          error: `exit ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' / ') || '(no output)'}`,
-        });
-    });
-  });
+  return (await runChildren(ROOT, worker, [task], timeoutMs, null, extraArgs)).outcomes[0]!;
 }
 
 function rotate<T>(list: readonly T[], by: number): T[] {
@@ -248,7 +222,7 @@ function firstLine(cmd: string, args: string[]): string {
 
 function libraryVersions(): Record<string, string> {
   const versions: Record<string, string> = {};
-  for (const name of ['memjs', 'memcached', 'memcache-client']) {
+  for (const name of ['memjs', 'memcached', 'memcache-client', 'memcache']) {
     try {
       versions[name] = (
         JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as {
@@ -352,6 +326,7 @@ async function main(): Promise<void> {
   log(`starting memcached -t ${THREADS} -m ${MEMORY_MB} …`);
   const server = await startMemcached({ threads: THREADS, memoryMb: MEMORY_MB });
   const { host, port } = server;
+  const endpoints = [{ host, port }];
   try {
     if (args.profile) {
       await profileMode(args, worker, host, port);
@@ -360,6 +335,11 @@ async function main(): Promise<void> {
     if (args.hotkey) await hotKeyScenario(args, source, host, port);
     if (args.only !== null && args.only.length === 0) return;
     const scenarios: ScenarioSpec[] = SCENARIOS.filter((s) => !args.only || args.only.includes(s.id));
+    const serversNeeded = Math.max(1, ...scenarios.map((s) => s.servers ?? 1));
+    while (endpoints.length < serversNeeded) {
+      const extra = await startMemcached({ threads: THREADS, memoryMb: MEMORY_MB / 4 });
+      endpoints.push({ host: extra.host, port: extra.port });
+    }
     const runSoak = args.soak && (!args.only || args.only.includes('soak'));
     const slap = args.memcslap ? memcslapBinary() : null;
     const runSlap = slap !== null && scenarios.some((s) => s.id === 'p100-100b');
@@ -369,7 +349,8 @@ async function main(): Promise<void> {
     for (let round = 0; round < args.rounds; round++) {
       for (const spec of scenarios) {
         if (args.mode === 'quick' && round >= (spec.quickRounds ?? args.rounds)) continue;
-        for (const client of rotate(spec.clients, round)) plan.push({ scenario: spec.id, client, round });
+        for (const client of rotate(clientsOf(spec, args.before), round))
+          plan.push({ scenario: spec.id, client, round });
         // memcslap is a side line: once per round in full mode, once in quick mode.
         if (spec.id === 'p100-100b' && runSlap && (args.mode === 'full' || round === 0))
           plan.push({ memcslap: true, round });
@@ -381,6 +362,7 @@ async function main(): Promise<void> {
     const slapRuns: MemcslapRun[] = [];
     const runTag = randomBytes(3).toString('hex');
     let baselineWorker: string | null = null;
+    let revWorker: string | null = null;
     let step = 0;
     for (const item of plan) {
       step++;
@@ -396,24 +378,41 @@ async function main(): Promise<void> {
       log(
         `[${step}/${total}] ${item.scenario} · ${CLIENT_LABELS[item.client]} · round ${item.round + 1}/${args.rounds}`,
       );
+      const spec = scenarioById(item.scenario);
+      const servers = endpoints.slice(0, spec.servers ?? 1);
       const task: Task = {
         scenario: item.scenario,
         client: item.client,
         host,
         port,
+        servers,
         mode: args.mode,
         runTag: `${runTag}${item.round}`,
       };
       const childStart = Date.now();
+      let childWorker = worker;
       const before = item.client === 'ours-before';
       if (before) {
-        // The old build knows neither this scenario id nor this client id: it runs the same
-        // parameters under the id they had then, as its own client.
-        task.scenario = scenarioById(item.scenario).asScenario ?? item.scenario;
+        // The old build knows neither this scenario id nor this client id (nor phase barriers):
+        // it runs the same parameters under the id they had then, as its own client.
+        task.scenario = spec.asScenario ?? item.scenario;
         task.client = 'ours';
         baselineWorker ??= await bundleBaselineWorker(TRACING_BEFORE_REV);
+        childWorker = baselineWorker;
+      } else if (item.client === 'ours-rev') {
+        // A build from after the scale scenarios: it knows every id and the barriers.
+        task.client = 'ours';
+        task.runTag += 'r';
+        revWorker ??= await bundleBaselineWorker(args.before!);
+        childWorker = revWorker;
       }
-      const outcome = await runChild(before ? baselineWorker! : worker, task, timeoutMs);
+      const tasks = Array.from({ length: spec.processes ?? 1 }, (_, i) => ({ ...task, process: i }));
+      const run = await runChildren(ROOT, childWorker, tasks, timeoutMs, before ? null : servers);
+      const outcome = mergeProcesses(run.outcomes);
+      for (const phase of outcome.result?.phases ?? []) {
+        const seconds = run.serverCpu.get(phase.op);
+        if (seconds !== undefined && phase.ops > 0) phase.serverCpuUsPerOp = (seconds * 1e6) / phase.ops;
+      }
       const took = `${((Date.now() - childStart) / 1000).toFixed(1)} s`;
       if (outcome.result) {
         records.push({
@@ -425,7 +424,7 @@ async function main(): Promise<void> {
         const summary = outcome.result.phases
           .map(
             (p) =>
-              `${p.op} ${fmt(p.opsPerSec)}/s${p.p50 !== undefined ? ` p50 ${p.p50.toFixed(0)}µs` : ''}${p.errors ? ` ERR ${p.errors}` : ''}${p.cutOff ? ' CUT OFF' : ''}`,
+              `${p.op} ${fmt(p.opsPerSec)}/s${p.p50 !== undefined ? ` p50 ${p.p50.toFixed(0)}µs` : ''}${p.serverCpuUsPerOp !== undefined ? ` server ${p.serverCpuUsPerOp.toFixed(2)}µs/op` : ''}${p.errors ? ` ERR ${p.errors}` : ''}${p.cutOff ? ' CUT OFF' : ''}`,
           )
           .join(', ');
         log(`        ${summary} (${took})`);
@@ -474,6 +473,7 @@ async function main(): Promise<void> {
       source,
       hardLimitSeconds: LIMITS[args.mode].hard,
       softLimitSeconds: LIMITS[args.mode].soft,
+      before: args.before,
     };
     const report = buildReport(meta, records, soak, soakError, slapRuns);
     mkdirSync(RESULTS_DIR, { recursive: true });

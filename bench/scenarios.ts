@@ -14,37 +14,66 @@ export type ClientId =
   | 'memjs'
   | 'memcached'
   | 'memcache-client'
+  | 'memcache'
   | 'raw'
   | 'ours-cache'
   | 'pip-memcached'
   | 'ours-traced'
   | 'ours-otel'
-  | 'ours-before';
+  | 'ours-before'
+  | 'ours-rev';
 
 export const CLIENT_LABELS: Record<ClientId, string> = {
   ours: 'memcached-cache (ours)',
   memjs: 'memjs',
   memcached: 'memcached (npm)',
   'memcache-client': 'memcache-client',
+  memcache: 'memcache',
   raw: 'raw socket bound',
   'ours-cache': 'MemcachedCache (ours)',
   'pip-memcached': 'pip-services4 way (memcached + JSON)',
   'ours-traced': 'ours, a TracingChannel subscriber',
   'ours-otel': 'ours, OpenTelemetry SDK + MemcachedCacheInstrumentation',
   'ours-before': `ours before TracingChannels (${TRACING_BEFORE_REV.slice(0, 7)})`,
+  'ours-rev': 'ours at the --before commit',
 };
 
 /** Clients whose numbers form "the best peer". */
-export const PEERS: readonly ClientId[] = ['memjs', 'memcached', 'memcache-client', 'pip-memcached'];
-export const OURS: readonly ClientId[] = ['ours', 'ours-cache', 'ours-traced', 'ours-otel', 'ours-before'];
+export const PEERS: readonly ClientId[] = [
+  'memjs',
+  'memcached',
+  'memcache-client',
+  'memcache',
+  'pip-memcached',
+];
+export const OURS: readonly ClientId[] = [
+  'ours',
+  'ours-cache',
+  'ours-traced',
+  'ours-otel',
+  'ours-before',
+  'ours-rev',
+];
+
+/**
+ * The clients a scenario runs: its own, plus `ours-rev` (our client built from the `--before`
+ * commit) wherever ours runs against the peers, so a change is measured before/after in one run.
+ */
+export function clientsOf(spec: ScenarioSpec, before: string | null): readonly ClientId[] {
+  if (before === null || spec.baseline !== undefined || !spec.clients.includes('ours')) return spec.clients;
+  return [...spec.clients, 'ours-rev'];
+}
 
 export type ScenarioId =
   | 'seq'
   | 'p100-100b'
   | 'p100-10kb'
+  | 'p100-100kb'
   | 'p100-500kb'
   | 'mget-100'
   | 'cache-json'
+  | 'scale-3-servers'
+  | 'scale-4-processes'
   | 'tracing'
   | 'soak';
 
@@ -76,9 +105,19 @@ export interface ScenarioSpec {
   baseline?: ClientId;
   /** Run by the `ours-before` build as this scenario (the old worker does not know newer ids). */
   asScenario?: ScenarioId;
+  /** memcached servers the keys are spread over (default 1). */
+  servers?: number;
+  /** Client processes running the phase at once, each with `inflight` requests (default 1). */
+  processes?: number;
 }
 
-const PEER_CLIENTS: readonly ClientId[] = ['ours', 'memjs', 'memcached', 'memcache-client'];
+/** One memcached server the bench started. */
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+const PEER_CLIENTS: readonly ClientId[] = ['ours', 'memjs', 'memcached', 'memcache-client', 'memcache'];
 
 export const SCENARIOS: readonly ScenarioSpec[] = [
   {
@@ -118,6 +157,19 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     valueBytes: 10 * 1024,
     keyCount: { full: 1_000, quick: 500 },
     count: { full: 50_000, quick: 5_000 },
+    latency: false,
+    quickRounds: 1,
+  },
+  {
+    id: 'p100-100kb',
+    title: '100 in flight, 100 KB values',
+    description: 'Large values: each one spans many socket reads and writes; copies and reassembly dominate.',
+    clients: [...PEER_CLIENTS, 'raw'],
+    ops: ['set', 'get'],
+    inflight: 100,
+    valueBytes: 100 * 1024,
+    keyCount: { full: 200, quick: 100 },
+    count: { full: 20_000, quick: 1_000 },
     latency: false,
     quickRounds: 1,
   },
@@ -162,6 +214,36 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     count: { full: 100_000, quick: 10_000 },
     latency: false,
     quickRounds: 1,
+  },
+  {
+    id: 'scale-3-servers',
+    title: 'Scale: 3 servers, 1,000 in flight from one process, 100 B values',
+    description:
+      "Keys spread over three memcached servers by each client's own hashing, 1,000 requests in flight from one process. memcache-client is absent: its server list is for failover, not for spreading keys.",
+    clients: ['ours', 'memjs', 'memcached', 'memcache'],
+    ops: ['set', 'get'],
+    inflight: 1_000,
+    valueBytes: 100,
+    keyCount: { full: 30_000, quick: 6_000 },
+    count: { full: 400_000, quick: 40_000 },
+    latency: false,
+    quickRounds: 1,
+    servers: 3,
+  },
+  {
+    id: 'scale-4-processes',
+    title: 'Scale: 4 client processes × 100 in flight against one server, 100 B values',
+    description:
+      'Four processes of the same client, each with 100 requests in flight, started together on every phase; ops/s is their sum, CPU µs/op their mean.',
+    clients: PEER_CLIENTS,
+    ops: ['set', 'get'],
+    inflight: 100,
+    valueBytes: 100,
+    keyCount: { full: 10_000, quick: 2_000 },
+    count: { full: 200_000, quick: 20_000 },
+    latency: false,
+    quickRounds: 1,
+    processes: 4,
   },
   {
     id: 'tracing',
@@ -216,8 +298,18 @@ export function scenarioById(id: ScenarioId): ScenarioSpec {
 export interface Task {
   scenario: ScenarioId;
   client: ClientId;
+  /** The first server (what builds before the scale scenarios read). */
   host: string;
   port: number;
+  /** Every server of the scenario (defaults to host:port). */
+  servers?: Endpoint[];
+  /**
+   * Wait for the parent's go before each measured phase and report its end (IPC), so the parent
+   * can read the server's CPU over exactly the measured phases and start several processes together.
+   */
+  barrier?: boolean;
+  /** Which of the scenario's processes this is (keys differ per process). */
+  process?: number;
   mode: Mode;
   /** Distinguishes key spaces of runs so a get can never read another run's value. */
   runTag: string;
@@ -240,6 +332,10 @@ export interface PhaseResult {
   elu: number;
   /** CPU time (user + system) of the child process per operation, µs. */
   cpuUsPerOp: number;
+  /** CPU time of the memcached server(s) over the phase per operation, µs (set by the parent). */
+  serverCpuUsPerOp?: number;
+  /** Client processes summed into this result (scale scenario). */
+  processes?: number;
   /** Gets that missed or returned a value of the wrong size, failed operations. */
   errors: number;
   /** Set when the client did not answer everything in flight within the hard limit. */
@@ -258,8 +354,23 @@ export interface SoakResult {
   baselineHeapMb: number;
   finalHeapMb: number;
   heapGrowthMb: number;
-  /** [ops done, RSS MB after GC] checkpoints. */
-  samples: Array<[number, number]>;
+  /** RSS change from the middle checkpoint to the end: growth that lasts, not the JIT's or V8's warm-up. */
+  secondHalfRssMb: number;
+  secondHalfHeapMb: number;
+  /** Memory after a forced GC at every 10 % of the operations (the first: the baseline). */
+  samples: SoakSample[];
+}
+
+export interface SoakSample {
+  ops: number;
+  rssMb: number;
+  heapUsedMb: number;
+  heapTotalMb: number;
+  /** V8's young generation (new space) as reserved: it grows with the allocation rate. */
+  newSpaceMb: number;
+  externalMb: number;
+  /** The baseline only: mixed operations run before it, until the young generation stopped growing. */
+  warmUpOps?: number;
 }
 
 export interface WorkerResult {

@@ -3,6 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { type CacheDriver, createCacheDriver, createDriver, type Driver } from './drivers.js';
 import { getBatches, RawBound, setBatches } from './raw.js';
 import {
@@ -11,6 +12,7 @@ import {
   type PhaseResult,
   type ScenarioSpec,
   type SoakResult,
+  type SoakSample,
   scenarioById,
   type Task,
   type WorkerResult,
@@ -138,6 +140,18 @@ function toPhase(
 
 let LIMITS_NOTE = '';
 
+/** Set when the parent synchronises phases over IPC (see Task.barrier). */
+let BARRIER = false;
+
+/** Tells the parent `what` happened to phase `op` and waits for its go-ahead. */
+function barrier(what: 'start' | 'end', op: OpKind): Promise<void> {
+  if (!BARRIER) return Promise.resolve();
+  return new Promise((resolve) => {
+    process.once('message', () => resolve());
+    process.send!({ barrier: what, op });
+  });
+}
+
 /** Measures one phase: wall time, ELU, peak RSS, latency percentiles. */
 async function measure(
   op: OpKind,
@@ -146,6 +160,7 @@ async function measure(
   run: () => Promise<Driven>,
 ): Promise<PhaseResult> {
   fullGc();
+  await barrier('start', op);
   counters.errors = 0;
   let peak = process.memoryUsage.rss();
   const sampler = setInterval(() => {
@@ -158,12 +173,13 @@ async function measure(
   const cpu = process.cpuUsage(cpu0);
   const elu = performance.eventLoopUtilization(elu0).utilization;
   clearInterval(sampler);
+  await barrier('end', op);
   peak = Math.max(peak, process.memoryUsage.rss());
   return toPhase(op, driven, opsPerCall, counters.errors, peak, elu, cpu);
 }
 
 function makeKeys(task: Task, spec: ScenarioSpec): string[] {
-  const prefix = `b:${task.runTag}:${task.client}:${spec.id}:`;
+  const prefix = `b:${task.runTag}:${task.client}:${spec.id}:${task.process ?? 0}:`;
   return Array.from({ length: spec.keyCount[task.mode] }, (_, i) => prefix + i);
 }
 
@@ -353,10 +369,8 @@ async function runSoak(task: Task, spec: ScenarioSpec, driver: Driver): Promise<
     false,
     unlimited,
   );
-  await drive(50_000, spec.inflight, mixed, false, unlimited);
-  fullGc();
-  const base = process.memoryUsage();
-  const samples: Array<[number, number]> = [[0, base.rss / MB]];
+  const warmUp = await warmUntilNurserySettles(spec, mixed, unlimited);
+  const samples: SoakSample[] = [{ ...memorySample(0), warmUpOps: warmUp }];
   const chunk = Math.ceil(n / 10);
   let active = 0;
   for (let done = 0; done < n; done += chunk) {
@@ -369,40 +383,83 @@ async function runSoak(task: Task, spec: ScenarioSpec, driver: Driver): Promise<
       unlimited,
     );
     active += driven.seconds;
-    fullGc();
-    samples.push([Math.min(n, done + chunk), process.memoryUsage.rss() / MB]);
+    samples.push(memorySample(Math.min(n, done + chunk)));
   }
-  const end = process.memoryUsage();
   if (errors > 0) throw new Error(`soak: ${errors} operations failed or returned wrong values`);
+  const base = samples[0]!;
+  const middle = samples[Math.floor(samples.length / 2)]!;
+  const end = samples[samples.length - 1]!;
   return {
     ops: n,
     seconds: active,
     opsPerSec: n / active,
-    baselineRssMb: base.rss / MB,
-    finalRssMb: end.rss / MB,
-    rssGrowthMb: (end.rss - base.rss) / MB,
-    baselineHeapMb: base.heapUsed / MB,
-    finalHeapMb: end.heapUsed / MB,
-    heapGrowthMb: (end.heapUsed - base.heapUsed) / MB,
+    baselineRssMb: base.rssMb,
+    finalRssMb: end.rssMb,
+    rssGrowthMb: end.rssMb - base.rssMb,
+    baselineHeapMb: base.heapUsedMb,
+    finalHeapMb: end.heapUsedMb,
+    heapGrowthMb: end.heapUsedMb - base.heapUsedMb,
+    secondHalfRssMb: end.rssMb - middle.rssMb,
+    secondHalfHeapMb: end.heapUsedMb - middle.heapUsedMb,
     samples,
+  };
+}
+
+/**
+ * Mixed operations in chunks until V8's young generation stopped growing for two chunks in a row:
+ * V8 enlarges it under a high allocation rate, and a baseline taken before that counts the
+ * nursery's growth as the client's. Returns the operations run.
+ */
+async function warmUntilNurserySettles(spec: ScenarioSpec, mixed: OpFn, limits: Limits): Promise<number> {
+  let ops = 0;
+  let steady = 0;
+  let size = memorySample(0).newSpaceMb;
+  while (steady < 2 && ops < SOAK_WARM_UP_MAX) {
+    const offset = ops;
+    await drive(SOAK_WARM_UP_CHUNK, spec.inflight, (i) => mixed(offset + i), false, limits);
+    ops += SOAK_WARM_UP_CHUNK;
+    const now = memorySample(ops).newSpaceMb;
+    steady = now > size ? 0 : steady + 1;
+    size = now;
+  }
+  return ops;
+}
+
+const SOAK_WARM_UP_CHUNK = 50_000;
+const SOAK_WARM_UP_MAX = 1_000_000;
+
+/** Memory after a forced GC: what is still held, not garbage waiting for the next scavenge. */
+function memorySample(ops: number): SoakSample {
+  fullGc();
+  const usage = process.memoryUsage();
+  const newSpace = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
+  return {
+    ops,
+    rssMb: usage.rss / MB,
+    heapUsedMb: usage.heapUsed / MB,
+    heapTotalMb: usage.heapTotal / MB,
+    newSpaceMb: (newSpace?.space_size ?? 0) / MB,
+    externalMb: usage.external / MB,
   };
 }
 
 async function main(): Promise<void> {
   const task = JSON.parse(process.argv[2] ?? '{}') as Task;
   const spec = scenarioById(task.scenario);
+  const servers = task.servers ?? [{ host: task.host, port: task.port }];
+  BARRIER = task.barrier === true && typeof process.send === 'function';
   trace(`start ${task.client}`);
   const result: WorkerResult = { scenario: task.scenario, client: task.client, phases: [], startRssMb: 0 };
   if (task.client === 'raw') {
     result.startRssMb = process.memoryUsage.rss() / MB;
     result.phases = await runRaw(task, spec);
   } else if (task.client === 'ours-cache' || task.client === 'pip-memcached') {
-    const driver = await createCacheDriver(task.client, task.host, task.port);
+    const driver = await createCacheDriver(task.client, servers);
     result.startRssMb = process.memoryUsage.rss() / MB;
     result.phases = await runCache(task, spec, driver);
     if (!result.phases.some((p) => p.cutOff)) await driver.close();
   } else {
-    const driver = await createDriver(task.client, task.host, task.port);
+    const driver = await createDriver(task.client, servers);
     result.startRssMb = process.memoryUsage.rss() / MB;
     if (spec.id === 'soak') result.soak = await runSoak(task, spec, driver);
     else result.phases = await runDriver(task, spec, driver);
