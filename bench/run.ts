@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--rounds N] [--only seq,p100-100b,cluster,hotkey] [--no-soak] [--no-memcslap] [--no-cluster] [--no-hotkey] [--before REV]`
+// `npm run bench [-- --quick] [--rounds N] [--only seq,p100-100b,cluster,hotkey] [--no-soak] [--no-memcslap] [--no-cluster] [--no-hotkey] [--before REV] [--clients ours,ours-rev]`
 // `npm run bench -- --profile p100-100b[:get]`  CPU-profiles our client on one scenario.
 //
 // Starts its own memcached, bundles bench/worker.ts with esbuild (so children start in ~50 ms,
@@ -74,6 +74,8 @@ interface Args {
   profile: { scenario: ScenarioId; op: OpKind | null } | null;
   /** Also run our client built from this commit, beside the current one (`ours-rev`). */
   before: string | null;
+  /** Run only these clients (e.g. `ours,ours-rev` for a before/after run). */
+  clients: ClientId[] | null;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -87,6 +89,7 @@ function parseArgs(argv: string[]): Args {
     hotkey: true,
     profile: null,
     before: null,
+    clients: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -103,6 +106,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-cluster') args.cluster = false;
     else if (a === '--no-hotkey') args.hotkey = false;
     else if (a === '--before') args.before = value();
+    else if (a === '--clients') args.clients = value().split(',') as ClientId[];
     else if (a === '--profile') {
       const [scenario, op] = value().split(':');
       args.profile = { scenario: scenario as ScenarioId, op: (op as OpKind | undefined) ?? null };
@@ -349,8 +353,8 @@ async function main(): Promise<void> {
     for (let round = 0; round < args.rounds; round++) {
       for (const spec of scenarios) {
         if (args.mode === 'quick' && round >= (spec.quickRounds ?? args.rounds)) continue;
-        for (const client of rotate(clientsOf(spec, args.before), round))
-          plan.push({ scenario: spec.id, client, round });
+        const clients = clientsOf(spec, args.before).filter((c) => !args.clients || args.clients.includes(c));
+        for (const client of rotate(clients, round)) plan.push({ scenario: spec.id, client, round });
         // memcslap is a side line: once per round in full mode, once in quick mode.
         if (spec.id === 'p100-100b' && runSlap && (args.mode === 'full' || round === 0))
           plan.push({ memcslap: true, round });
@@ -424,7 +428,7 @@ async function main(): Promise<void> {
         const summary = outcome.result.phases
           .map(
             (p) =>
-              `${p.op} ${fmt(p.opsPerSec)}/s${p.p50 !== undefined ? ` p50 ${p.p50.toFixed(0)}µs` : ''}${p.serverCpuUsPerOp !== undefined ? ` server ${p.serverCpuUsPerOp.toFixed(2)}µs/op` : ''}${p.errors ? ` ERR ${p.errors}` : ''}${p.cutOff ? ' CUT OFF' : ''}`,
+              `${p.op} ${fmt(p.opsPerSec)}/s${p.p50 !== undefined ? ` p50 ${p.p50.toFixed(0)}µs` : ''} cpu ${p.cpuUsPerOp.toFixed(2)}µs/op${p.serverCpuUsPerOp !== undefined ? ` server ${p.serverCpuUsPerOp.toFixed(2)}µs/op` : ''}${p.errors ? ` ERR ${p.errors}` : ''}${p.cutOff ? ' CUT OFF' : ''}`,
           )
           .join(', ');
         log(`        ${summary} (${took})`);

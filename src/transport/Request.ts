@@ -28,7 +28,9 @@ export function reserveOpaques(count: number): number {
 
 /**
  * One request in a connection's queue. A plain object with a `next` link: the queue is a
- * linked list so that enqueue and dequeue cost O(1) and allocate nothing extra.
+ * linked list so that enqueue and dequeue cost O(1) and allocate nothing extra. The client's
+ * Operation extends it and is its own first attempt's request (one object per call, not two);
+ * what it sends is therefore set when it is routed, not fixed at construction.
  */
 export class Request implements ReplyTarget {
   next: Request | null = null;
@@ -46,18 +48,18 @@ export class Request implements ReplyTarget {
   key: string | undefined;
   /** Batch: the key of each opaque offset, to name the one that failed. */
   keys: readonly string[] | null = null;
-  readonly hasData: boolean;
+  hasData: boolean;
 
   constructor(
-    readonly kind: RequestKind,
+    public kind: RequestKind,
     /** The request line(s); for `ms` the header only. */
-    readonly payload: string | Buffer,
+    public payload: string | Buffer,
     /** `ms` data block, written after `payload` and followed by CRLF. */
-    readonly data: Buffer | null,
+    public data: Buffer | null,
     /** First opaque token (-1 for commands without one). */
-    readonly opaque: number,
+    public opaque: number,
     /** Number of opaque tokens (Batch). */
-    readonly count: number,
+    public count: number,
   ) {
     this.hasData = data !== null;
   }
