@@ -106,7 +106,7 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-const OP_TITLES: Record<OpKind, string> = {
+export const OP_TITLES: Record<OpKind, string> = {
   get: 'get',
   set: 'set',
   mget: 'multi-get',
@@ -190,11 +190,11 @@ export function buildReport(
   return report;
 }
 
-function table(report: Report, scenario: ScenarioId, op: OpKind): Table | undefined {
+export function table(report: Report, scenario: ScenarioId, op: OpKind): Table | undefined {
   return report.tables.find((t) => t.scenario === scenario && t.op === op);
 }
 
-function oursRow(t: Table | undefined): Row | undefined {
+export function oursRow(t: Table | undefined): Row | undefined {
   return t?.rows.find((r) => OURS.includes(r.client));
 }
 
@@ -426,7 +426,8 @@ const SHORT: Partial<Record<ScenarioId, string>> = {
   'scale-4-processes': '4 processes ×100',
 };
 
-const GOALS: Partial<Record<string, number>> = {
+/** Ratio goals (ours ÷ best peer) by `scenario op`, for the chart and the README. */
+export const GOALS: Partial<Record<string, number>> = {
   'p100-100b get': 3,
   'p100-100b set': 3,
   'p100-10kb get': 2,

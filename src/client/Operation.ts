@@ -171,9 +171,7 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
     // The first attempt is this object; a retry or a move gets a fresh request, since the one
     // that failed may still be referenced by the connection that failed it.
     const request: Request =
-      this.attempt === 0 && this.moves === 0
-        ? this
-        : new Request(command.kind, '', command.data, -1, 0);
+      this.attempt === 0 && this.moves === 0 ? this : new Request(command.kind, '', command.data, -1, 0);
     request.payload = command.encode(opaque);
     request.opaque = opaque;
     request.count = count;
