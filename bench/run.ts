@@ -429,7 +429,7 @@ async function main(): Promise<void> {
         const summary = outcome.result.phases
           .map(
             (p) =>
-              `${p.op} ${fmt(p.opsPerSec)}/s${p.p50 !== undefined ? ` p50 ${p.p50.toFixed(0)}µs` : ''} cpu ${p.cpuUsPerOp.toFixed(2)}µs/op${p.serverCpuUsPerOp !== undefined ? ` server ${p.serverCpuUsPerOp.toFixed(2)}µs/op` : ''}${p.errors ? ` ERR ${p.errors}` : ''}${p.cutOff ? ' CUT OFF' : ''}`,
+              `${p.op} ${fmt(p.opsPerSec)}/s${p.p50 !== undefined ? ` p50 ${p.p50.toFixed(0)}µs` : ''}${Number.isFinite(p.cpuUsPerOp) ? ` cpu ${p.cpuUsPerOp.toFixed(2)}µs/op` : ''}${Number.isFinite(p.serverCpuUsPerOp) ? ` server ${p.serverCpuUsPerOp!.toFixed(2)}µs/op` : ''}${p.errors ? ` ERR ${p.errors}` : ''}${p.cutOff ? ' CUT OFF' : ''}`,
           )
           .join(', ');
         log(`        ${summary} (${took})`);
