@@ -283,7 +283,7 @@ function evaluateTargets(report: Report): Target[] {
 }
 
 /** Our sequential p50 may be at most this fraction of the best peer's. */
-const SEQUENTIAL_P50_GOAL = 0.9;
+export const SEQUENTIAL_P50_GOAL = 0.9;
 /** Memory the soak may gain over its second half (and heapUsed over the whole run), MB. */
 const SOAK_GOAL_MB = 1;
 
