@@ -111,6 +111,7 @@ export class ResponseParser {
   private parse(buf: Buffer, start: number): void {
     const len = buf.length;
     let pos = start;
+    let view: Uint8Array | null = null;
     while (pos < len && !this.stopped) {
       const lf = buf.indexOf(LF, pos);
       if (lf === -1) {
@@ -141,9 +142,11 @@ export class ResponseParser {
           return this.fail('a value is not followed by CRLF');
         }
         const value = Buffer.allocUnsafe(size);
-        // TypedArray#set from a plain view: Buffer#copy's argument handling made generic property
-        // loads on every call (~700 instructions per small value, measured with callgrind).
-        value.set(new Uint8Array(buf.buffer, buf.byteOffset + pos, size));
+        // TypedArray#set from a plain Uint8Array view, made once per chunk: Buffer#copy's argument
+        // handling, and reading a Buffer's `buffer`/`byteOffset`, were generic property loads on
+        // every value (~900 and ~550 instructions per small value, measured with callgrind).
+        view ??= new Uint8Array(buf.buffer, buf.byteOffset, len);
+        value.set(view.subarray(pos, pos + size));
         response.value = value;
         pos += size + 2;
         this.handler.onResponse(response);
