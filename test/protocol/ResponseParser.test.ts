@@ -224,6 +224,18 @@ describe('ResponseParser: values that broke older clients round-trip byte for by
     chunk.fill(0x21);
     assert.equal(rec.responses[0]!.value!.toString('latin1'), 'abc');
   });
+
+  test('values are copied from where the chunk sits in its memory (a slice at an offset, as TLS hands them)', () => {
+    const rec = recorder();
+    const memory = Buffer.from('garbage!VA 3 O1\r\nabc\r\nVA 4 O2\r\nwxyz\r\ntrailing', 'latin1');
+    const chunk = memory.subarray(8, memory.length - 8);
+    rec.parser.feed(chunk);
+    memory.fill(0x21);
+    assert.deepEqual(
+      rec.responses.map((r) => r.value?.toString('latin1')),
+      ['abc', 'wxyz'],
+    );
+  });
 });
 
 describe('ResponseParser: chunking', () => {
