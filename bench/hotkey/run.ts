@@ -11,12 +11,14 @@ export const HOT_KEY_STRATEGIES: readonly HotKeyStrategy[] = [
   'lease',
   'aside-memjs',
   'aside-memcached',
+  'aside-memcache',
 ];
 const LABELS: Record<HotKeyStrategy, string> = {
   swr: 'ours: getOrStore + invalidate() (stale-while-revalidate)',
   lease: 'ours: getOrStore + remove() (lease on a miss)',
   'aside-memjs': 'memjs, cache-aside by hand (get, load, set; delete on change)',
   'aside-memcached': '`memcached`, cache-aside by hand',
+  'aside-memcache': '`memcache`, cache-aside by hand',
 };
 export const HOT_KEY_SETUP = { readers: 50, changeEveryMs: 500, loaderMs: 50 };
 

@@ -7,10 +7,10 @@
 // - `swr`: MemcachedCache.getOrStore, the writer calls invalidate() (stale-while-revalidate);
 // - `lease`: MemcachedCache.getOrStore, the writer calls remove() (one loader per miss, the
 //   other readers wait for its value);
-// - `aside-memjs`, `aside-memcached`: the cache-aside a memjs or `memcached` user writes by hand
-//   (get; on a miss load and set), the writer deletes the key.
+// - `aside-memjs`, `aside-memcached`, `aside-memcache`: the cache-aside a memjs, `memcached` or
+//   `memcache` user writes by hand (get; on a miss load and set), the writer deletes the key.
 
-export type HotKeyStrategy = 'swr' | 'lease' | 'aside-memjs' | 'aside-memcached';
+export type HotKeyStrategy = 'swr' | 'lease' | 'aside-memjs' | 'aside-memcached' | 'aside-memcache';
 
 export interface HotKeyResult {
   strategy: HotKeyStrategy;
@@ -86,6 +86,23 @@ async function asideMemcached(host: string, port: number, key: string): Promise<
   };
 }
 
+async function asideMemcache(host: string, port: number, key: string): Promise<Strategy> {
+  const { Memcache } = await import('memcache');
+  const client = new Memcache({ nodes: [`${host}:${port}`] });
+  await client.connect();
+  return {
+    read: async (load) => {
+      const value = await client.get(key);
+      if (value !== undefined) return value;
+      const loaded = await load();
+      await client.set(key, loaded, TTL_MS / 1000);
+      return loaded;
+    },
+    changed: () => client.delete(key),
+    close: async () => client.disconnect(),
+  };
+}
+
 async function main(): Promise<void> {
   const [strategy, host, portText, key, readersText, durationText, changeText, loaderText] =
     process.argv.slice(2) as [HotKeyStrategy, string, string, string, string, string, string, string];
@@ -101,7 +118,9 @@ async function main(): Promise<void> {
       ? await ours(host, port, key, strategy === 'swr')
       : strategy === 'aside-memjs'
         ? await asideMemjs(host, port, key)
-        : await asideMemcached(host, port, key);
+        : strategy === 'aside-memcache'
+          ? await asideMemcache(host, port, key)
+          : await asideMemcached(host, port, key);
   let loads = 0;
   let version = 0;
   const load = async () => {
