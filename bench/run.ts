@@ -251,6 +251,13 @@ function describeSource(): string {
   return `${short}${dirty.stdout.trim() ? ' + local changes in src/' : ''}`;
 }
 
+/** Keeps the generated files in the repository's formatting (`biome check bench` stays clean). */
+function formatResults(): void {
+  spawnSync(join(ROOT, 'node_modules', '.bin', 'biome'), ['format', '--write', RESULTS_DIR], {
+    stdio: 'ignore',
+  });
+}
+
 function log(text: string): void {
   process.stderr.write(`${text}\n`);
 }
@@ -303,6 +310,7 @@ async function clusterSimulation(args: Args, source: string): Promise<void> {
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, 'cluster.md'), renderClusterMarkdown(rows, header));
   writeFileSync(join(RESULTS_DIR, 'cluster.json'), `${JSON.stringify({ header, rows }, null, 2)}\n`);
+  formatResults();
   log(`wrote ${join('bench', 'results', 'cluster.md')}, cluster.json`);
 }
 
@@ -315,6 +323,7 @@ async function hotKeyScenario(args: Args, source: string, host: string, port: nu
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, 'hotkey.md'), renderHotKeyMarkdown(rows, header));
   writeFileSync(join(RESULTS_DIR, 'hotkey.json'), `${JSON.stringify({ header, rows }, null, 2)}\n`);
+  formatResults();
   log(`wrote ${join('bench', 'results', 'hotkey.md')}, hotkey.json`);
 }
 
@@ -485,10 +494,7 @@ async function main(): Promise<void> {
     writeFileSync(join(RESULTS_DIR, 'latest.md'), renderMarkdown(report));
     writeFileSync(join(RESULTS_DIR, 'latest.svg'), renderSvg(report));
     writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify({ ...report, records }, null, 2)}\n`);
-    // Keep the generated files in the repository's formatting (`biome check bench` stays clean).
-    spawnSync(join(ROOT, 'node_modules', '.bin', 'biome'), ['format', '--write', RESULTS_DIR], {
-      stdio: 'ignore',
-    });
+    formatResults();
     // A full run of everything is what the README quotes.
     if (args.mode === 'full' && args.only === null && args.clients === null) {
       updateReadme(report);
