@@ -30,7 +30,7 @@ export async function runChildren(
   extraArgs: string[] = [],
 ): Promise<{ outcomes: ChildOutcome[]; serverCpu: Map<OpKind, number> }> {
   const serverCpu = new Map<OpKind, number>();
-  const children: ChildProcess[] = [];
+  const withBarrier = servers !== null;
   const alive = new Set<ChildProcess>();
   const waiting = new Set<ChildProcess>();
   let pending: BarrierMessage | null = null;
@@ -51,7 +51,6 @@ export async function runChildren(
     tasks.map(
       (task) =>
         new Promise<ChildOutcome>((resolve) => {
-          const withBarrier = servers !== null;
           const child = spawn(
             process.execPath,
             [
@@ -62,7 +61,6 @@ export async function runChildren(
             ],
             { cwd, stdio: withBarrier ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] },
           );
-          children.push(child);
           alive.add(child);
           child.on('message', (message: BarrierMessage) => {
             pending = message;

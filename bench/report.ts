@@ -287,7 +287,7 @@ export const SEQUENTIAL_P50_GOAL = 0.9;
 /** Memory the soak may gain over its second half (and heapUsed over the whole run), MB. */
 const SOAK_GOAL_MB = 1;
 
-function signed(x: number): string {
+export function signed(x: number): string {
   return `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
 }
 
@@ -409,7 +409,7 @@ function renderSoak(report: Report): string[] {
   return out;
 }
 
-const perOp = (us: number): string => (Number.isFinite(us) ? us.toFixed(us < 100 ? 2 : 0) : '–');
+export const perOp = (us: number): string => (Number.isFinite(us) ? us.toFixed(us < 100 ? 2 : 0) : '–');
 
 const escapeXml = (text: string): string =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -119,6 +119,15 @@ export interface Endpoint {
 
 const PEER_CLIENTS: readonly ClientId[] = ['ours', 'memjs', 'memcached', 'memcache-client', 'memcache'];
 
+/** What the `100 in flight, <size> values` scenarios share: every peer and the raw bound, set then get. */
+const PIPELINED = {
+  clients: [...PEER_CLIENTS, 'raw'],
+  ops: ['set', 'get'],
+  inflight: 100,
+  latency: false,
+  quickRounds: 1,
+} satisfies Partial<ScenarioSpec>;
+
 export const SCENARIOS: readonly ScenarioSpec[] = [
   {
     id: 'seq',
@@ -135,56 +144,41 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     quickRounds: 3,
   },
   {
+    ...PIPELINED,
     id: 'p100-100b',
     title: '100 in flight, 100 B values',
     description: 'Throughput with 100 concurrent requests: per-request CPU cost of the client dominates.',
-    clients: [...PEER_CLIENTS, 'raw'],
-    ops: ['set', 'get'],
-    inflight: 100,
     valueBytes: 100,
     keyCount: { full: 10_000, quick: 2_000 },
     count: { full: 200_000, quick: 20_000 },
-    latency: false,
     quickRounds: 3,
   },
   {
+    ...PIPELINED,
     id: 'p100-10kb',
     title: '100 in flight, 10 KB values',
     description: 'Throughput with medium values: copying and buffer handling start to matter.',
-    clients: [...PEER_CLIENTS, 'raw'],
-    ops: ['set', 'get'],
-    inflight: 100,
     valueBytes: 10 * 1024,
     keyCount: { full: 1_000, quick: 500 },
     count: { full: 50_000, quick: 5_000 },
-    latency: false,
-    quickRounds: 1,
   },
   {
+    ...PIPELINED,
     id: 'p100-100kb',
     title: '100 in flight, 100 KB values',
     description: 'Large values: each one spans many socket reads and writes; copies and reassembly dominate.',
-    clients: [...PEER_CLIENTS, 'raw'],
-    ops: ['set', 'get'],
-    inflight: 100,
     valueBytes: 100 * 1024,
     keyCount: { full: 200, quick: 100 },
     count: { full: 20_000, quick: 1_000 },
-    latency: false,
-    quickRounds: 1,
   },
   {
+    ...PIPELINED,
     id: 'p100-500kb',
     title: '100 in flight, 500 KB values',
     description: 'Large values: bandwidth, copies and reassembly of values spread over many socket reads.',
-    clients: [...PEER_CLIENTS, 'raw'],
-    ops: ['set', 'get'],
-    inflight: 100,
     valueBytes: 500 * 1024,
     keyCount: { full: 100, quick: 100 },
     count: { full: 2_000, quick: 300 },
-    latency: false,
-    quickRounds: 1,
   },
   {
     id: 'mget-100',

@@ -100,13 +100,13 @@ export class MemcachedClient {
   private firstDiscovery: Promise<unknown> | null = null;
   private readonly topologyListeners = new Listeners<TopologyChange>();
   private topologyVersion = 0;
+  /** Also the one home of the client's closed state (`closed` below reads it). */
   private readonly host: OperationHost & { closed: boolean };
   private readonly detector: FailureDetector;
   private readonly clock: Clock = systemClock;
   /** Weight of the calls in progress (a batch counts one per key), bounded by `maxPending`. */
   private pending = 0;
   private lastOverload: { pending: number; message: string; details: Record<string, unknown> } | null = null;
-  private closed = false;
 
   constructor(options: MemcachedClientOptions) {
     this.options = resolveClientOptions(options);
@@ -457,13 +457,16 @@ export class MemcachedClient {
   /** Rejects pending requests, closes every socket and timer. Idempotent. */
   close(): void {
     if (this.closed) return;
-    this.closed = true;
     this.host.closed = true;
     this.discovery?.stop();
     this.detector.close();
     this.pools.close();
     // Calls waiting for a retry settle on their own (dispatch sees `closed`); none needs the timer.
     this.host.deadlines.clear();
+  }
+
+  private get closed(): boolean {
+    return this.host.closed;
   }
 
   get isClosed(): boolean {
