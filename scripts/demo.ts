@@ -72,15 +72,15 @@ async function main(): Promise<void> {
   say(
     `  reads go on: ${hits} keys still served, ${misses} lost with the dead server (a cache miss, not an error)`,
   );
-  say(`  ${victim.address} ejected from the ring: ${!client.router.isAlive(victim.address)}`);
+  say(`  ${victim.address} ejected from the ring: ${!client.cluster.isAlive(victim.address)}`);
   await cluster.store('demo', 'after-failover', 'written while one server is down', 60_000);
   say(`  writes go on: "after-failover" stored on ${client.serverFor('after-failover')}`);
 
   say(`\n4. Restarting ${victim.address}…`);
   await victim.restart();
   const deadline = Date.now() + 5000;
-  while (!client.router.isAlive(victim.address) && Date.now() < deadline) await sleep(100);
-  say(`  rejoined the ring after the retry period: ${client.router.isAlive(victim.address)}`);
+  while (!client.cluster.isAlive(victim.address) && Date.now() < deadline) await sleep(100);
+  say(`  rejoined the ring after the retry period: ${client.cluster.isAlive(victim.address)}`);
 
   await cluster.close('demo');
   say('\nStopping the servers. Done.');

@@ -23,8 +23,6 @@ export { type EncodedValue, type ValueCodec, ValueFlags } from './cache/codec/Va
 export { type GetOrStoreOptions, MemcachedCache } from './cache/MemcachedCache.js';
 export { MemoryCache } from './cache/MemoryCache.js';
 export { NullCache } from './cache/NullCache.js';
-// The client
-export type { Value } from './client/ArgumentChecks.js';
 export {
   CLIENT_OPTIONS,
   type ClientOptionSpec,
@@ -32,6 +30,8 @@ export {
 } from './client/ClientOptions.js';
 export type { AutoDiscoveryMode, DiscoverySource, DiscoveryStatus } from './client/ClusterDiscovery.js';
 export { COMPONENT_OPTIONS, type ComponentOptionName, type OptionSpec } from './client/ComponentOptions.js';
+// The client
+export type { Value } from './client/commands/WriteCommands.js';
 export {
   COMMAND_TRACING,
   type CommandName,

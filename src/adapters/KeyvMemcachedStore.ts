@@ -145,7 +145,8 @@ export class KeyvMemcachedStore extends EventEmitter {
   private async generation(namespace: string): Promise<number> {
     // delta 0 reads the counter; `initial` creates it atomically when missing.
     const value = await this.client.incr(GENERATION_PREFIX + namespace, 0, { initial: Date.now() });
-    return value ?? 0;
+    // A generation is a millisecond time: a safe integer.
+    return Number(value ?? 0n);
   }
 
   /** `<namespace>:<key>` → `<namespace>@<generation>:<key>`; keys of no namespace unchanged. */

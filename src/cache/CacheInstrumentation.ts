@@ -58,9 +58,9 @@ export class CacheInstrumentation {
     const logger = this.logger;
     if (logger === null) return;
     const ctx = asContext(context);
-    logger.info(ctx, 'Connected to memcached at %s', client.router.serverIds.join(','));
+    logger.info(ctx, 'Connected to memcached at %s', client.servers.map((s) => s.id).join(','));
     this.unsubscribe?.();
-    this.unsubscribe = client.router.onChange((change) => {
+    this.unsubscribe = client.cluster.onChange((change) => {
       if (change.type === 'eject') {
         logger.warn(
           ctx,

@@ -1,7 +1,14 @@
 import type { EncodedKey } from '../protocol/KeyEncoder.js';
 import type { MetaResponse } from '../protocol/MetaResponse.js';
 import { RequestKind } from '../protocol/ReplyCollector.js';
-import { metaGet, metaSetHeader, type SetMode } from '../protocol/RequestEncoder.js';
+import {
+  type MetaGetFlags,
+  metaGet,
+  metaGetFlags,
+  metaSetHeader,
+  type SetMode,
+} from '../protocol/RequestEncoder.js';
+import type { WireCas, WireFlags, WireTtl } from '../protocol/WireFields.js';
 import type { CommandName } from './diagnostics.js';
 
 /**
@@ -31,7 +38,7 @@ export interface Command<T> {
  * The item flags every read asks for: value, client flags, CAS, remaining TTL. One home for the
  * `mg` flag set. (The TTL lets a plain read that was handed a stale item's win give it back.)
  */
-export const ITEM_FLAGS = 'v f c t';
+export const ITEM_FLAGS = metaGetFlags({ item: true });
 
 /**
  * Called when a plain read (not `getOrLease`) of a stale item was handed its win token: memcached
@@ -56,14 +63,14 @@ export class MetaGetCommand<T> implements Command<T> {
   constructor(
     readonly name: CommandName,
     readonly key: EncodedKey,
-    private readonly flags: string,
+    private readonly flags: MetaGetFlags,
     private readonly transform: (reply: any) => T,
     /** For plain reads: what to do with a stale item's win it was handed (null for getOrLease). */
     private readonly staleWin: StaleWinHandler | null = null,
   ) {}
 
   encode(opaque: number): string {
-    return metaGet(this.key.token, this.flags, opaque);
+    return metaGet(this.key, this.flags, opaque);
   }
 
   decode(reply: any): T {
@@ -96,9 +103,9 @@ export class MetaSetCommand<T> implements Command<T> {
     private readonly write: WriteKind<T>,
     readonly key: EncodedKey,
     readonly data: Buffer,
-    private readonly ttl: number,
-    private readonly flags: number,
-    private readonly cas: string,
+    private readonly ttl: WireTtl,
+    private readonly flags: WireFlags,
+    private readonly cas: WireCas | null,
   ) {
     this.name = write.name;
     this.idempotent = write.idempotent;
@@ -108,7 +115,7 @@ export class MetaSetCommand<T> implements Command<T> {
   encode(opaque: number): string {
     const { mode, invalidateIfChanged = false } = this.write;
     return metaSetHeader(
-      this.key.token,
+      this.key,
       this.data.length,
       this.ttl,
       this.flags,
@@ -118,4 +125,41 @@ export class MetaSetCommand<T> implements Command<T> {
       invalidateIfChanged,
     );
   }
+}
+
+// Commands are built by these functions from closures passed in, not as object literals with
+// arrow-function members at each call site: a bundler keeping function names (esbuild
+// `keepNames`, as tsx runs it) renames every such member on every call (~1 µs per set).
+
+/** A single-key meta command without a data block (the less frequent ones; see MetaGetCommand). */
+export function keyCommand<T>(
+  name: CommandName,
+  key: EncodedKey,
+  encode: (opaque: number) => string,
+  decode: (reply: any) => T,
+  idempotent = true,
+): Command<T> {
+  return {
+    name,
+    kind: RequestKind.Meta,
+    key,
+    keys: null,
+    server: null,
+    encode,
+    data: null,
+    idempotent,
+    decode,
+  };
+}
+
+/** A command aimed at one server rather than a key (flush, stats, version). */
+export function serverCommand<T>(
+  name: CommandName,
+  kind: RequestKind,
+  server: string,
+  line: string,
+  idempotent: boolean,
+  decode: (reply: any) => T,
+): Command<T> {
+  return { name, kind, key: null, keys: null, server, encode: () => line, data: null, idempotent, decode };
 }

@@ -15,10 +15,11 @@ export function isHeader(reply: MetaResponse): boolean {
 
 export function toVoid(): void {}
 
-export function toCounter(reply: MetaResponse): number | null {
+/** A counter is an unsigned 64-bit number: a bigint, exact beyond 2^53. */
+export function toCounter(reply: MetaResponse): bigint | null {
   if (reply.status === ResponseStatus.NotFound) return null;
   // memcached pads a shrinking counter with spaces ("7  " after "105" was decremented).
-  return Number(reply.value!.toString('latin1'));
+  return BigInt(reply.value!.toString('latin1').trim());
 }
 
 /**

@@ -15,7 +15,7 @@
  *
  * Nothing is built when nobody subscribes. Contexts never carry the value: values may be secrets.
  */
-import { channel, type TracingChannel, tracingChannel } from 'node:diagnostics_channel';
+import { type TracingChannel, tracingChannel } from 'node:diagnostics_channel';
 import type { MetaResponse } from '../protocol/MetaResponse.js';
 import { ResponseStatus } from '../protocol/ResponseStatus.js';
 import type { ServerAttributes } from '../transport/tracing.js';
@@ -46,25 +46,7 @@ export interface CommandTraceContext extends ServerAttributes {
 /** `tracing:memcached-cache:command:{start,end,asyncStart,asyncEnd,error}`. */
 export const commandTracing: TracingChannel<unknown, CommandTraceContext> = tracingChannel(COMMAND_TRACING);
 
-export const TOPOLOGY_CHANNEL = 'memcached-cache:topology';
-
-/** Where applied server-list changes are published (`TopologyChange`). */
-export const topologyChannel = channel(TOPOLOGY_CHANNEL);
-
-/** One applied change of the server list (see `MemcachedClient.setServers`). */
-export interface TopologyChange {
-  /** Server ids (`host:port`) that joined. */
-  readonly added: readonly string[];
-  /** Server ids that left. */
-  readonly removed: readonly string[];
-  /** What asked for it: `setServers`, or the discovery source (`elasticache`, `elasticache_legacy`, `dns`, `discovery`). */
-  readonly source: string;
-  /**
-   * The cluster configuration's version for `elasticache` and `elasticache_legacy`; otherwise
-   * the number of changes this client has applied.
-   */
-  readonly version: number;
-}
+export { TOPOLOGY_CHANNEL, type TopologyChange, topologyChannel } from '../topology/TopologyChange.js';
 
 export type CommandOutcome =
   | 'hit'

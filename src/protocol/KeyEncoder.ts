@@ -12,13 +12,17 @@ const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 /** In a `u` regex a surrogate pair is one code point, so this matches only unpaired halves. */
 const LONE_SURROGATE = /\p{Cs}/u;
 
+declare const keyBrand: unique symbol;
+/** A key token checked by `encodeKey`: printable ASCII without spaces, or base64 plus ` b`. */
+export type WireKey = string & { readonly [keyBrand]: true };
+
 /** A key ready for the wire. */
 export interface EncodedKey {
   /**
    * The key token followed, for base64 keys, by the ` b` flag — so it can be placed right
    * after the command name: `mg ${token} v` (`metaSetHeader` moves ` b` after the data length).
    */
-  token: string;
+  readonly token: WireKey;
   /** UTF-8 bytes of the key as the user gave it: what consistent hashing uses. */
   bytes: Buffer | null;
   /** The key itself, for routing and error messages. */
@@ -40,7 +44,7 @@ export function encodeKey(key: unknown, maxKeyBytes: number): EncodedKey {
   const length = key.length;
   if (length === 0) throw new InvalidKeyError('Key must not be empty', { key });
   if (length <= maxKeyBytes && length <= MAX_WIRE_KEY_BYTES && PRINTABLE_ASCII.test(key))
-    return { token: key, bytes: null, key };
+    return { token: key as WireKey, bytes: null, key };
   // UTF-8 has no form for a lone surrogate: Buffer.from would turn every one into U+FFFD, so
   // distinct keys ('\uD800', '\uDBFF') would silently share one cache entry.
   if (LONE_SURROGATE.test(key)) {
@@ -66,7 +70,7 @@ export function encodeKey(key: unknown, maxKeyBytes: number): EncodedKey {
       { key: shortKey(key) },
     );
   }
-  return { token: `${base64} b`, bytes, key };
+  return { token: `${base64} b` as WireKey, bytes, key };
 }
 
 /** Bytes of the key for hashing, computed only when routing needs them. */

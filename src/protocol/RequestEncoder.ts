@@ -1,15 +1,47 @@
+import type { EncodedKey } from './KeyEncoder.js';
+import type { WireCas, WireFlags, WireStatsGroup, WireTtl, WireUint64 } from './WireFields.js';
+
 /**
- * Builds request lines. Pure string building: keys arrive already validated and encoded
- * (see KeyEncoder), numbers are produced by this client, so nothing here can inject a command.
- * Every meta request carries an opaque `O` token that the server echoes, which is how the
- * connection proves each response belongs to the request it is matched with.
+ * Builds request lines: the one encoder every request goes through. It accepts only typed parts —
+ * keys made by `encodeKey`, numbers and tokens made by the checks in WireFields, lengths and
+ * opaque tokens this client computes — so nothing a caller passes can end a line and start a
+ * second command: injection is impossible by construction, not by a check remembered at each
+ * call site. Every meta request carries an opaque `O` token that the server echoes, which is how
+ * the connection proves each response belongs to the request it is matched with.
  */
 
 const CRLF = '\r\n';
 
-/** `mg`: flags such as `v f c t` select what comes back; `q` makes a miss silent. */
-export function metaGet(keyToken: string, flags: string, opaque: number): string {
-  return `mg ${keyToken} ${flags} O${opaque}${CRLF}`;
+declare const flagsBrand: unique symbol;
+/** The flags of an `mg`, built by `metaGetFlags` from typed parts. */
+export type MetaGetFlags = string & { readonly [flagsBrand]: true };
+
+export interface MetaGetFields {
+  /** Ask for the item: value, client flags, CAS and remaining TTL (`v f c t`). */
+  readonly item?: boolean;
+  /** Quiet: a miss answers nothing (batches, ended by `mn`). */
+  readonly quiet?: boolean;
+  /** Touch: set this TTL (`T`). */
+  readonly touch?: WireTtl;
+  /** Lease: on a miss create a placeholder for this TTL and hand one caller the win (`N`). */
+  readonly lease?: WireTtl;
+  /** Refresh ahead: hand one caller the win when the remaining TTL is below this (`R`). */
+  readonly refreshAhead?: WireTtl;
+}
+
+/** `mg` flags from typed parts; the commands build theirs once where they can (see ITEM_FLAGS). */
+export function metaGetFlags(fields: MetaGetFields): MetaGetFlags {
+  let flags = fields.item ? 'v f c t' : '';
+  if (fields.touch !== undefined) flags += ` T${fields.touch}`;
+  if (fields.lease !== undefined) flags += ` N${fields.lease}`;
+  if (fields.refreshAhead !== undefined) flags += ` R${fields.refreshAhead}`;
+  if (fields.quiet) flags += ' q';
+  return flags.trimStart() as MetaGetFlags;
+}
+
+/** `mg`: the flags select what comes back. */
+export function metaGet(key: EncodedKey, flags: MetaGetFlags, opaque: number): string {
+  return flags === '' ? `mg ${key.token} O${opaque}${CRLF}` : `mg ${key.token} ${flags} O${opaque}${CRLF}`;
 }
 
 /** Mode letters of `ms`'s `M` flag. */
@@ -23,66 +55,72 @@ export const SetMode = {
 export type SetMode = (typeof SetMode)[keyof typeof SetMode];
 
 /**
- * The header line of `ms`; the data block and its CRLF follow it. `ttl` is the wire TTL
- * (seconds, or absolute Unix time beyond 30 days), `cas` empty for none. With `invalidate` (and
- * a CAS) the write is stored even when the CAS is older than the item's, but marked stale
- * (memcached's `I` flag): a late write can then never pass for the current value.
+ * The header line of `ms`; the data block (`length` bytes) and its CRLF follow it. `cas` null
+ * for none. With `invalidate` (and a CAS) the write is stored even when the CAS is older than
+ * the item's, but marked stale (memcached's `I` flag): a late write can then never pass for the
+ * current value.
  */
 export function metaSetHeader(
-  keyToken: string,
+  key: EncodedKey,
   length: number,
-  ttl: number,
-  clientFlags: number,
+  ttl: WireTtl,
+  clientFlags: WireFlags,
   mode: SetMode,
-  cas: string,
+  cas: WireCas | null,
   opaque: number,
   invalidate = false,
 ): string {
   const modeFlag = mode === SetMode.Set ? '' : ` M${mode}`;
-  const casFlag = cas === '' ? '' : invalidate ? ` C${cas} I` : ` C${cas}`;
+  const casFlag = cas === null ? '' : invalidate ? ` C${cas} I` : ` C${cas}`;
   // The data length is positional (`ms <key> <datalen> <flags>*`), so a base64 key's ` b` flag
   // must follow it: `ms <b64> b 2` is rejected and its data line then answers an extra `ERROR`.
-  if (keyToken.endsWith(' b')) {
-    const key = keyToken.slice(0, -2);
-    return `ms ${key} ${length} b T${ttl} F${clientFlags}${modeFlag}${casFlag} O${opaque}${CRLF}`;
+  const token = key.token;
+  if (token.endsWith(' b')) {
+    return `ms ${token.slice(0, -2)} ${length} b T${ttl} F${clientFlags}${modeFlag}${casFlag} O${opaque}${CRLF}`;
   }
-  return `ms ${keyToken} ${length} T${ttl} F${clientFlags}${modeFlag}${casFlag} O${opaque}${CRLF}`;
+  return `ms ${token} ${length} T${ttl} F${clientFlags}${modeFlag}${casFlag} O${opaque}${CRLF}`;
 }
 
 /**
  * `md … I T<ttl>`: marks the item stale instead of deleting it, for `ttl` more (wire) seconds;
  * readers then get it with `X`, the first of them `W` (optionally only while the CAS matches).
  */
-export function metaInvalidate(keyToken: string, ttl: number, cas: string, opaque: number): string {
-  const casFlag = cas === '' ? '' : ` C${cas}`;
-  return `md ${keyToken} I T${ttl}${casFlag} O${opaque}${CRLF}`;
+export function metaInvalidate(key: EncodedKey, ttl: WireTtl, cas: WireCas | null, opaque: number): string {
+  const casFlag = cas === null ? '' : ` C${cas}`;
+  return `md ${key.token} I T${ttl}${casFlag} O${opaque}${CRLF}`;
 }
 
-/** `md`, optionally only when the CAS still matches. */
-export function metaDelete(keyToken: string, cas: string, opaque: number): string {
-  return cas === '' ? `md ${keyToken} O${opaque}${CRLF}` : `md ${keyToken} C${cas} O${opaque}${CRLF}`;
+/** `md`, optionally only when the CAS still matches; `quiet` answers only a failure (`q`). */
+export function metaDelete(key: EncodedKey, cas: WireCas | null, opaque: number, quiet = false): string {
+  const casFlag = cas === null ? '' : ` C${cas}`;
+  return `md ${key.token}${casFlag}${quiet ? ' q' : ''} O${opaque}${CRLF}`;
+}
+
+/** How `ma` creates a missing counter: with `initial`, living `ttl`. */
+export interface CounterCreation {
+  readonly initial: WireUint64;
+  readonly ttl: WireTtl;
 }
 
 /**
- * `ma` returning the new value. With `autoCreateTtl` ≥ 0 a missing counter is created with
- * `initial` (the `N`/`J` flags); otherwise a miss answers `NF`.
+ * `ma` returning the new value. With `create` a missing counter is created (the `N`/`J` flags);
+ * otherwise a miss answers `NF`.
  */
 export function metaArithmetic(
-  keyToken: string,
+  key: EncodedKey,
   decrement: boolean,
-  delta: bigint | number,
-  initial: bigint | number,
-  autoCreateTtl: number,
+  delta: WireUint64,
+  create: CounterCreation | null,
   opaque: number,
 ): string {
   const mode = decrement ? ' MD' : '';
-  const create = autoCreateTtl >= 0 ? ` N${autoCreateTtl} J${initial}` : '';
-  return `ma ${keyToken} v D${delta}${mode}${create} O${opaque}${CRLF}`;
+  const creation = create === null ? '' : ` N${create.ttl} J${create.initial}`;
+  return `ma ${key.token} v D${delta}${mode}${creation} O${opaque}${CRLF}`;
 }
 
 /** `mg` with `T` only: update the TTL without fetching (touch). */
-export function metaTouch(keyToken: string, ttl: number, opaque: number): string {
-  return `mg ${keyToken} T${ttl} O${opaque}${CRLF}`;
+export function metaTouch(key: EncodedKey, ttl: WireTtl, opaque: number): string {
+  return `mg ${key.token} T${ttl} O${opaque}${CRLF}`;
 }
 
 /** Ends a pipelined batch of quiet requests: the server answers `MN` after all of them. */
@@ -94,17 +132,19 @@ export function versionCommand(): string {
   return `version${CRLF}`;
 }
 
-export function statsCommand(group: string): string {
-  return group === '' ? `stats${CRLF}` : `stats ${group}${CRLF}`;
+export function statsCommand(group: WireStatsGroup | null): string {
+  return group === null ? `stats${CRLF}` : `stats ${group}${CRLF}`;
 }
 
-export function flushAllCommand(delaySeconds: number): string {
-  return delaySeconds > 0 ? `flush_all ${delaySeconds}${CRLF}` : `flush_all${CRLF}`;
+/** `flush_all [delay]`: the delay is read like a TTL (absolute beyond 30 days). */
+export function flushAllCommand(delay: WireTtl): string {
+  return delay > 0 ? `flush_all ${delay}${CRLF}` : `flush_all${CRLF}`;
 }
 
 /**
  * memcached's ASCII authentication (`-Y`): the first command is a classic `set` whose data is
  * `<username> <password>`; the key, flags and TTL are ignored. Answers `STORED` or an error.
+ * Both go in the length-framed data block, never on the command line.
  */
 export function authenticationCommand(username: string, password: string): Buffer {
   const data = Buffer.from(`${username} ${password}`, 'utf8');

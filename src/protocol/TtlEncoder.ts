@@ -2,17 +2,6 @@
 export const RELATIVE_TTL_LIMIT_SECONDS = 60 * 60 * 24 * 30;
 
 /**
- * Converts a TTL in seconds to what goes on the wire: 0 means "never expires"; above 30 days
- * memcached needs an absolute Unix time, so the client converts rather than letting the server
- * misread it as a date in 1970 (which would expire the item at once).
- */
-export function wireTtl(seconds: number, nowMs?: number): number {
-  if (seconds <= RELATIVE_TTL_LIMIT_SECONDS) return seconds;
-  // The clock is read only here: most TTLs are relative, and this runs on every write.
-  return Math.floor((nowMs ?? Date.now()) / 1000) + seconds;
-}
-
-/**
  * The whole seconds to ask memcached for, so that an item (or a lock) given `ms` milliseconds
  * never ends earlier than asked: `ceil(ms / 1000) + 1`.
  *

@@ -262,13 +262,13 @@ describe('MemcachedCache health options: retries, failures, retry', () => {
       await assert.rejects(noRetries.retrieve(null, key), { code: 'CONNECTION' });
       // First attempt fails, the server is ejected (failures: 1), the retry goes to the survivor.
       assert.equal(await withRetries.retrieve(null, key), null);
-      assert.equal(client.router.isAlive(victim.address), false);
+      assert.equal(client.cluster.isAlive(victim.address), false);
       await withRetries.store(null, key, 'moved', 10_000);
       assert.equal(await withRetries.retrieve(null, key), 'moved');
       await victim.restart();
       const deadline = Date.now() + 4000;
-      while (!client.router.isAlive(victim.address) && Date.now() < deadline) await sleep(50);
-      assert.equal(client.router.isAlive(victim.address), true, 'rejoined after retry');
+      while (!client.cluster.isAlive(victim.address) && Date.now() < deadline) await sleep(50);
+      assert.equal(client.cluster.isAlive(victim.address), true, 'rejoined after retry');
     } finally {
       await withRetries.close(null);
       await noRetries.close(null);

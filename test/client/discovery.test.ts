@@ -63,7 +63,7 @@ describe('auto-discovery: elasticache (config get cluster)', () => {
     const heard: TopologyChange[] = [];
     client.onTopologyChange((change) => heard.push(change));
     await client.connect();
-    assert.deepEqual(client.router.serverIds, [a.address, b.address]);
+    assert.deepEqual(client.cluster.serverIds, [a.address, b.address]);
     assert.deepEqual(heard, [
       { added: [a.address, b.address], removed: [], source: 'elasticache', version: 5 },
     ]);
@@ -84,7 +84,7 @@ describe('auto-discovery: elasticache (config get cluster)', () => {
     const polledEmpty = endpoint.requests;
     assert.ok(await waitFor(() => endpoint.requests >= polledEmpty + 3, 3000));
     assert.equal(heard.length, 2, 'neither the stale nor the empty list was applied');
-    assert.deepEqual(client.router.serverIds, [a.address, b.address, c.address]);
+    assert.deepEqual(client.cluster.serverIds, [a.address, b.address, c.address]);
     assert.equal(client.discoveryStatus?.version, 6);
     assert.equal(client.discoveryStatus?.lastError, null);
   });
@@ -179,7 +179,7 @@ describe('auto-discovery: elasticache (config get cluster)', () => {
     assert.ok(calls > 1000, `only ${calls} calls ran`);
     assert.ok(misses < calls / 20, `${misses} misses of ${calls} calls`);
     assert.equal(await settleConnections(b.target, baseline), baseline, 'no socket of ours is left on B');
-    assert.deepEqual(client.router.serverIds, [c.address]);
+    assert.deepEqual(client.cluster.serverIds, [c.address]);
   });
 
   it('open fails naming the endpoint: unreachable → ConnectionError; a plain memcached → ConfigError', async () => {
@@ -238,7 +238,7 @@ describe('auto-discovery: elasticache_legacy (the AmazonElastiCache:cluster item
       discoveryIntervalMs: INTERVAL,
     });
     await client.connect();
-    assert.deepEqual(client.router.serverIds, [a.address]);
+    assert.deepEqual(client.cluster.serverIds, [a.address]);
     const change = nextChange(client, INTERVAL + 1000);
     await write(2, [a, b]);
     assert.deepEqual(await change, {

@@ -55,7 +55,7 @@ describe('auto-discovery: dns', () => {
     client.onTopologyChange((change) => heard.push(change));
     await client.connect();
     assert.deepEqual(
-      client.router.serverIds,
+      client.cluster.serverIds,
       [one.address, two.address],
       'sorted addresses, the port configured',
     );
@@ -79,7 +79,7 @@ describe('auto-discovery: dns', () => {
       'the failure is reported',
     );
     assert.match(client.discoveryStatus!.lastError!.message, new RegExp(`DNS name ${NAME} has no address`));
-    assert.deepEqual(client.router.serverIds, [two.address, three.address], 'the last good list stays');
+    assert.deepEqual(client.cluster.serverIds, [two.address, three.address], 'the last good list stays');
     await client.set('still', 'served');
     assert.equal((await client.get('still'))?.value.toString(), 'served');
   });

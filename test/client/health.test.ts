@@ -61,7 +61,7 @@ describe('server health with three real servers', () => {
         first.ms >= 250 && first.ms <= HEALTH.requestTimeoutMs + 150,
         `first timeout after ${first.ms} ms`,
       );
-      assert.equal(client.router.isAlive(victim.address), true, 'one failure does not eject');
+      assert.equal(client.cluster.isAlive(victim.address), true, 'one failure does not eject');
       // Keys of the healthy servers are unaffected meanwhile.
       assert.equal((await client.get(otherKey))?.value.toString(), `before:${otherKey}`);
 
@@ -74,10 +74,10 @@ describe('server health with three real servers', () => {
       // second caller's timeout (later if a busy machine makes our timers late: that is not
       // held against the server).
       assert.ok(
-        await waitFor(() => !client.router.isAlive(victim.address), 3000),
+        await waitFor(() => !client.cluster.isAlive(victim.address), 3000),
         'ejected after 2 failures',
       );
-      assert.ok(!client.router.routing.includes(victim.address));
+      assert.ok(!client.cluster.routing.includes(victim.address));
 
       // Its keys now go to the other servers: set and get succeed, quickly.
       for (const key of victimKeys) {
@@ -92,9 +92,9 @@ describe('server health with three real servers', () => {
     }
 
     // After resume and the retry time, a probe brings it back.
-    const rejoined = await waitFor(() => client.router.isAlive(victim.address), 3000);
+    const rejoined = await waitFor(() => client.cluster.isAlive(victim.address), 3000);
     assert.ok(rejoined, 'the resumed server rejoined');
-    assert.ok(client.router.routing.includes(victim.address));
+    assert.ok(client.cluster.routing.includes(victim.address));
     for (const key of victimKeys) assert.equal(client.serverFor(key), victim.address);
     // Its old data is there again (the ring maps the keys back to it).
     assert.equal((await client.get(victimKeys[2]!))?.value.toString(), `before:${victimKeys[2]}`);
@@ -118,7 +118,7 @@ describe('server health with three real servers', () => {
     const second = await timed(client.get(victimKeys[1]!));
     assert.ok(second.error instanceof ConnectionError, `got ${String(second.error)}`);
     assert.ok(second.ms < 200, `ConnectionError after ${second.ms} ms`);
-    assert.equal(client.router.isAlive(victim.address), false);
+    assert.equal(client.cluster.isAlive(victim.address), false);
 
     for (const key of victimKeys) {
       await client.set(key, 'moved');
@@ -126,7 +126,7 @@ describe('server health with three real servers', () => {
     }
 
     await victim.restart();
-    const rejoined = await waitFor(() => client.router.isAlive(victim.address), 3000);
+    const rejoined = await waitFor(() => client.cluster.isAlive(victim.address), 3000);
     assert.ok(rejoined, 'the restarted server rejoined');
     for (const key of victimKeys) {
       assert.equal(client.serverFor(key), victim.address);

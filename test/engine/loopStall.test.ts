@@ -27,7 +27,7 @@ describe('an event-loop stall with three healthy servers', () => {
   before(async () => {
     servers = await startMemcachedCluster(3);
     client = makeClient(servers, { requestTimeoutMs: 1000, failures: 5, retryMs: 30_000, retries: 0 });
-    client.router.onChange((change) => {
+    client.cluster.onChange((change) => {
       if (change.type === 'eject') ejections.push(change.id);
     });
     await client.connect();
@@ -55,7 +55,7 @@ describe('an event-loop stall with three healthy servers', () => {
       assert.equal(item?.value.toString(), `v${i}`);
     }
     assert.deepEqual(ejections, []);
-    for (const server of servers) assert.equal(client.router.isAlive(server.address), true);
+    for (const server of servers) assert.equal(client.cluster.isAlive(server.address), true);
   });
 
   test('repeated stalls under a steady load: no timeouts, no ejections, every value right', async () => {

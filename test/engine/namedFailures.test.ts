@@ -76,7 +76,7 @@ describe("memcached's connection limit (-c)", () => {
     assert.equal(failed.length, 0, `failed ${failed.length}: ${String(failed[0]?.reason)}`);
     for (const r of results)
       assert.equal((r as PromiseFulfilledResult<{ value: Buffer }>).value.value.toString(), 'v');
-    assert.equal(client.router.isAlive(server.address), true);
+    assert.equal(client.cluster.isAlive(server.address), true);
     client.close();
   });
 

@@ -107,9 +107,9 @@ async function startHarness(servers: readonly MemcachedProcess[], prefix: string
   cache.configure(configFor(servers));
   await cache.open(prefix);
   const client = cache.getClient();
-  assert.deepEqual([...client.router.serverIds].sort(), servers.map((s) => s.address).sort());
+  assert.deepEqual([...client.cluster.serverIds].sort(), servers.map((s) => s.address).sort());
   const events: ClusterEvent[] = [];
-  client.router.onChange((change) =>
+  client.cluster.onChange((change) =>
     events.push({ type: change.type, id: change.id, at: performance.now() }),
   );
   const load = new VerifyingLoad(cache, { ...LOAD, prefix });
@@ -181,7 +181,7 @@ describe('faults on 3 servers under load', () => {
     const h = await startHarness(servers, 'stop');
     const victim = servers[1]!;
     const id = victim.address;
-    const router = h.cache.getClient().router;
+    const router = h.cache.getClient().cluster;
     const t0 = performance.now();
     await victim.pauseAndWait();
     let resumed = false;
@@ -218,7 +218,7 @@ describe('faults on 3 servers under load', () => {
     const h = await startHarness(servers, 'kill');
     const victim = servers[2]!;
     const id = victim.address;
-    const router = h.cache.getClient().router;
+    const router = h.cache.getClient().cluster;
     const port = victim.port;
     const t0 = performance.now();
     await victim.kill();
@@ -249,7 +249,7 @@ describe('faults on 3 servers under load', () => {
 
   it('restart all servers: ops fail fast while they are down and succeed again once they are back', async (t) => {
     const h = await startHarness(servers, 'all');
-    const router = h.cache.getClient().router;
+    const router = h.cache.getClient().cluster;
     const t0 = performance.now();
     // A hard crash of the whole cluster (a graceful SIGTERM keeps answering for ~0.9 s and leaves
     // only a few ms of outage), 500 ms down, then every server back on its port.

@@ -1,8 +1,9 @@
 // Byte-scripted rules of the pipeline: scripted reply bytes, a scripted clock, no server.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { encodeKey } from '../../src/protocol/KeyEncoder.js';
 import type { MetaResponse } from '../../src/protocol/MetaResponse.js';
-import { metaGet, metaNoop } from '../../src/protocol/RequestEncoder.js';
+import { type MetaGetFlags, metaGet, metaNoop } from '../../src/protocol/RequestEncoder.js';
 import { Request, RequestKind, reserveOpaques } from '../../src/transport/Request.js';
 import { ScriptedPipeline } from './scripted.js';
 
@@ -65,7 +66,8 @@ describe('Pipeline: matching replies', () => {
     p.handshake();
     const first = reserveOpaques(3);
     const keys = ['k0', 'k1', 'k2'];
-    const payload = keys.map((k, i) => metaGet(k, 'v q', first + i)).join('') + metaNoop();
+    const payload =
+      keys.map((k, i) => metaGet(encodeKey(k, 250), 'v q' as MetaGetFlags, first + i)).join('') + metaNoop();
     const batch = new Request(RequestKind.Batch, payload, null, first, 3);
     batch.key = 'k0';
     batch.keys = keys;

@@ -2,7 +2,8 @@
 // to fire late (our loop "stalled"), an explicit I/O poll, and a writer that records the bytes.
 
 import type { MemcachedCacheError } from '../../src/component/errors.js';
-import { metaGet, metaNoop, versionCommand } from '../../src/protocol/RequestEncoder.js';
+import { encodeKey } from '../../src/protocol/KeyEncoder.js';
+import { type MetaGetFlags, metaGet, metaNoop, versionCommand } from '../../src/protocol/RequestEncoder.js';
 import { ResponseParser } from '../../src/protocol/ResponseParser.js';
 import type { Clock } from '../../src/transport/Clock.js';
 import { Pipeline } from '../../src/transport/Pipeline.js';
@@ -155,7 +156,13 @@ export class ScriptedPipeline {
   /** Queues `mg <key> v` and returns where its outcome will land. */
   get(key: string): { outcome: Outcome; opaque: number; request: Request } {
     const opaque = reserveOpaques(1);
-    const request = new Request(RequestKind.Meta, metaGet(key, 'v', opaque), null, opaque, 0);
+    const request = new Request(
+      RequestKind.Meta,
+      metaGet(encodeKey(key, 250), 'v' as MetaGetFlags, opaque),
+      null,
+      opaque,
+      0,
+    );
     request.key = key;
     return { outcome: this.enqueue(request), opaque, request };
   }

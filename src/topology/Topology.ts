@@ -1,0 +1,223 @@
+import { type ClusterChangeListener, ClusterRouter } from '../cluster/ClusterRouter.js';
+import { Listeners } from '../cluster/Listeners.js';
+import type { SelectorFactory, ServerSpec } from '../cluster/ServerSelector.js';
+import { ConfigError, type MemcachedCacheError } from '../component/errors.js';
+import { type EncodedKey, keyBytes } from '../protocol/KeyEncoder.js';
+import type { Clock } from '../transport/Clock.js';
+import type { Pool } from '../transport/Pool.js';
+import { type ServerEndpoint, withHiddenPassword } from '../transport/ServerEndpoint.js';
+import { FailureDetector } from './FailureDetector.js';
+import { ServerPools } from './ServerPools.js';
+import { type TopologyChange, topologyChannel } from './TopologyChange.js';
+
+/** What a pool reports about its server: the evidence the failure detector judges by. */
+export interface ServerEvents {
+  onServerFailure(error: MemcachedCacheError): void;
+  onServerReady(): void;
+}
+
+export interface TopologyOptions {
+  /** The first server list (empty for a discovered cluster before its first discovery). */
+  servers: readonly ServerEndpoint[];
+  /** Consecutive failures that eject a server (`failures`). */
+  failures: number;
+  /** How long an ejected server stays out before a probe, ms (`retry`). */
+  retryMs: number;
+  selector?: SelectorFactory;
+  clock: Clock;
+  /** Builds the pool of one server; the pool reports its server's health to `events`. */
+  makePool(endpoint: ServerEndpoint, events: ServerEvents): Pool;
+}
+
+/** What a caller may see of the cluster's state: read-only (the ring and pools change together, inside). */
+export interface ClusterView {
+  /** Every server id in the list, in list order. */
+  readonly serverIds: readonly string[];
+  /** The servers keys are routed over now: the live ones (all of them when none is alive). */
+  readonly routing: readonly string[];
+  /** Whether `id` takes keys now (false while it is ejected). */
+  isAlive(id: string): boolean;
+  /** Hears each ejection and rejoin; returns a function that removes the listener. */
+  onChange(listener: ClusterChangeListener): () => void;
+}
+
+/**
+ * Where each key goes, and the servers that can take it: the server list, the ring over its live
+ * servers, their pools and their health. The client asks it one question per attempt, `route`,
+ * and gets one answer per key. Membership changes (`setServers`) are validated and built aside
+ * first, then swapped in one step: an invalid list changes nothing.
+ */
+export class Topology {
+  private readonly router: ClusterRouter;
+  private readonly pools: ServerPools;
+  private readonly detector: FailureDetector;
+  private readonly listeners = new Listeners<TopologyChange>();
+  /** Changes applied so far: the version of a change whose source has none. */
+  private applied = 0;
+
+  constructor(options: TopologyOptions) {
+    const servers = checkedServers(options.servers, 'servers');
+    this.router = new ClusterRouter({
+      servers: servers.map(serverSpec),
+      failures: options.failures,
+      retryMs: options.retryMs,
+      ...(options.selector ? { selector: options.selector } : {}),
+    });
+    this.pools = new ServerPools(
+      (endpoint) =>
+        options.makePool(endpoint, {
+          onServerFailure: (error) => this.detector.serverFailed(endpoint.id, error),
+          onServerReady: () => this.detector.serverAnswered(endpoint.id),
+        }),
+      servers,
+    );
+    this.detector = new FailureDetector(this.router, options.clock, (id) => {
+      // A server removed while its probe was due has no pool: the probe fails quietly.
+      const pool = this.pools.get(id);
+      return pool === undefined ? Promise.reject(new Error(`${id} left the server list`)) : pool.connect();
+    });
+    this.view = this.makeView();
+    this.router.onChange((change) => {
+      // An ejected server's sockets are likely broken; drop them so a rejoin starts fresh.
+      if (change.type === 'eject') this.pools.get(change.id)?.closeConnections();
+    });
+  }
+
+  /** The key's server id; '' while the server list is empty (before the first discovery). */
+  route(key: EncodedKey): string {
+    const single = this.pools.single;
+    if (single !== null) return single.endpoint.id;
+    return this.router.pick(keyBytes(key)) ?? '';
+  }
+
+  /** The pool of a server in the list; undefined for one that is not (or no longer) in it. */
+  poolFor(id: string): Pool | undefined {
+    return this.pools.single ?? this.pools.get(id);
+  }
+
+  /** The servers keys are spread over (configured, set or discovered), in list order. */
+  get servers(): ServerEndpoint[] {
+    return this.router.serverIds.map((id) => this.pools.get(id)!.endpoint);
+  }
+
+  /** The cluster's state, read-only. */
+  readonly view: ClusterView;
+
+  private makeView(): ClusterView {
+    const router = this.router;
+    return {
+      get serverIds() {
+        return router.serverIds;
+      },
+      get routing() {
+        return router.routing;
+      },
+      isAlive: (id) => router.isAlive(id),
+      onChange: (listener) => router.onChange(listener),
+    };
+  }
+
+  /** Hears each applied server-list change; returns a function that removes the listener. */
+  onChange(listener: (change: TopologyChange) => void): () => void {
+    return this.listeners.add(listener);
+  }
+
+  /**
+   * Makes `servers` the list. Every entry is checked and the new ring built before anything
+   * changes: a bad list throws ConfigError naming the entry and leaves the topology as it was.
+   * Returns the change (null when the list is the same) and a promise of the removed servers'
+   * pools having drained (see ServerPools.drain).
+   */
+  setServers(
+    servers: readonly ServerEndpoint[],
+    change: { source?: string; version?: number },
+  ): { change: TopologyChange; drained: Promise<void> } | null {
+    const next = checkedServers(servers, 'setServers');
+    if (next.length === 0) throw new ConfigError('setServers needs at least one server');
+    if (next.length === this.pools.ids().length && next.every((e) => this.pools.has(e.id))) return null;
+    // The ring first: it is the step that can still refuse the list (a selector's own check).
+    try {
+      this.router.setServers(next.map(serverSpec));
+    } catch (error) {
+      throw new ConfigError(`setServers: the server list was refused: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    const { added, removed, leaving } = this.pools.replace(next);
+    this.applied++;
+    const applied: TopologyChange = {
+      added: added.map((e) => e.id),
+      removed,
+      source: change.source ?? 'setServers',
+      version: change.version ?? this.applied,
+    };
+    this.listeners.emit(applied);
+    if (topologyChannel.hasSubscribers) topologyChannel.publish(applied);
+    for (const endpoint of added)
+      this.pools
+        .get(endpoint.id)!
+        .connect()
+        .catch(() => {}); // failures count as usual
+    return { change: applied, drained: this.pools.drain(leaving) };
+  }
+
+  /** Connects every server; resolves as soon as one answers (see ServerPools.connectAll). */
+  connectAll(): Promise<string[]> {
+    return this.pools.connectAll();
+  }
+
+  /** Open connections by server id. */
+  connectionCounts(): Map<string, number> {
+    return this.pools.counts();
+  }
+
+  close(): void {
+    this.detector.close();
+    this.pools.close();
+  }
+}
+
+/**
+ * Checks each endpoint of a server list (what the ring and the pools rely on) and hides its
+ * password; throws ConfigError naming the entry. `what` names the list in the message.
+ */
+function checkedServers(servers: readonly ServerEndpoint[], what: string): ServerEndpoint[] {
+  if (!Array.isArray(servers)) throw new ConfigError(`${what} must be an array of server endpoints`);
+  const ids = new Set<string>();
+  return servers.map((endpoint, i) => {
+    const entry = `${what} entry ${i}`;
+    if (
+      endpoint === null ||
+      typeof endpoint !== 'object' ||
+      typeof endpoint.id !== 'string' ||
+      endpoint.id === ''
+    )
+      throw new ConfigError(`${entry} is not a server endpoint`, { details: { entry: i } });
+    const weight = endpoint.weight;
+    if (weight !== undefined && (!Number.isInteger(weight) || weight < 0 || weight > MAX_WEIGHT))
+      throw new ConfigError(
+        `${entry} (${endpoint.id}): weight must be a whole number from 0 to ${MAX_WEIGHT}, got ${String(weight)}`,
+        { server: endpoint.id, details: { entry: i } },
+      );
+    if (ids.has(endpoint.id))
+      throw new ConfigError(`${entry} (${endpoint.id}) is listed twice`, {
+        server: endpoint.id,
+        details: { entry: i },
+      });
+    ids.add(endpoint.id);
+    return withHiddenPassword(endpoint);
+  });
+}
+
+/** A weight beyond this would give one server millions of ketama points: a typo, not a plan. */
+const MAX_WEIGHT = 10_000;
+
+/** What the router needs of an endpoint. */
+function serverSpec(endpoint: ServerEndpoint): ServerSpec {
+  return {
+    id: endpoint.id,
+    host: endpoint.socketPath ?? endpoint.host,
+    port: endpoint.socketPath ? 0 : endpoint.port,
+    weight: endpoint.weight ?? 1,
+  };
+}
