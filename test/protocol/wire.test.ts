@@ -15,6 +15,8 @@ import {
   metaArithmetic,
   metaDelete,
   metaGet,
+  metaGetFlags,
+  metaInvalidate,
   metaNoop,
   metaSetHeader,
   metaTouch,
@@ -24,10 +26,21 @@ import {
 } from '../../src/protocol/RequestEncoder.js';
 import { ResponseParser } from '../../src/protocol/ResponseParser.js';
 import { ResponseStatus } from '../../src/protocol/ResponseStatus.js';
+import { wireCas, wireFlags, wireStatsGroup, wireTtl, wireUint64 } from '../../src/protocol/WireFields.js';
 
 const S = ResponseStatus;
 const HOST = '127.0.0.1';
 const BINARY = process.env.MEMCACHED_BIN ?? '/usr/bin/memcached';
+
+// The encoder takes only typed parts; these build them through the checks the commands use.
+const ttl = (seconds: number) => wireTtl(seconds, 'ttl');
+const flags = (value: number) => wireFlags(value, 'flags');
+const cas = (value: string | bigint) => wireCas(value, 'cas');
+const u64 = (value: number | bigint) => wireUint64(value, 'delta');
+const ITEM = metaGetFlags({ item: true });
+const ITEM_QUIET = metaGetFlags({ item: true, quiet: true });
+const T0 = ttl(0);
+const F0 = flags(0);
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -163,7 +176,7 @@ describe('encoders and parser against a real memcached', () => {
   });
 
   test('stats comes from the process this file spawned; STAT lines end with END', async () => {
-    const replies = await conn.sendUntil(statsCommand(''), () => conn.responses.at(-1)?.status === S.End);
+    const replies = await conn.sendUntil(statsCommand(null), () => conn.responses.at(-1)?.status === S.End);
     const stats = replies.filter((r) => r.status === S.Stat);
     assert.ok(stats.length > 10);
     assert.equal(replies.at(-1)!.status, S.End);
@@ -177,14 +190,14 @@ describe('encoders and parser against a real memcached', () => {
   });
 
   test('ms then mg returns the value, flags, CAS and TTL; mn ends a quiet miss', async () => {
-    const key = encodeKey('wire:a', 250).token;
+    const key = encodeKey('wire:a', 250);
     const [set, get, miss, noop] = await conn.send(
       [
-        metaSetHeader(key, 3, 0, 5, SetMode.Set, '', 1),
+        metaSetHeader(key, 3, T0, flags(5), SetMode.Set, null, 1),
         'bar\r\n',
-        metaGet(key, 'v f c t', 2),
-        metaGet(encodeKey('wire:missing', 250).token, 'v', 3),
-        metaGet(encodeKey('wire:missing', 250).token, 'v q', 4),
+        metaGet(key, ITEM, 2),
+        metaGet(encodeKey('wire:missing', 250), ITEM, 3),
+        metaGet(encodeKey('wire:missing', 250), ITEM_QUIET, 4),
         metaNoop(),
       ],
       4,
@@ -203,20 +216,20 @@ describe('encoders and parser against a real memcached', () => {
   });
 
   test('add of an existing key is NS; a stale CAS is EX; the right CAS is HD', async () => {
-    const key = encodeKey('wire:cas', 250).token;
+    const key = encodeKey('wire:cas', 250);
     const [, got] = await conn.send(
-      [metaSetHeader(key, 1, 0, 0, SetMode.Set, '', 10), 'x\r\n', metaGet(key, 'c', 11)],
+      [metaSetHeader(key, 1, T0, F0, SetMode.Set, null, 10), 'x\r\n', metaGet(key, ITEM, 11)],
       2,
     );
-    const cas = got!.cas;
-    assert.notEqual(cas, '');
+    const current = got!.cas;
+    assert.notEqual(current, '');
     const [add, stale, right] = await conn.send(
       [
-        metaSetHeader(key, 1, 0, 0, SetMode.Add, '', 12),
+        metaSetHeader(key, 1, T0, F0, SetMode.Add, null, 12),
         'y\r\n',
-        metaSetHeader(key, 1, 0, 0, SetMode.Set, String(BigInt(cas) + 1000n), 13),
+        metaSetHeader(key, 1, T0, F0, SetMode.Set, cas(BigInt(current) + 1000n), 13),
         'y\r\n',
-        metaSetHeader(key, 1, 0, 0, SetMode.Set, cas, 14),
+        metaSetHeader(key, 1, T0, F0, SetMode.Set, cas(current), 14),
         'z\r\n',
       ],
       3,
@@ -232,14 +245,14 @@ describe('encoders and parser against a real memcached', () => {
   });
 
   test('md: HD, then NF; a CAS-guarded delete with a stale CAS is EX', async () => {
-    const key = encodeKey('wire:del', 250).token;
+    const key = encodeKey('wire:del', 250);
     const replies = await conn.send(
       [
-        metaSetHeader(key, 1, 0, 0, SetMode.Set, '', 20),
+        metaSetHeader(key, 1, T0, F0, SetMode.Set, null, 20),
         'x\r\n',
-        metaDelete(key, '1', 21),
-        metaDelete(key, '', 22),
-        metaDelete(key, '', 23),
+        metaDelete(key, cas('1'), 21),
+        metaDelete(key, null, 22),
+        metaDelete(key, null, 23),
       ],
       4,
     );
@@ -255,14 +268,14 @@ describe('encoders and parser against a real memcached', () => {
   });
 
   test('ma: auto-create, increment, decrement, and NF without auto-create', async () => {
-    const key = encodeKey('wire:counter', 250).token;
-    const missing = encodeKey('wire:no-counter', 250).token;
+    const key = encodeKey('wire:counter', 250);
+    const missing = encodeKey('wire:no-counter', 250);
     const replies = await conn.send(
       [
-        metaArithmetic(key, false, 1, 10, 0, 30),
-        metaArithmetic(key, false, 5, 0, -1, 31),
-        metaArithmetic(key, true, 1, 0, -1, 32),
-        metaArithmetic(missing, false, 1, 0, -1, 33),
+        metaArithmetic(key, false, u64(1), { initial: u64(10), ttl: T0 }, 30),
+        metaArithmetic(key, false, u64(5), null, 31),
+        metaArithmetic(key, true, u64(1), null, 32),
+        metaArithmetic(missing, false, u64(1), null, 33),
       ],
       4,
     );
@@ -278,17 +291,17 @@ describe('encoders and parser against a real memcached', () => {
   });
 
   test('a base64 key (unicode, space, CRLF) round-trips through ms, mg, ma and md', async () => {
-    const key = encodeKey('ключ x\r\nflush_all', 250).token;
-    assert.ok(key.endsWith(' b'));
+    const key = encodeKey('ключ x\r\nflush_all', 250);
+    assert.ok(key.token.endsWith(' b'));
     const replies = await conn.send(
       [
-        metaSetHeader(key, 2, 0, 7, SetMode.Set, '', 40),
+        metaSetHeader(key, 2, T0, flags(7), SetMode.Set, null, 40),
         'hi\r\n',
-        metaGet(key, 'v f', 41),
-        metaGet(encodeKey('ключ', 250).token, 'v', 42),
-        metaDelete(key, '', 43),
-        metaGet(key, 'v', 44),
-        metaArithmetic(encodeKey('счётчик', 250).token, false, 1, 1, 0, 45),
+        metaGet(key, ITEM, 41),
+        metaGet(encodeKey('ключ', 250), ITEM, 42),
+        metaDelete(key, null, 43),
+        metaGet(key, ITEM, 44),
+        metaArithmetic(encodeKey('счётчик', 250), false, u64(1), { initial: u64(1), ttl: T0 }, 45),
       ],
       6,
     );
@@ -314,9 +327,9 @@ describe('encoders and parser against a real memcached', () => {
     ];
     const requests: (string | Buffer)[] = [];
     values.forEach((value, i) => {
-      const key = encodeKey(`wire:bin:${i}`, 250).token;
-      requests.push(metaSetHeader(key, value.length, 0, 0, SetMode.Set, '', 50 + i), value, '\r\n');
-      requests.push(metaGet(key, 'v', 60 + i));
+      const key = encodeKey(`wire:bin:${i}`, 250);
+      requests.push(metaSetHeader(key, value.length, T0, F0, SetMode.Set, null, 50 + i), value, '\r\n');
+      requests.push(metaGet(key, ITEM, 60 + i));
     });
     const chunksBefore = conn.chunks;
     const replies = await conn.send(requests, values.length * 2);
@@ -330,14 +343,14 @@ describe('encoders and parser against a real memcached', () => {
     });
   });
 
-  test('touch answers HD and sets the TTL; mg t reports it', async () => {
-    const key = encodeKey('wire:touch', 250).token;
+  test('touch answers HD and sets the TTL; mg (v f c t) reports it', async () => {
+    const key = encodeKey('wire:touch', 250);
     const replies = await conn.send(
       [
-        metaSetHeader(key, 1, 0, 0, SetMode.Set, '', 70),
+        metaSetHeader(key, 1, T0, F0, SetMode.Set, null, 70),
         'x\r\n',
-        metaTouch(key, 300, 71),
-        metaGet(key, 't', 72),
+        metaTouch(key, ttl(300), 71),
+        metaGet(key, ITEM, 72),
       ],
       3,
     );
@@ -346,16 +359,100 @@ describe('encoders and parser against a real memcached', () => {
       [
         [S.Header, 70],
         [S.Header, 71],
-        [S.Header, 72],
+        [S.Value, 72],
       ],
     );
     assert.ok(replies[2]!.ttl > 290 && replies[2]!.ttl <= 300, `ttl ${replies[2]!.ttl}`);
   });
 
+  test('md I T marks the item stale: the first reader wins (X W), the next sees X Z; quiet md is silent', async () => {
+    const key = encodeKey('wire:invalidate', 250);
+    const replies = await conn.send(
+      [
+        metaSetHeader(key, 1, T0, F0, SetMode.Set, null, 90),
+        'x\r\n',
+        metaInvalidate(key, ttl(30), null, 91),
+        metaGet(key, ITEM, 92),
+        metaGet(key, ITEM, 93),
+        metaDelete(key, null, 94, true),
+        metaGet(key, ITEM, 95),
+        metaNoop(),
+      ],
+      6,
+    );
+    assert.deepEqual(
+      replies.map((r) => [r.status, r.opaque, r.stale, r.win, r.winSent]),
+      [
+        [S.Header, 90, false, false, false],
+        [S.Header, 91, false, false, false],
+        [S.Value, 92, true, true, false],
+        [S.Value, 93, true, false, true],
+        [S.Miss, 95, false, false, false],
+        [S.NoOp, -1, false, false, false],
+      ],
+    );
+  });
+
+  test('ms with a stale CAS and I is stored but marked stale', async () => {
+    const key = encodeKey('wire:stale-write', 250);
+    const [, got] = await conn.send(
+      [metaSetHeader(key, 1, T0, F0, SetMode.Set, null, 100), 'x\r\n', metaGet(key, ITEM, 101)],
+      2,
+    );
+    const stale = cas(BigInt(got!.cas) - 1n);
+    const replies = await conn.send(
+      [metaSetHeader(key, 1, T0, F0, SetMode.Set, stale, 102, true), 'y\r\n', metaGet(key, ITEM, 103)],
+      2,
+    );
+    assert.deepEqual(
+      replies.map((r) => [r.status, r.opaque, r.value?.toString('latin1') ?? null, r.stale]),
+      [
+        [S.Header, 102, null, false],
+        [S.Value, 103, 'y', true],
+      ],
+    );
+  });
+
+  test('mg lease (N) and refresh-ahead (R): one caller wins, the next sees Z', async () => {
+    const missing = encodeKey('wire:lease', 250);
+    const lease = metaGetFlags({ item: true, lease: ttl(30) });
+    const [first, second] = await conn.send([metaGet(missing, lease, 110), metaGet(missing, lease, 111)], 2);
+    assert.deepEqual([first!.opaque, first!.win, first!.winSent], [110, true, false]);
+    assert.deepEqual([second!.opaque, second!.win, second!.winSent], [111, false, true]);
+
+    const key = encodeKey('wire:refresh', 250);
+    const refresh = metaGetFlags({ item: true, refreshAhead: ttl(30) });
+    const replies = await conn.send(
+      [
+        metaSetHeader(key, 1, ttl(10), F0, SetMode.Set, null, 112),
+        'x\r\n',
+        metaGet(key, refresh, 113),
+        metaGet(key, refresh, 114),
+      ],
+      3,
+    );
+    assert.deepEqual(
+      replies.map((r) => [r.status, r.opaque, r.win, r.winSent]),
+      [
+        [S.Header, 112, false, false],
+        [S.Value, 113, true, false],
+        [S.Value, 114, false, true],
+      ],
+    );
+  });
+
+  test('stats with a group: STAT lines end with END', async () => {
+    const replies = await conn.sendUntil(
+      statsCommand(wireStatsGroup('settings', 'group')),
+      () => conn.responses.at(-1)?.status === S.End,
+    );
+    assert.ok(replies.some((r) => r.status === S.Stat && r.text.startsWith('maxconns ')));
+  });
+
   test('a data block of the wrong length is CLIENT_ERROR, then the leftover line is ERROR', async () => {
-    const key = encodeKey('wire:bad', 250).token;
+    const key = encodeKey('wire:bad', 250);
     const [clientError, error] = await conn.send(
-      [metaSetHeader(key, 3, 0, 0, SetMode.Set, '', 80), 'barx\r\n'],
+      [metaSetHeader(key, 3, T0, F0, SetMode.Set, null, 80), 'barx\r\n'],
       2,
     );
     assert.equal(clientError!.status, S.ClientError);
@@ -364,7 +461,7 @@ describe('encoders and parser against a real memcached', () => {
   });
 
   test('auth command (no -Y: a plain set) is STORED; flush_all is OK', async () => {
-    const [stored, ok] = await conn.send([authenticationCommand('user', 'secret'), flushAllCommand(0)], 2);
+    const [stored, ok] = await conn.send([authenticationCommand('user', 'secret'), flushAllCommand(T0)], 2);
     assert.equal(stored!.status, S.Stored);
     assert.equal(ok!.status, S.Ok);
   });
