@@ -122,7 +122,7 @@ describe('KeyvMemcachedStore', () => {
     const raw = store();
     await raw.set('ttl-key', 'v', 1000); // sent as 2 s: gone 1–2 s after the set
     assert.equal(await raw.get('ttl-key'), 'v');
-    await new Promise((r) => setTimeout(r, 2500));
+    await new Promise((r) => setTimeout(r, 2500)); // the behaviour under test: memcached expires it
     assert.equal(await raw.get('ttl-key'), undefined);
   });
 

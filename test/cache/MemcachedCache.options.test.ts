@@ -8,6 +8,7 @@ import {
   startMemcached,
   startMemcachedCluster,
   stopAllMemcached,
+  waitFor,
 } from '../support/index.js';
 
 /** A cache on `server` with extra `options.*` (and any other keys) given as tuples. */
@@ -50,7 +51,7 @@ describe('MemcachedCache options, each honoured', () => {
     const cache = await open('options.timeout', 1000);
     await cache.store(null, 'short-default', 'v', 0);
     assert.equal(await cache.retrieve(null, 'short-default'), 'v');
-    await sleep(2300);
+    await sleep(2300); // the behaviour under test: the TTL runs out
     assert.equal(await cache.retrieve(null, 'short-default'), null);
   });
 
@@ -58,7 +59,7 @@ describe('MemcachedCache options, each honoured', () => {
     const cache = await open('options.max_expiration', 1000);
     await cache.store(null, 'clamped', 'v', 60_000);
     assert.equal(await cache.retrieve(null, 'clamped'), 'v');
-    await sleep(2300);
+    await sleep(2300); // the behaviour under test: the clamped TTL runs out
     assert.equal(await cache.retrieve(null, 'clamped'), null);
   });
 
@@ -78,8 +79,10 @@ describe('MemcachedCache options, each honoured', () => {
     const cache = await open('options.idle', 200);
     await cache.store(null, 'idle', 1, 10_000);
     assert.ok([...cache.getClient().connectionCounts().values()][0]! >= 1);
-    await sleep(700);
-    assert.equal([...cache.getClient().connectionCounts().values()][0], 0);
+    // Closed by the idle sweep: well within 1.5 s (idle 200 ms), never the 5 s default.
+    const sockets = () => [...cache.getClient().connectionCounts().values()][0];
+    await waitFor(() => sockets() === 0, 1500);
+    assert.equal(sockets(), 0);
     assert.equal(await cache.retrieve(null, 'idle'), 1, 'reconnects on demand');
   });
 
@@ -266,8 +269,7 @@ describe('MemcachedCache health options: retries, failures, retry', () => {
       await withRetries.store(null, key, 'moved', 10_000);
       assert.equal(await withRetries.retrieve(null, key), 'moved');
       await victim.restart();
-      const deadline = Date.now() + 4000;
-      while (!client.cluster.isAlive(victim.address) && Date.now() < deadline) await sleep(50);
+      await waitFor(() => client.cluster.isAlive(victim.address), 4000);
       assert.equal(client.cluster.isAlive(victim.address), true, 'rejoined after retry');
     } finally {
       await withRetries.close(null);

@@ -8,7 +8,7 @@ import { ContextResolver } from '../../src/component/ContextResolver.js';
 import { Descriptor } from '../../src/component/Descriptor.js';
 import type { IContext } from '../../src/component/IContext.js';
 import { References } from '../../src/component/References.js';
-import { type MemcachedProcess, startMemcachedCluster, stopAllMemcached } from '../support/index.js';
+import { type MemcachedProcess, startMemcachedCluster, stopAllMemcached, waitFor } from '../support/index.js';
 
 interface Line {
   level: string;
@@ -171,10 +171,7 @@ describe('MemcachedCache logger and counters references', () => {
       assert.equal(warn.traceId, 'trace-eject');
       assert.match(warn.message, new RegExp(`${victimId} ejected`));
       await victim.restart();
-      const deadline = Date.now() + 5000;
-      while (!logger.lines.some((l) => l.message.includes('rejoined')) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await waitFor(() => logger.lines.some((l) => l.message.includes('rejoined')), 5000);
       const rejoin = logger.lines.find((l) => l.message.includes('rejoined'));
       assert.ok(rejoin, 'rejoin is logged');
       assert.equal(rejoin.traceId, 'trace-eject');

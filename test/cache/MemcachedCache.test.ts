@@ -108,7 +108,7 @@ describe('MemcachedCache beyond the ICache contract', () => {
       Array.from({ length: 50 }, () =>
         cache.getOrStore(null, k('stampede'), 10_000, async () => {
           loads++;
-          await new Promise((resolve) => setTimeout(resolve, 100));
+          await new Promise((resolve) => setTimeout(resolve, 100)); // a slow loader: the 50 callers overlap it
           return { loaded: true };
         }),
       ),

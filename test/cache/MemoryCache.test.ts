@@ -45,7 +45,7 @@ describe('MemoryCache', () => {
     await cache.store(null, 'c', 'C', undefined);
     await cache.store(null, 'd', 'D', 5000);
     assert.equal(await cache.retrieve(null, 'a'), 'A');
-    await sleep(450);
+    await sleep(450); // the behaviour under test: the 300 ms default timeout runs out
     assert.equal(await cache.retrieve(null, 'a'), null);
     assert.equal(await cache.retrieve(null, 'b'), null);
     assert.equal(await cache.retrieve(null, 'c'), null);
@@ -56,7 +56,7 @@ describe('MemoryCache', () => {
     const cache = new MemoryCache();
     await cache.store(null, 'k', 'v', 300);
     assert.equal(await cache.retrieve(null, 'k'), 'v');
-    await sleep(400);
+    await sleep(400); // the behaviour under test: the 300 ms timeout runs out
     assert.equal(await cache.retrieve(null, 'k'), null);
     assert.equal(await cache.remove(null, 'k'), null);
   });
@@ -83,7 +83,7 @@ describe('MemoryCache', () => {
     const cache = new MemoryCache(ConfigParams.fromTuples('options.max_size', 2));
     await cache.store(null, 'old', 1, 5000);
     await cache.store(null, 'short', 2, 20);
-    await sleep(40);
+    await sleep(40); // the behaviour under test: 'short' (20 ms) has expired
     await cache.store(null, 'new', 3, 5000); // over max: the expired 'short' goes, 'old' stays
     assert.equal(await cache.retrieve(null, 'old'), 1);
     assert.equal(await cache.retrieve(null, 'new'), 3);

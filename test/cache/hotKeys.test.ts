@@ -5,7 +5,13 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { ConfigParams, MemcachedCache } from '../../src/index.js';
-import { type MemcachedProcess, startMemcached, stopAllMemcached } from '../support/index.js';
+import {
+  commandSettled,
+  type MemcachedProcess,
+  startMemcached,
+  stopAllMemcached,
+  waitFor,
+} from '../support/index.js';
 
 const run = promisify(execFile);
 const worker = new URL('./fixtures/hotKeyWorker.ts', import.meta.url).pathname;
@@ -80,7 +86,7 @@ describe('hot keys: stale-while-revalidate and refresh-ahead', () => {
       running++;
       loads++;
       if (running > 1) overlapping++;
-      await sleep(LOADER_MS);
+      await sleep(LOADER_MS); // the loader's duration is the behaviour: callers must not wait for it
       running--;
       return { version: loads };
     };
@@ -98,11 +104,12 @@ describe('hot keys: stale-while-revalidate and refresh-ahead', () => {
           slowest = Math.max(slowest, performance.now() - started);
           versions.add(value.version);
           reads++;
-          await sleep(5);
+          await sleep(5); // the readers' pace (the load's shape), not a wait for anything
         }
       }),
     );
-    await sleep(LOADER_MS + 50); // a refresh started at the end finishes
+    // A refresh started at the end finishes (its loader is still counted as running until then).
+    assert.ok(await waitFor(() => running === 0, 2000), `${running} refreshes still running`);
     const refreshes = loads - initialLoads;
     assert.ok(reads > 2000, `only ${reads} reads`);
     assert.ok(slowest < LOADER_MS, `a caller waited ${slowest.toFixed(0)} ms: it waited for the loader`);
@@ -140,31 +147,55 @@ describe('hot keys: stale-while-revalidate and refresh-ahead', () => {
       attempts++;
       throw new Error('database down');
     };
+    // The failed background refresh rewrites the value it had (a `cas`), which hands the win to
+    // the next reader: wait for that write, not for a guess of how long it takes.
+    const rewritten = commandSettled(
+      (c) => c.command === 'cas' && c.key === 'hot:ahead-fail',
+      2000,
+      'rewrite after the failed refresh',
+    );
     assert.equal(
       await cache.getOrStore(null, 'hot:ahead-fail', 60_000, failing, { refreshAhead: 3000 }),
       'old',
     );
-    await sleep(50);
+    await rewritten;
     assert.equal(attempts, 1);
     assert.equal(await cache.retrieve(null, 'hot:ahead-fail'), 'old');
+    const refreshed = commandSettled(
+      (c) => c.command === 'revalidate' && c.key === 'hot:ahead-fail',
+      2000,
+      'background refresh write',
+    );
     assert.equal(
       await cache.getOrStore(null, 'hot:ahead-fail', 60_000, async () => 'new', { refreshAhead: 3000 }),
       'old',
       'served at once while refreshing',
     );
-    await sleep(50);
+    await refreshed;
     assert.equal(await cache.retrieve(null, 'hot:ahead-fail'), 'new', 'the next reader refreshed it');
   });
 
   it('a late reload lands stale: another invalidation during the reload wins', async () => {
     await cache.store(null, 'hot:late', 'v1', 60_000);
     await cache.invalidate(null, 'hot:late');
+    // The loader runs until the test lets it finish: the second invalidation surely lands while
+    // it is loading.
+    let loading!: () => void;
+    const loaderStarted = new Promise<void>((resolve) => {
+      loading = resolve;
+    });
+    let finishLoad!: () => void;
+    const loadMayFinish = new Promise<void>((resolve) => {
+      finishLoad = resolve;
+    });
     const slow = cache.getOrStore(null, 'hot:late', 60_000, async () => {
-      await sleep(100);
+      loading();
+      await loadMayFinish;
       return 'v2-from-before-the-second-change';
     });
-    await sleep(30);
+    await Promise.race([loaderStarted, slow.then(() => {})]); // (a caller that never loads fails below)
     await cache.invalidate(null, 'hot:late'); // the data changed again while v2 was being loaded
+    finishLoad();
     assert.equal(await slow, 'v2-from-before-the-second-change');
     let reloaded = 0;
     const next = await cache.getOrStore(null, 'hot:late', 60_000, () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ConfigParams, InvalidStateError, MemcachedCache, MemcachedLock } from '../../src/index.js';
 import {
+  connectStarted,
   freePort,
   type MemcachedProcess,
   quietConnections,
@@ -61,16 +62,21 @@ describe('component lifecycle races (real memcached, sockets counted)', () => {
     it(`${name}: close() while connecting to a stopped server settles open() at once and frees the socket`, async () => {
       const stopped = await startMemcached();
       const before = await quietConnections(stopped.target);
-      stopped.pause();
+      await stopped.pauseAndWait(); // really stopped: a handshake sent now is never answered
       try {
         const component = make();
         component.configure(config(stopped, 'options.reconnect', 10_000, 'options.request_timeout', 10_000));
+        const connecting = connectStarted(
+          (c) => c.serverPort === stopped.port,
+          5000,
+          'connect to the stopped server',
+        );
         const opening = component.open(null);
         const outcome = opening.then(
           () => 'opened',
           (error: unknown) => error,
         );
-        await new Promise((resolve) => setTimeout(resolve, 100)); // the socket is connecting
+        await connecting; // the socket is connecting (its handshake can never be answered)
         const started = Date.now();
         await component.close(null);
         const error = await outcome;

@@ -11,6 +11,8 @@ const FIXTURE = fileURLToPath(new URL('./fixtures/closeInflight.ts', import.meta
 const EXIT_WITHIN_MS = 8000;
 
 interface Report {
+  /** Stalled mode: every server had a connected socket (its handshake written) at close(). */
+  handshaking: boolean;
   mode: string;
   timedOut: boolean;
   total: number;
@@ -101,6 +103,7 @@ describe('close() during in-flight operations (child process)', () => {
     try {
       const run = await runFixture([servers.map((s) => s.address).join(','), 'stalled']);
       const report = check(run);
+      assert.equal(report.handshaking, true, 'close() came with every server connected, in its handshake');
       assert.equal(report.fulfilled, 0, 'nothing can have been answered');
       assert.equal(report.rejected, 1000);
       for (const code of Object.keys(report.codes))

@@ -8,11 +8,12 @@ import type { MemcachedClient } from '../../src/client/MemcachedClient.js';
 import {
   type MemcachedProcess,
   rawCommand,
+  recordConnects,
   startMemcached,
   startMemcachedCluster,
   stopAllMemcached,
 } from '../support/index.js';
-import { closeAll, makeClient, waitFor } from './helpers.js';
+import { closeAll, makeClient, pauseAndWait, waitFor } from './helpers.js';
 
 const N = 10_000;
 
@@ -133,13 +134,34 @@ describe('concurrency and pooling on real memcached', () => {
   });
 
   test('a busy connection is not closed as idle', async () => {
-    const client = makeClient([single], { idleTimeoutMs: 200, poolSize: 1 });
-    await client.connect();
-    const deadline = Date.now() + 500;
-    while (Date.now() < deadline) {
-      await client.set('busy', 'v');
-      assert.equal(client.connectionCounts().get(single.address), 1);
-      await sleep(50);
+    const client = makeClient([single], { idleTimeoutMs: 200, poolSize: 1, requestTimeoutMs: 5000 });
+    const connects = recordConnects();
+    try {
+      await client.connect();
+      // Used every 50 ms, for longer than the idle timeout: never idle for 200 ms. (The pace is
+      // the behaviour under test, not a wait for an event.)
+      const deadline = Date.now() + 500;
+      while (Date.now() < deadline) {
+        await client.set('busy', 'v');
+        assert.equal(client.connectionCounts().get(single.address), 1);
+        await sleep(50);
+      }
+      // Waiting for a reply for longer than the idle timeout is busy too: the server is stopped
+      // with a request in flight for 3 sweeps' worth of idle time.
+      await pauseAndWait(single);
+      let inflight: ReturnType<MemcachedClient['get']>;
+      try {
+        inflight = client.get('busy');
+        await sleep(600); // the behaviour under test: 3 × idleTimeoutMs with a request unanswered
+      } finally {
+        single.resume();
+      }
+      assert.equal((await inflight)?.value.toString(), 'v', 'answered after the resume');
+      // The same connection did all of it: closing it (and opening another on the next call)
+      // would show as a second connection attempt.
+      assert.equal(connects.started.length, 1, `${connects.started.length} connections opened`);
+    } finally {
+      connects.stop();
     }
     client.close();
   });

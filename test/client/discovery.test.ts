@@ -171,7 +171,7 @@ describe('auto-discovery: elasticache (config get cluster)', () => {
     await ignored(4, []); // empty
     const replaced = await publish(5, [c]);
     assert.deepEqual([replaced.added, replaced.removed], [[c.address], [a.address]]);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await new Promise((resolve) => setTimeout(resolve, 150)); // load on the last list (the scenario)
     const { calls, misses, failures, wrong } = await load.stop();
 
     assert.deepEqual(failures.slice(0, 5), [], `${failures.length} failed calls`);

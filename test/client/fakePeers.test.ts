@@ -2,6 +2,7 @@
 // meta protocol, garbage talkers, and a peer whose replies do not match the requests (desync).
 // These are not mocks of memcached; they stand for things a client may meet on the wire.
 import assert from 'node:assert/strict';
+import type net from 'node:net';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -11,7 +12,15 @@ import {
   TimeoutError,
   UnsupportedServerError,
 } from '../../src/component/errors.js';
-import { closeAll, type FakePeer, fakeEndpoint, makeClient, startFakePeer, timed } from './helpers.js';
+import {
+  closeAll,
+  type FakePeer,
+  fakeEndpoint,
+  makeClient,
+  startFakePeer,
+  timed,
+  waitFor,
+} from './helpers.js';
 
 const peers: FakePeer[] = [];
 async function peer(answer: Parameters<typeof startFakePeer>[0]): Promise<FakePeer> {
@@ -55,7 +64,10 @@ describe('a server without the meta protocol', () => {
       client.set('k', 'flush_all'),
       (e: unknown) => e instanceof UnsupportedServerError || e instanceof ConnectionError,
     );
-    await sleep(300); // past the backoff: a fresh connection, a fresh handshake, same refusal
+    // Past the pool's reconnect backoff (25·2^n ms after n failed connects, here ≤ 200 ms): the
+    // backoff is a time bound of the client's, waited out; then a fresh connection, a fresh
+    // handshake, the same refusal.
+    await sleep(300);
     await assert.rejects(client.set('k', 'flush_all'), UnsupportedServerError);
     assert.ok(
       old.lines.every((l) => l === 'version' || l === 'mn'),
@@ -171,11 +183,13 @@ describe('response desync', () => {
     const client = makeClient([fakeEndpoint(noOpaque)], { retries: 0 });
     await assert.rejects(client.get('k'), ProtocolError);
 
-    // After the handshake, the peer pushes an unsolicited line.
+    // After the handshake, the peer pushes an unsolicited line (written by the test once the
+    // client is connected, on the socket that did the handshake).
+    const handshake: { socket?: net.Socket } = {};
     const chatty = await peer((line, socket) => {
       if (line === 'version') return 'VERSION 1.6.18\r\n';
       if (line === 'mn') {
-        setTimeout(() => socket.write('VA 3 O1\r\nbad\r\n'), 50);
+        handshake.socket = socket;
         return 'MN\r\n';
       }
       return null;
@@ -183,7 +197,9 @@ describe('response desync', () => {
     const other = makeClient([fakeEndpoint(chatty)], { retries: 0 });
     await other.connect();
     assert.equal(other.connectionCounts().get(`127.0.0.1:${chatty.port}`), 1);
-    await sleep(150);
+    assert.ok(handshake.socket, 'the handshake reached the peer');
+    handshake.socket.write('VA 3 O1\r\nbad\r\n');
+    await waitFor(() => other.connectionCounts().get(`127.0.0.1:${chatty.port}`) === 0, 2000);
     assert.equal(other.connectionCounts().get(`127.0.0.1:${chatty.port}`), 0, 'the connection was dropped');
   });
 });

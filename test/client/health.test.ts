@@ -2,6 +2,7 @@
 // `failures` failures, its keys move to the others, and it rejoins after `retry`; the same for a
 // killed and restarted server. Plus AbortSignal handling while a server does not answer.
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MemcachedClient } from '../../src/client/MemcachedClient.js';
@@ -9,6 +10,8 @@ import { AbortError, ConnectionError, TimeoutError } from '../../src/component/e
 import {
   type MemcachedProcess,
   rawCommand,
+  recordConnects,
+  recordSockets,
   startMemcached,
   startMemcachedCluster,
   stopAllMemcached,
@@ -27,8 +30,16 @@ function keysOn(client: MemcachedClient, server: MemcachedProcess, count: number
 }
 
 async function totalConnections(server: MemcachedProcess): Promise<number> {
+  return (await connectionStats(server)).total;
+}
+
+/** The server's `total_connections` and `curr_connections`, each counting the stats socket itself. */
+async function connectionStats(server: MemcachedProcess): Promise<{ total: number; curr: number }> {
   const text = (await rawCommand(server.target, 'stats\r\n', { until: 'END\r\n' })).toString('latin1');
-  return Number(/^STAT total_connections (\d+)\r$/m.exec(text)![1]);
+  return {
+    total: Number(/^STAT total_connections (\d+)\r$/m.exec(text)![1]),
+    curr: Number(/^STAT curr_connections (\d+)\r$/m.exec(text)![1]),
+  };
 }
 
 describe('server health with three real servers', () => {
@@ -204,7 +215,14 @@ describe('AbortSignal and stalled handshakes', () => {
 
   test('aborting while the server is stopped rejects promptly; the same connection serves after resume', async () => {
     const client = makeClient([server], { requestTimeoutMs: 3000, poolSize: 1 });
-    await client.set('ab:paused', 'value');
+    const opened = recordSockets();
+    try {
+      await client.set('ab:paused', 'value');
+    } finally {
+      opened.stop();
+    }
+    assert.equal(opened.sockets.length, 1, 'the client opened one socket');
+    const socket = opened.sockets[0]!;
     const connectionsBefore = await totalConnections(server);
 
     await pauseAndWait(server);
@@ -212,9 +230,11 @@ describe('AbortSignal and stalled handshakes', () => {
     let result: Awaited<ReturnType<typeof timed>>;
     try {
       const controller = new AbortController();
+      const written = socket.bytesWritten;
       const pending = timed(client.get('ab:paused', { signal: controller.signal }));
       const other = client.get('ab:paused'); // not aborted: must be answered after resume
-      await sleep(100);
+      // Abort once the request is on the wire (written to the socket of the stopped server).
+      assert.ok(await waitFor(() => socket.bytesWritten > written, 1000), 'the requests were written');
       abortedAt = performance.now();
       controller.abort();
       result = await pending;
@@ -223,6 +243,8 @@ describe('AbortSignal and stalled handshakes', () => {
       assert.equal(result.error.code, 'ABORTED');
       assert.ok(sinceAbort < 50, `rejected ${sinceAbort} ms after abort()`);
       assert.ok(result.ms < 300, `rejected after ${result.ms} ms`);
+      // Not a wait for an event: the aborted request stays unanswered on the connection for a
+      // while, and that must not cost the connection (checked below: no reconnect).
       await sleep(100);
       server.resume();
       assert.equal((await other)?.value.toString(), 'value', 'the non-aborted request is answered');
@@ -242,10 +264,12 @@ describe('AbortSignal and stalled handshakes', () => {
     client.close();
   });
 
-  test('a stalled handshake: a non-idempotent write is retried only because it was never sent, and applied once', async () => {
+  test('a stalled handshake: a non-idempotent write is retried on fresh connections only because it was never sent, and no abandoned connection applies it', async () => {
     await rawCommand(server.target, 'set hs:n 0 0 1\r\n0\r\n');
     const client = makeClient([server], { connectTimeoutMs: 150, requestTimeoutMs: 1000, retries: 3 });
+    const base = await connectionStats(server);
     await pauseAndWait(server);
+    const connects = recordConnects();
     let result: Awaited<ReturnType<typeof timed>>;
     try {
       // Each attempt opens a connection whose handshake never completes; incr is not idempotent,
@@ -253,13 +277,26 @@ describe('AbortSignal and stalled handshakes', () => {
       result = await timed(client.incr('hs:n', 1));
     } finally {
       server.resume();
+      connects.stop();
     }
     assert.ok(
       result.error instanceof TimeoutError || result.error instanceof ConnectionError,
       `got ${String(result.error)}`,
     );
     assert.equal((result.error as TimeoutError).details?.requestSent, false);
-    await sleep(100); // let the resumed server drain whatever it had buffered
+    // It was retried: more than one connection was opened for it (each abandoned at its handshake).
+    const attempts = connects.started.length;
+    assert.ok(attempts >= 2, `${attempts} connection attempts: the write was not retried`);
+    client.close();
+    // The resumed server accepts every abandoned connection, reads what was written to it (a
+    // written incr would be executed then) and closes it: wait until it has done so for all.
+    let polls = 0;
+    const drained = await waitFor(async () => {
+      const now = await connectionStats(server);
+      polls++;
+      return now.total - base.total - polls >= attempts && now.curr <= base.curr;
+    }, 3000);
+    assert.ok(drained, `the resumed server has not closed all ${attempts} abandoned connections`);
     const raw = (await rawCommand(server.target, 'mg hs:n v\r\n', { until: /\r\n.*\r\n$/ })).toString(
       'latin1',
     );
@@ -268,13 +305,20 @@ describe('AbortSignal and stalled handshakes', () => {
   });
 
   test('an abort after the reply arrived changes nothing', async () => {
-    const client = makeClient([server]);
+    const client = makeClient([server], { poolSize: 1 });
+    const connects = recordConnects();
     const controller = new AbortController();
     await client.set('ab:late', 'v', { signal: controller.signal });
     const item = await client.get('ab:late', { signal: controller.signal });
+    // A settled call leaves nothing listening on the signal: its abort reaches no request.
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0, 'abort listeners left behind');
     controller.abort();
     assert.equal(item?.value.toString(), 'v');
     assert.equal((await client.get('ab:late'))?.value.toString(), 'v');
+    // The connection that carried them is still the one in use: the abort did not close it.
+    connects.stop();
+    assert.equal(connects.started.length, 1, 'one connection, never replaced');
+    assert.equal(client.connectionCounts().get(server.address), 1);
     client.close();
   });
 });

@@ -1,6 +1,5 @@
 // Shared helpers for the client suites (not a test file itself).
 import net from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { MemcachedClientOptions } from '../../src/client/ClientOptions.js';
 import { MemcachedClient } from '../../src/client/MemcachedClient.js';
 import type { ServerEndpoint } from '../../src/transport/ServerEndpoint.js';
@@ -29,15 +28,8 @@ export function closeAll(): void {
   clients.clear();
 }
 
-/** Polls `check` every 25 ms until it is true or `timeoutMs` passes; returns the last result. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(25);
-  }
-}
+/** Polls a condition until it holds or a deadline passes (test/support/events.ts). */
+export { waitFor } from '../support/events.js';
 
 /** Races `promise` against a timer; rejects with `label` when it does not settle in time. */
 export async function within<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {

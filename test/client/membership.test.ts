@@ -40,6 +40,7 @@ describe('setServers: membership changes under load', () => {
     client.onTopologyChange((change) => heard.push(change));
 
     const load = verifiedLoad(client, 'member');
+    // The load runs on each server list for a while (the scenario, not a wait for an event).
     const pause = () => new Promise((resolve) => setTimeout(resolve, 150));
 
     await pause();

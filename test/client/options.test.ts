@@ -9,7 +9,8 @@ import {
   type OptionSpec,
 } from '../../src/client/ComponentOptions.js';
 import { MemcachedClient } from '../../src/client/MemcachedClient.js';
-import { readConnectorOptions } from '../../src/client/MemcachedConnector.js';
+import { MemcachedConnector, readConnectorOptions } from '../../src/client/MemcachedConnector.js';
+import { ConfigParams } from '../../src/component/ConfigParams.js';
 import { ConfigError } from '../../src/component/errors.js';
 
 const servers = [{ id: '127.0.0.1:1', host: '127.0.0.1', port: 1 }];
@@ -52,11 +53,46 @@ describe('MemcachedClient options', () => {
     }
   });
 
-  it('the component reads the same defaults and ranges', () => {
+  it('the component reads the same defaults and ranges', async () => {
     const defaults = readConnectorOptions(null);
     assert.equal(defaults.requestTimeout, CLIENT_OPTIONS.requestTimeoutMs.default);
     assert.equal(defaults.maxPending, CLIENT_OPTIONS.maxPending.default);
     assert.equal(defaults.retry, CLIENT_OPTIONS.retryMs.default);
+
+    // What the component hands the client, for every client option: built the way MemcachedCache
+    // and MemcachedLock build theirs (MemcachedConnector), from a config with only a server.
+    const server = ['connection.host', '127.0.0.1', 'connection.port', 1];
+    const configured = (...tuples: unknown[]): MemcachedConnector => {
+      const connector = new MemcachedConnector();
+      connector.configure(ConfigParams.fromTuples(...server, ...tuples));
+      return connector;
+    };
+    const clientFrom = async (...tuples: unknown[]): Promise<MemcachedClient['options']> => {
+      const client = await configured(...tuples).createClient(null);
+      client.close();
+      return client.options;
+    };
+    const built = await clientFrom();
+    for (const [name, spec] of Object.entries(CLIENT_OPTIONS) as Array<
+      [keyof typeof CLIENT_OPTIONS, (typeof CLIENT_OPTIONS)[keyof typeof CLIENT_OPTIONS]]
+    >) {
+      assert.equal(built[name], spec.default, `${name}: the default the component gives the client`);
+      // Both bounds are accepted and reach the client as configured; one past either is a
+      // ConfigError naming the config key, as the client's own check would name the option.
+      for (const bound of [spec.min, spec.max]) {
+        assert.equal((await clientFrom(spec.configKey, bound))[name], bound, `${spec.configKey} = ${bound}`);
+      }
+      for (const outside of [spec.min - 1, spec.max + 1]) {
+        assert.throws(
+          () => configured(spec.configKey, outside),
+          (error: unknown) =>
+            error instanceof ConfigError && error.message.includes(spec.configKey)
+              ? true
+              : assert.fail(String(error)),
+          `${spec.configKey} = ${outside} is accepted`,
+        );
+      }
+    }
   });
 
   it('every client option is a row of COMPONENT_OPTIONS under its config key, naming it back', () => {

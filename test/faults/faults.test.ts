@@ -187,7 +187,7 @@ describe('faults on 3 servers under load', () => {
     let resumed = false;
     try {
       const ejectMs = await waitFor(() => !router.isAlive(id), 3000, `${id} ejected`);
-      await sleep(Math.max(0, 4000 - (performance.now() - t0)));
+      await sleep(Math.max(0, 4000 - (performance.now() - t0))); // the fault lasts 4 s (the scenario)
       victim.resume();
       resumed = true;
       const rejoinMs = await waitFor(() => router.isAlive(id), RETRY + RECONNECT + 1500, `${id} rejoined`);
@@ -223,12 +223,12 @@ describe('faults on 3 servers under load', () => {
     const t0 = performance.now();
     await victim.kill();
     const ejectMs = await waitFor(() => !router.isAlive(id), 2000, `${id} ejected`);
-    await sleep(Math.max(0, 1500 - (performance.now() - t0)));
+    await sleep(Math.max(0, 1500 - (performance.now() - t0))); // down for 1.5 s (the scenario)
     await victim.restart();
     assert.equal(victim.port, port);
     const t1 = performance.now();
     const rejoinMs = await waitFor(() => router.isAlive(id), RETRY + RECONNECT + 1500, `${id} rejoined`);
-    await sleep(400);
+    await sleep(400); // steady state after the rejoin: load measured on the healed cluster
     try {
       assertCommon(t, h, new Set([id]), 'SIGKILL+restart');
       t.diagnostic(
@@ -254,7 +254,7 @@ describe('faults on 3 servers under load', () => {
     // A hard crash of the whole cluster (a graceful SIGTERM keeps answering for ~0.9 s and leaves
     // only a few ms of outage), 500 ms down, then every server back on its port.
     await Promise.all(servers.map((s) => s.kill()));
-    await sleep(500);
+    await sleep(500); // 500 ms down (the scenario)
     await Promise.all(servers.map((s) => s.restart()));
     const restartedMs = performance.now() - t0;
     const rejoinMs = await waitFor(
@@ -263,7 +263,7 @@ describe('faults on 3 servers under load', () => {
       'all rejoined',
     );
     const recovered = performance.now();
-    await sleep(500);
+    await sleep(500); // load measured after recovery (the window the ≥ 99 % bar applies to)
     try {
       // Every server was faulted, so the ≥ 99 % bar applies to the ops after recovery.
       const summary = summarize(h.load.records, new Set(servers.map((s) => s.address)));
@@ -319,7 +319,7 @@ describe('faults on 3 servers under load', () => {
     const h = await startHarness(servers, 'close');
     hook.enable();
     try {
-      await sleep(300);
+      await sleep(300); // the load runs with the hook on, so its timers and sockets are tracked
       // A burst on top of the steady load, so that many requests are surely in flight.
       const burst = h.load.burst(200);
       const inflight = [...h.client.connectionCounts().values()].reduce((a, b) => a + b, 0);
@@ -353,6 +353,8 @@ describe('faults on 3 servers under load', () => {
       assert.equal(slow.length, 0);
       // Ops after close() reject with INVALID_STATE, never hang.
       await assert.rejects(h.cache.retrieve('close', 'close:0'), { code: 'INVALID_STATE' });
+      // Not replaced by waiting until `alive` empties: that would also wait out a timer the client
+      // wrongly left running after close(), which this check exists to catch.
       await sleep(50);
       // Destroy hooks of the timer that just fired are emitted asynchronously.
       await new Promise((resolve) => setImmediate(resolve));

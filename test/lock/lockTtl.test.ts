@@ -65,6 +65,7 @@ describe('TTLs never end early', () => {
         const key = `ttl-lock:${round}`;
         assert.equal(await first.tryAcquireLock(null, key, 1500), true);
         const takenAt = performance.now();
+        // Polled every 20 ms: the measurement of when the lock frees (its TTL is the behaviour).
         while (!(await second.tryAcquireLock(null, key, 1500))) await new Promise((r) => setTimeout(r, 20));
         const after = performance.now() - takenAt;
         assert.ok(after >= 1500, `taken by another owner after ${after.toFixed(0)} ms`);
@@ -86,7 +87,7 @@ describe('TTLs never end early', () => {
         await cache.store(null, key, 'v', 1000);
         await new Promise((r) => setTimeout(r, 150)); // spread the writes over memcached's clock tick
       }
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, 300)); // the behaviour under test: the items age
       // The last write is 300 ms old, the first 900 ms: all must still be there.
       for (const key of keys) assert.equal(await cache.retrieve(null, key), 'v', key);
     } finally {

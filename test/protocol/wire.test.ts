@@ -111,6 +111,23 @@ class WireConnection {
   ): Promise<MetaResponse[]> {
     const start = this.responses.length;
     const parts = Array.isArray(request) ? request : [request];
+    await this.exchange(parts, done, start);
+    assert.deepEqual(this.errors, []);
+    const count = this.responses.length;
+    // Nothing more may arrive: a stray reply would mean the request and reply streams drifted
+    // apart. memcached answers in order, so a stray reply comes before the answer to a no-op
+    // sent now: the next response must be that MN (then dropped from the list).
+    await this.exchange([metaNoop()], () => this.responses.length > count, start);
+    assert.deepEqual(this.errors, []);
+    assert.equal(this.responses[count]?.status, S.NoOp, 'no extra responses');
+    assert.equal(this.responses.length, count + 1, 'no extra responses');
+    this.responses.pop();
+    assert.equal(this.parser.hasPartial, false);
+    return this.responses.slice(start);
+  }
+
+  /** Writes `parts` and waits (at most 5 s) until `done()` or an error. */
+  private async exchange(parts: (string | Buffer)[], done: () => boolean, start: number): Promise<void> {
     const arrived = new Promise<void>((resolve) => {
       this.waiter = { done, resolve };
     });
@@ -126,13 +143,6 @@ class WireConnection {
     } finally {
       clearTimeout(timer);
     }
-    assert.deepEqual(this.errors, []);
-    const count = this.responses.length;
-    // Nothing more may arrive: a stray reply would mean the request and reply streams drifted apart.
-    await sleep(20);
-    assert.equal(this.responses.length, count, 'no extra responses');
-    assert.equal(this.parser.hasPartial, false);
-    return this.responses.slice(start);
   }
 }
 

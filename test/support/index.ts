@@ -1,4 +1,5 @@
 export * from './configEndpoint.js';
 export * from './dnsServer.js';
+export * from './events.js';
 export * from './memcached.js';
 export * from './rawClient.js';
