@@ -13,7 +13,7 @@ import { startMemcached, startMemcachedCluster, stopAllMemcached } from '../supp
 function countFailures(client: MemcachedClient): Map<string, number> {
   const counts = new Map<string, number>();
   // The router is internal (the client exposes a read-only view); this test counts what reaches it.
-  const router = (client as unknown as { topology: { router: ClusterRouter } }).topology.cluster;
+  const router = (client as unknown as { topology: { router: ClusterRouter } }).topology.router;
   const report = router.reportFailure.bind(router);
   router.reportFailure = (id: string) => {
     counts.set(id, (counts.get(id) ?? 0) + 1);
