@@ -117,6 +117,7 @@ export class MemcachedClient {
     const servers = auto === undefined ? this.options.servers : [];
     this.discovery = discoveryFor(this.options, {
       known: () => this.servers,
+      health: () => this.router,
       apply: (servers, change) => {
         // Only a closed client refuses, and discovery has stopped then.
         this.setServers(servers, change).catch(() => {});

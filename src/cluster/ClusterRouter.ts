@@ -100,6 +100,11 @@ export class ClusterRouter {
     return this.selector.ids;
   }
 
+  /** True when there are servers and every one is ejected (routing then falls back to all). */
+  get allDead(): boolean {
+    return this.members.length > 0 && this.members.every((s) => !this.health.isAlive(s.id));
+  }
+
   isAlive(id: string): boolean {
     return this.health.isAlive(id);
   }
