@@ -4,6 +4,7 @@ import { ConfigError, ConnectionError, MemcachedCacheError, TimeoutError } from 
 import {
   type ClusterConfigCommand,
   type ClusterNode,
+  maxClusterConfigBytes,
   parseClusterConfig,
 } from '../protocol/ClusterConfig.js';
 import { fetchClusterConfig } from '../transport/ClusterConfigProbe.js';
@@ -223,8 +224,9 @@ export class ClusterDiscovery {
 
   /**
    * One poll: the configuration endpoints in turn, then one known node, until one answers. Its
-   * answer is the poll's outcome (applied, ignored, or rejected into `lastError`); an endpoint
-   * that fails moves on to the next candidate.
+   * answer is the poll's outcome (applied, ignored, or rejected into `lastError`, as a list over
+   * `maxServers` is); an endpoint that fails or is no configuration endpoint moves on to the next
+   * candidate.
    */
   private async poll(): Promise<void> {
     for (const { endpoint, index } of this.candidates()) {
@@ -235,6 +237,8 @@ export class ClusterDiscovery {
       } catch (error) {
         if (this.stopped) return;
         this.lastError = asCacheError(error, endpoint.id);
+        // A reply over the bound is an answer (refused), not an endpoint to route around.
+        if (this.lastError.details?.option === 'discoveryMaxServers') return;
         continue;
       }
       if (this.stopped) return;
@@ -351,7 +355,8 @@ export class ClusterDiscovery {
         from: endpoint.id,
       };
     }
-    const body = await fetchClusterConfig(endpoint, COMMANDS[mode], timeoutMs);
+    const maxBytes = maxClusterConfigBytes(this.options.maxServers);
+    const body = await fetchClusterConfig(endpoint, COMMANDS[mode], timeoutMs, maxBytes);
     let config: ReturnType<typeof parseClusterConfig>;
     try {
       config = parseClusterConfig(body);
@@ -408,7 +413,16 @@ function tooManyServers(found: DiscoveredServers, count: number, max: number): C
   const which = found.version === null ? '' : ` (version ${found.version})`;
   return new ConfigError(
     `${found.from} gave ${count} servers${which}, more than discoveryMaxServers (options.discovery_max_servers) ${max}: the list was not applied`,
-    { server: found.from, details: { servers: count, max, version: found.version } },
+    {
+      server: found.from,
+      details: {
+        servers: count,
+        max,
+        version: found.version,
+        option: 'discoveryMaxServers',
+        configKey: 'options.discovery_max_servers',
+      },
+    },
   );
 }
 

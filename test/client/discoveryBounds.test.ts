@@ -115,13 +115,13 @@ describe('discovery bounds: no reply pins the version, no list is too long, a fa
     client.onTopologyChange((change) => heard.push(change));
     const fds = openFds();
 
-    endpoint.publish(2, [a, ...manyNodes(4999)]);
+    endpoint.publish(2, [a, ...manyNodes(999)]);
     assert.ok(await waitFor(() => client.discoveryStatus?.lastError != null, 3000), 'the list was refused');
     const error = client.discoveryStatus?.lastError;
     assert.ok(error instanceof ConfigError, String(error));
     assert.match(
       error.message,
-      /gave 5000 servers \(version 2\), more than discoveryMaxServers \(options\.discovery_max_servers\) 256/,
+      /gave 1000 servers \(version 2\), more than discoveryMaxServers \(options\.discovery_max_servers\) 256/,
     );
     assert.deepEqual(heard, []);
     assert.deepEqual(
@@ -137,6 +137,33 @@ describe('discovery bounds: no reply pins the version, no list is too long, a fa
     endpoint.publish(3, [a, b]);
     assert.deepEqual((await fixed).added, [b.address]);
     assert.equal(client.discoveryStatus?.lastError, null);
+  });
+
+  it("the issue's 5,000-node list (ElastiCache-length names) is refused from the reply's header: no socket, no topology change", async () => {
+    const a = servers[0]!;
+    const endpoint = await start();
+    endpoint.publish(1, [a]);
+    const client = makeClient([configEndpoint(endpoint)], {
+      autoDiscovery: 'elasticache',
+      discoveryIntervalMs: INTERVAL,
+    });
+    await client.connect();
+    const heard: TopologyChange[] = [];
+    client.onTopologyChange((change) => heard.push(change));
+    const fds = openFds();
+    const nodes = manyNodes(5000).map((node, i) => ({
+      ...node,
+      host: `mycluster.abc123.${String(i).padStart(4, '0')}.use1.cache.amazonaws.com`,
+    }));
+    endpoint.publish(2, nodes);
+    assert.ok(await waitFor(() => client.discoveryStatus?.lastError != null, 3000), 'the list was refused');
+    assert.match(
+      String(client.discoveryStatus?.lastError?.message),
+      /announced a \d+-byte cluster configuration, more than the \d+ bytes a list within discoveryMaxServers/,
+    );
+    assert.deepEqual(heard, []);
+    assert.equal(client.servers.length, 1);
+    assert.ok(openFds() < fds + 20, `${openFds() - fds} more file descriptors after the refused list`);
   });
 
   it('the first discovery refuses a list over the bound (ConfigError naming it); the component reads options.discovery_max_servers', async () => {
