@@ -55,9 +55,10 @@ export interface DiscoveryStatus {
 
 /** What discovery needs of the client's server health (the client's ClusterRouter). */
 export interface TopologyHealth {
-  /** True when every server of the topology is ejected. */
-  readonly allDead: boolean;
-  onChange(listener: (change: { readonly allDead: boolean }) => void): () => void;
+  /** True when the latest outcome of every server of the topology was a failure. */
+  readonly allFailing: boolean;
+  /** Tells `listener` each time the servers become all failing; returns its remover. */
+  onAllFailing(listener: () => void): () => void;
 }
 
 export interface ClusterDiscoveryOptions {
@@ -141,14 +142,15 @@ export const ALL_FAILING_INTERVAL_MS = 1000;
  * lower version from the configured configuration endpoints is applied as a cluster reset once
  * they have answered below the applied version VERSION_REGRESSION_CONFIRMATIONS times in a row
  * (an answer at or above it restarts the count), or at once when every server of the topology
- * is failing (the list in use is not working, so nothing is lost by believing the endpoint).
- * Known nodes' answers never count as a reset: a node may lag.
+ * is failing (the latest outcome of each was a failure, ejected or not: the list in use is not
+ * working, so little is lost by believing the endpoint; were it stale, the next higher version
+ * is applied at the next poll). Known nodes' answers never count as a reset: a node may lag.
  *
  * Who is asked: each poll asks the configuration endpoints in turn, starting with the last one
  * that answered, and only when none answers one known node (each ElastiCache node answers
  * `config get cluster`; a different one each poll), so one dead endpoint does not stop
  * discovery and a long list of dead nodes does not stop the endpoint from being asked. When
- * every server of the topology is ejected, the endpoints are asked at once, and then every
+ * every server of the topology becomes failing, the endpoints are asked at once, and then every
  * ALL_FAILING_INTERVAL_MS while it stays so, not only at the next interval.
  */
 export class ClusterDiscovery {
@@ -256,7 +258,7 @@ export class ClusterDiscovery {
   private schedule(): void {
     if (this.stopped) return;
     const { intervalMs, health } = this.options;
-    const delay = health?.().allDead ? Math.min(intervalMs, ALL_FAILING_INTERVAL_MS) : intervalMs;
+    const delay = health?.().allFailing ? Math.min(intervalMs, ALL_FAILING_INTERVAL_MS) : intervalMs;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.run();
@@ -290,9 +292,7 @@ export class ClusterDiscovery {
 
   private watch(): void {
     if (this.unwatch !== null || this.options.health === undefined) return;
-    this.unwatch = this.options.health().onChange((change) => {
-      if (change.allDead) this.pollNow();
-    });
+    this.unwatch = this.options.health().onAllFailing(() => this.pollNow());
   }
 
   /**
@@ -314,7 +314,7 @@ export class ClusterDiscovery {
       if (!fromEndpoint) return;
       this.regressions++;
       const reset =
-        this.regressions >= VERSION_REGRESSION_CONFIRMATIONS || this.options.health?.().allDead === true;
+        this.regressions >= VERSION_REGRESSION_CONFIRMATIONS || this.options.health?.().allFailing === true;
       if (!reset) return;
     }
     this.regressions = 0;
