@@ -112,9 +112,11 @@ export const CLIENT_OPTIONS: Readonly<Record<NumericOption, ClientOptionSpec>> =
     max: MS_MAX,
     unit: 'ms',
   },
-  // Applying 5,000 discovered nodes took 5,032 file descriptors and stalled the event loop for
-  // 1.5 s (scratch measurement on the 2-core VM, 0.2 code); 256 cost ~? ms. An ElastiCache
-  // Memcached cluster has at most 60 nodes unless AWS raises the limit.
+  // Applying a discovered list opens a socket per node and builds its ring in one tick. Measured
+  // on the 2-core VM (other jobs running, so ranges): 5,000 nodes took 5,030 file descriptors
+  // and stalled the event loop 1.5–8.5 s; 256 nodes took 286 and 170–340 ms; a refused 5,000
+  // list costs 2 descriptors (the probe's) and ~12 ms. An ElastiCache Memcached cluster has at
+  // most 60 nodes unless AWS raises the limit; Memorystore allows 100 nodes per region.
   discoveryMaxServers: {
     configKey: 'options.discovery_max_servers',
     default: 256,
