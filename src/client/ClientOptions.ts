@@ -25,6 +25,11 @@ export interface MemcachedClientOptions {
   discoverServers?: () => Promise<ServerEndpoint[]>;
   /** How often the server list is discovered again, ms (`discovery_interval`). Default 60,000. */
   discoveryIntervalMs?: number;
+  /**
+   * Most servers a discovered list may hold (`discovery_max_servers`); a longer list is not
+   * applied: `discoveryStatus.lastError` says why and the last good list stays. Default 256.
+   */
+  discoveryMaxServers?: number;
   /** Most connections per server (`pool_size`). Default 5. */
   poolSize?: number;
   /** Longest a (re)connection may take, ms (`reconnect`). Default 10,000. */
@@ -106,6 +111,18 @@ export const CLIENT_OPTIONS: Readonly<Record<NumericOption, ClientOptionSpec>> =
     min: 100,
     max: MS_MAX,
     unit: 'ms',
+  },
+  // Applying a discovered list opens a socket per node and builds its ring in one tick. Measured
+  // on the 2-core VM (other jobs running, so ranges): 5,000 nodes took 5,030 file descriptors
+  // and stalled the event loop 1.5–8.5 s; 256 nodes took 286 and 170–340 ms; a refused 5,000
+  // list costs 2 descriptors (the probe's) and ~12 ms. An ElastiCache Memcached cluster has at
+  // most 60 nodes unless AWS raises the limit; Memorystore allows 100 nodes per region.
+  discoveryMaxServers: {
+    configKey: 'options.discovery_max_servers',
+    default: 256,
+    min: 1,
+    max: 100_000,
+    unit: 'count',
   },
 };
 

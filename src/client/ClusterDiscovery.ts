@@ -4,6 +4,7 @@ import { ConfigError, ConnectionError, MemcachedCacheError, TimeoutError } from 
 import {
   type ClusterConfigCommand,
   type ClusterNode,
+  maxClusterConfigBytes,
   parseClusterConfig,
 } from '../protocol/ClusterConfig.js';
 import { fetchClusterConfig } from '../transport/ClusterConfigProbe.js';
@@ -45,8 +46,19 @@ export interface DiscoveryStatus {
   readonly version: number | null;
   /** The endpoint of the last successful discovery. */
   readonly from: string | null;
-  /** The error of the last attempt when it failed, else null. The last good list stays applied. */
+  /**
+   * The error of the last attempt when it failed (or gave a list over `discoveryMaxServers`),
+   * else null. The last good list stays applied.
+   */
   readonly lastError: MemcachedCacheError | null;
+}
+
+/** What discovery needs of the client's server health (the client's ClusterRouter). */
+export interface TopologyHealth {
+  /** True when the latest outcome of every server of the topology was a failure. */
+  readonly allFailing: boolean;
+  /** Tells `listener` each time the servers become all failing; returns its remover. */
+  onAllFailing(listener: () => void): () => void;
 }
 
 export interface ClusterDiscoveryOptions {
@@ -58,8 +70,12 @@ export interface ClusterDiscoveryOptions {
   intervalMs: number;
   /** Longest one attempt may take. */
   timeoutMs: number;
+  /** Most servers a discovered list may hold; a longer one is rejected (`discoveryMaxServers`). */
+  maxServers: number;
   /** The data servers in use now: for ElastiCache, each also answers `config get cluster`. */
   known: () => readonly ServerEndpoint[];
+  /** The health of the servers in use (asked from `start()` on, so it may be built after this). */
+  health?: () => TopologyHealth;
   /** Applies a list that passed the checks (newer version, not empty). */
   apply: (found: DiscoveredServers) => void;
 }
@@ -73,6 +89,7 @@ export function discoveryFor(
   client: {
     known: () => readonly ServerEndpoint[];
     apply: (servers: ServerEndpoint[], change: { source: string; version?: number }) => void;
+    health: () => TopologyHealth;
   },
 ): ClusterDiscovery | null {
   const mode = options.autoDiscovery ?? (options.discoverServers ? 'discovery' : undefined);
@@ -83,7 +100,9 @@ export function discoveryFor(
     ...(options.discoverServers ? { fetch: options.discoverServers } : {}),
     intervalMs: options.discoveryIntervalMs,
     timeoutMs: options.requestTimeoutMs,
+    maxServers: options.discoveryMaxServers,
     known: client.known,
+    health: client.health,
     apply: (found) =>
       client.apply(found.servers, {
         source: mode,
@@ -98,18 +117,59 @@ const COMMANDS: Record<Exclude<AutoDiscoveryMode, 'dns'>, ClusterConfigCommand> 
 };
 
 /**
- * Polls the cluster's membership every `intervalMs`. A list is applied only when its version is
- * higher than the last applied one (DNS lists have no version: the client ignores an unchanged
- * one) and it is not empty; after an error the last good list stays and the next attempt asks
- * the next configuration endpoint or known node, so one dead endpoint does not stop discovery.
+ * Answers in a row from the configuration endpoints with a version below the applied one that
+ * make it a cluster reset (see ClusterDiscovery): one lagging endpoint catches up within a poll
+ * or two, so five in a row (five minutes at the default interval) is a cluster that really went
+ * back, or a version we should never have trusted.
+ */
+export const VERSION_REGRESSION_CONFIRMATIONS = 5;
+
+/**
+ * While every server is failing the cache serves nothing, so the endpoints are asked at least
+ * this often (instead of every `intervalMs`): one small request a second to the configuration
+ * endpoint, only during a total outage, finds a fixed configuration within a second.
+ */
+export const ALL_FAILING_INTERVAL_MS = 1000;
+
+/**
+ * Polls the cluster's membership every `intervalMs`.
+ *
+ * Which list is applied: not an empty one, and not one with more than `maxServers` servers (that
+ * is an error, kept in `status.lastError`; the last good list stays). A versioned list is applied
+ * when its version is higher than the last applied one. A lower version is ignored (a stale
+ * endpoint cannot roll the cluster back), except that no single reply may pin the version for
+ * ever (a reply with version 999999999999999 would make every honest later one look stale): a
+ * lower version from the configured configuration endpoints is applied as a cluster reset once
+ * they have answered below the applied version VERSION_REGRESSION_CONFIRMATIONS times in a row
+ * (an answer at or above it restarts the count), or at once when every server of the topology
+ * is failing (the latest outcome of each was a failure, ejected or not: the list in use is not
+ * working, so little is lost by believing the endpoint; were it stale, the next higher version
+ * is applied at the next poll). Known nodes' answers never count as a reset: a node may lag.
+ *
+ * Who is asked: each poll asks the configuration endpoints in turn, starting with the last one
+ * that answered, and only when none answers one known node (each ElastiCache node answers
+ * `config get cluster`; a different one each poll), so one dead endpoint does not stop
+ * discovery and a long list of dead nodes does not stop the endpoint from being asked. When
+ * every server of the topology becomes failing, the endpoints are asked at once, and then every
+ * ALL_FAILING_INTERVAL_MS while it stays so, not only at the next interval.
  */
 export class ClusterDiscovery {
   private readonly options: ClusterDiscoveryOptions;
   private version: number | null = null;
   private from: string | null = null;
   private lastError: MemcachedCacheError | null = null;
-  private next = 0;
+  /** The configuration endpoint asked first: the last one that answered. */
+  private preferred = 0;
+  /** Which known node is asked when no configuration endpoint answers (one per poll, in turn). */
+  private nextNode = 0;
+  /** Answers in a row from the configuration endpoints with a version below `version`. */
+  private regressions = 0;
   private timer: NodeJS.Timeout | null = null;
+  /** The poll in progress: polls never overlap. */
+  private running: Promise<void> | null = null;
+  /** Poll again as soon as the running one ends (the topology failed while it ran). */
+  private again = false;
+  private unwatch: (() => void) | null = null;
   private stopped = false;
 
   constructor(options: ClusterDiscoveryOptions) {
@@ -122,16 +182,19 @@ export class ClusterDiscovery {
 
   /**
    * The first discovery: asks each configuration endpoint in turn until one gives a non-empty
-   * list, applies it and starts polling. Rejects when none does, naming every endpoint: with
-   * ConfigError when each answered but none gave a usable list, else ConnectionError.
+   * list within `maxServers`, applies it and starts polling. Rejects when none does, naming
+   * every endpoint: with ConfigError when each answered but none gave a usable list, else
+   * ConnectionError.
    */
   async start(): Promise<DiscoveredServers> {
     const failures: Array<{ endpoint: string; error: MemcachedCacheError }> = [];
-    for (const endpoint of this.options.endpoints) {
+    for (const [index, endpoint] of this.options.endpoints.entries()) {
       try {
         const found = await this.discover(endpoint);
         if (found.servers.length === 0) throw emptyList(endpoint.id, found.version);
-        this.accept(found);
+        this.accept(found, true);
+        this.preferred = index;
+        this.watch();
         this.schedule();
         return found;
       } catch (error) {
@@ -149,56 +212,130 @@ export class ClusterDiscovery {
 
   /** Starts polling without a first discovery (for `discovery`: the client starts on its configured list). */
   startPolling(): void {
-    if (this.timer === null) this.schedule();
+    this.watch();
+    if (this.timer === null && this.running === null) this.schedule();
   }
 
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.unwatch?.();
+    this.unwatch = null;
   }
 
-  /** One poll: the next candidate endpoint; an error moves on to the next candidate. */
-  async poll(): Promise<void> {
-    const candidates = this.candidates();
-    const endpoint = candidates[this.next % candidates.length]!;
-    try {
-      const found = await this.discover(endpoint);
+  /**
+   * One poll: the configuration endpoints in turn, then one known node, until one answers. Its
+   * answer is the poll's outcome (applied, ignored, or rejected into `lastError`, as a list over
+   * `maxServers` is); an endpoint that fails or is no configuration endpoint moves on to the next
+   * candidate.
+   */
+  private async poll(): Promise<void> {
+    for (const { endpoint, index } of this.candidates()) {
+      let found: DiscoveredServers;
+      try {
+        if (index < 0) this.nextNode++;
+        found = await this.discover(endpoint);
+      } catch (error) {
+        if (this.stopped) return;
+        this.lastError = asCacheError(error, endpoint.id);
+        // A reply over the bound is an answer (refused), not an endpoint to route around.
+        if (this.lastError.details?.option === 'discoveryMaxServers') return;
+        continue;
+      }
       if (this.stopped) return;
-      this.lastError = null;
-      this.accept(found);
-    } catch (error) {
-      this.lastError = asCacheError(error, endpoint.id);
-      this.next = (this.next + 1) % candidates.length;
+      if (index >= 0) this.preferred = index;
+      try {
+        this.accept(found, index >= 0);
+        this.lastError = null;
+      } catch (error) {
+        this.lastError = asCacheError(error, endpoint.id);
+      }
+      return;
     }
   }
 
   private schedule(): void {
     if (this.stopped) return;
+    const { intervalMs, health } = this.options;
+    const delay = health?.().allFailing ? Math.min(intervalMs, ALL_FAILING_INTERVAL_MS) : intervalMs;
     this.timer = setTimeout(() => {
       this.timer = null;
-      void this.poll().finally(() => this.schedule());
-    }, this.options.intervalMs);
+      this.run();
+    }, delay);
     // Discovery alone must not keep a process alive.
     this.timer.unref();
   }
 
-  private accept(found: DiscoveredServers): void {
-    if (found.servers.length === 0) return; // an empty list is ignored: the last good one stays
-    if (found.version !== null && this.version !== null && found.version <= this.version) return;
-    this.version = found.version;
-    this.from = found.from;
-    // A node listed twice is one server (setServers refuses duplicates).
-    const unique = new Map(found.servers.map((server) => [server.id, server]));
-    this.options.apply({ ...found, servers: [...unique.values()] });
+  private run(): void {
+    if (this.stopped) return;
+    this.running = this.poll().finally(() => {
+      this.running = null;
+      if (this.again) {
+        this.again = false;
+        this.run();
+      } else this.schedule();
+    });
   }
 
-  /** The configuration endpoints first, then the known data servers not among them. */
-  private candidates(): ServerEndpoint[] {
-    const list = [...this.options.endpoints];
-    if (this.options.mode === 'dns' || this.options.mode === 'discovery') return list;
-    const seen = new Set(list.map((e) => e.id));
-    for (const server of this.options.known()) if (!seen.has(server.id)) list.push(server);
+  /** Every server of the topology is failing: ask now rather than at the next interval. */
+  private pollNow(): void {
+    if (this.stopped) return;
+    if (this.running !== null) {
+      this.again = true;
+      return;
+    }
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.run();
+  }
+
+  private watch(): void {
+    if (this.unwatch !== null || this.options.health === undefined) return;
+    this.unwatch = this.options.health().onAllFailing(() => this.pollNow());
+  }
+
+  /**
+   * Applies `found` when the rules in the class comment allow it; throws ConfigError for a list
+   * over `maxServers`. `fromEndpoint`: the answer came from a configured configuration endpoint
+   * (not a known node), so it may count toward a reset.
+   */
+  private accept(found: DiscoveredServers, fromEndpoint: boolean): void {
+    const held = this.version;
+    const lower = found.version !== null && held !== null && found.version < held;
+    if (fromEndpoint && !lower) this.regressions = 0;
+    if (found.servers.length === 0) return; // an empty list is ignored: the last good one stays
+    // A node listed twice is one server (setServers refuses duplicates).
+    const unique = [...new Map(found.servers.map((server) => [server.id, server])).values()];
+    if (unique.length > this.options.maxServers)
+      throw tooManyServers(found, unique.length, this.options.maxServers);
+    if (found.version !== null && found.version === held) return;
+    if (lower) {
+      if (!fromEndpoint) return;
+      this.regressions++;
+      const reset =
+        this.regressions >= VERSION_REGRESSION_CONFIRMATIONS || this.options.health?.().allFailing === true;
+      if (!reset) return;
+    }
+    this.regressions = 0;
+    this.version = found.version;
+    this.from = found.from;
+    this.options.apply({ ...found, servers: unique });
+  }
+
+  /** This poll's candidates: the configuration endpoints from the preferred one, then one known node (index -1). */
+  private candidates(): Array<{ endpoint: ServerEndpoint; index: number }> {
+    const { endpoints, mode } = this.options;
+    // A caller's discoverServers ignores the endpoint: one call per poll.
+    if (mode === 'discovery') return [{ endpoint: endpoints[0]!, index: 0 }];
+    const list = endpoints.map((_, i) => {
+      const index = (this.preferred + i) % endpoints.length;
+      return { endpoint: endpoints[index]!, index };
+    });
+    if (mode === 'dns') return list;
+    const ids = new Set(endpoints.map((e) => e.id));
+    const nodes = this.options.known().filter((server) => !ids.has(server.id));
+    if (nodes.length > 0) list.push({ endpoint: nodes[this.nextNode % nodes.length]!, index: -1 });
     return list;
   }
 
@@ -218,7 +355,8 @@ export class ClusterDiscovery {
         from: endpoint.id,
       };
     }
-    const body = await fetchClusterConfig(endpoint, COMMANDS[mode], timeoutMs);
+    const maxBytes = maxClusterConfigBytes(this.options.maxServers);
+    const body = await fetchClusterConfig(endpoint, COMMANDS[mode], timeoutMs, maxBytes);
     let config: ReturnType<typeof parseClusterConfig>;
     try {
       config = parseClusterConfig(body);
@@ -269,6 +407,23 @@ async function bounded<T>(promise: Promise<T>, timeoutMs: number, what: string):
   } finally {
     clearTimeout(timer);
   }
+}
+
+function tooManyServers(found: DiscoveredServers, count: number, max: number): ConfigError {
+  const which = found.version === null ? '' : ` (version ${found.version})`;
+  return new ConfigError(
+    `${found.from} gave ${count} servers${which}, more than discoveryMaxServers (options.discovery_max_servers) ${max}: the list was not applied`,
+    {
+      server: found.from,
+      details: {
+        servers: count,
+        max,
+        version: found.version,
+        option: 'discoveryMaxServers',
+        configKey: 'options.discovery_max_servers',
+      },
+    },
+  );
 }
 
 function emptyList(endpoint: string, version: number | null): ConfigError {

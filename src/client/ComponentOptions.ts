@@ -143,6 +143,10 @@ export const COMPONENT_OPTIONS = {
     'discoveryIntervalMs',
     '(ours) how often `auto_discovery`, or a `connection.discovery_key` through the discovery references, is asked again for the server list; a change is applied while requests run (see "Clusters that change")',
   ),
+  discovery_max_servers: clientOption(
+    'discoveryMaxServers',
+    "(ours) most servers a discovered list (`auto_discovery`, `connection.discovery_key`) may hold; a longer list is not applied, the last good one stays and the client's `discoveryStatus.lastError` says why. The default is 4× the 60 nodes of an ElastiCache Memcached cluster; applying 256 nodes stalls the event loop ~0.2–0.3 s and 5,000 for 1.5 s or more (a socket per node, one ring), measured on a 2-core VM",
+  ),
   key_prefix: {
     type: 'string',
     default: '',

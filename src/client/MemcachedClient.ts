@@ -122,6 +122,7 @@ export class MemcachedClient {
     });
     this.discovery = discoveryFor(resolved, {
       known: () => this.servers,
+      health: () => this.topology,
       apply: (list, change) => {
         // Only a closed client refuses, and discovery has stopped then.
         this.setServers(list, change).catch(() => {});

@@ -36,6 +36,7 @@ export interface ConnectorOptions {
   autoDiscovery: 'none' | AutoDiscoveryMode;
   /** ms */
   discoveryInterval: number;
+  discoveryMaxServers: number;
   /** Key distribution: `ketama` (libmemcached, default) or `rendezvous` (pymemcache HashClient). */
   distribution: 'ketama' | 'rendezvous';
   keyPrefix: string;
@@ -56,6 +57,7 @@ export function readConnectorOptions(config: ConfigParams | null): ConnectorOpti
     maxPending: readOption(config, 'max_pending'),
     autoDiscovery: readOption(config, 'auto_discovery'),
     discoveryInterval: readOption(config, 'discovery_interval'),
+    discoveryMaxServers: readOption(config, 'discovery_max_servers'),
     tlsRejectUnauthorized: readOption(config, 'tls_reject_unauthorized'),
     distribution: readOption(config, 'distribution'),
     keyPrefix: readOption(config, 'key_prefix'),
@@ -117,6 +119,7 @@ export class MemcachedConnector {
         maxValueSize: o.maxValue,
         maxPending: o.maxPending,
         discoveryIntervalMs: o.discoveryInterval,
+        discoveryMaxServers: o.discoveryMaxServers,
         ...(o.autoDiscovery === 'none' ? {} : { autoDiscovery: o.autoDiscovery }),
         ...(watched ? { discoverServers: () => this.resolveEndpoints(context) } : {}),
         ...(o.distribution === 'rendezvous' ? { selector: rendezvousSelector } : {}),

@@ -49,6 +49,7 @@ export class ClusterRouter {
   private single: string | undefined;
   private known: ReadonlySet<string> = new Set();
   private readonly listeners = new Listeners<ClusterChange>();
+  private readonly failingListeners = new Listeners<void>();
 
   constructor(options: ClusterRouterOptions) {
     this.health = new ServerHealth({
@@ -100,6 +101,14 @@ export class ClusterRouter {
     return this.selector.ids;
   }
 
+  /**
+   * True when there are servers and the latest outcome of each one was a failure, whether or not
+   * it was ejected yet (a refused connect, a reset, a request unanswered): nothing works now.
+   */
+  get allFailing(): boolean {
+    return this.members.length > 0 && this.health.failing === this.members.length;
+  }
+
   isAlive(id: string): boolean {
     return this.health.isAlive(id);
   }
@@ -110,9 +119,11 @@ export class ClusterRouter {
    */
   reportFailure(id: string): boolean {
     if (!this.known.has(id)) return false;
-    if (!this.health.recordFailure(id)) return false;
-    this.rebuild('eject', id);
-    return true;
+    const wasAllFailing = this.allFailing;
+    const ejected = this.health.recordFailure(id);
+    if (ejected) this.rebuild('eject', id);
+    if (!wasAllFailing && this.allFailing) this.failingListeners.emit();
+    return ejected;
   }
 
   /** A request to `id` succeeded. Returns true when this brought the server back. */
@@ -131,6 +142,11 @@ export class ClusterRouter {
   /** Hands the probe of `id` to one caller per retry window (see `ServerHealth.claimProbe`). */
   claimProbe(id: string): boolean {
     return this.health.claimProbe(id);
+  }
+
+  /** Registers a listener told each time the servers become all failing (see `allFailing`); returns its remover. */
+  onAllFailing(listener: () => void): () => void {
+    return this.failingListeners.add(listener);
   }
 
   /** Registers a membership listener; returns a function that removes it. */

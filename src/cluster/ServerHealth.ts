@@ -31,6 +31,8 @@ export class ServerHealth {
   private readonly now: () => number;
   private readonly entries = new Map<string, Entry>();
   private deadCount = 0;
+  /** Servers whose latest outcome was a failure (dead ones included). */
+  private failingCount = 0;
 
   constructor(options: ServerHealthOptions) {
     if (!Number.isInteger(options.failures) || options.failures < 1) {
@@ -57,6 +59,7 @@ export class ServerHealth {
   recordSuccess(id: string): boolean {
     const e = this.entries.get(id);
     if (e === undefined) return false;
+    if (e.failures > 0) this.failingCount--;
     e.failures = 0;
     if (!e.dead) return false;
     e.dead = false;
@@ -71,6 +74,7 @@ export class ServerHealth {
   recordFailure(id: string): boolean {
     const e = this.entry(id);
     const now = this.now();
+    if (e.failures === 0) this.failingCount++;
     e.failures++;
     if (e.dead) {
       e.retryAt = now + this.retryMs;
@@ -82,6 +86,11 @@ export class ServerHealth {
     e.retryAt = now + this.retryMs;
     this.deadCount++;
     return true;
+  }
+
+  /** How many servers' latest outcome was a failure (ejected or not yet). */
+  get failing(): number {
+    return this.failingCount;
   }
 
   isAlive(id: string): boolean {
@@ -124,6 +133,7 @@ export class ServerHealth {
   forget(id: string): void {
     const e = this.entries.get(id);
     if (e?.dead) this.deadCount--;
+    if (e !== undefined && e.failures > 0) this.failingCount--;
     this.entries.delete(id);
   }
 }

@@ -47,6 +47,15 @@ export function parseClusterConfig(body: string): ClusterConfig {
   return { version: Number(versionText), nodes };
 }
 
+/**
+ * The longest body a configuration of `servers` nodes can have: a version line (≤ 15 digits),
+ * then per node a DNS name (≤ 253), an IP (≤ 45, IPv6), a port (≤ 5), two bars and a separator.
+ * A reply announcing more is refused from its header, before its body is read.
+ */
+export function maxClusterConfigBytes(servers: number): number {
+  return 32 + servers * (253 + 45 + 5 + 3);
+}
+
 /** Which command fetches the configuration. */
 export type ClusterConfigCommand = 'config get cluster' | 'get AmazonElastiCache:cluster';
 
@@ -60,6 +69,7 @@ export function clusterConfigRequest(command: ClusterConfigCommand): string {
  * - `incomplete`: more bytes are needed;
  * - `config`: the body (framed by `CONFIG cluster <flags> <bytes>` or, for the legacy item,
  *   `VALUE AmazonElastiCache:cluster <flags> <bytes>`, then `END`);
+ * - `oversized`: the header announces a body longer than `maxBody` (`length`): not read further;
  * - `missing`: a bare `END` (the legacy item is not there: not an ElastiCache node);
  * - `refused`: `ERROR`, `CLIENT_ERROR …` or `SERVER_ERROR …` (e.g. a plain memcached asked
  *   `config get cluster`); `line` is the server's line, cut to 80 characters.
@@ -67,14 +77,21 @@ export function clusterConfigRequest(command: ClusterConfigCommand): string {
 export type ClusterConfigReply =
   | { readonly state: 'incomplete' }
   | { readonly state: 'config'; readonly body: string }
+  | { readonly state: 'oversized'; readonly length: number }
   | { readonly state: 'missing' }
   | { readonly state: 'refused'; readonly line: string };
 
 /** Longest header line we wait for before calling the reply garbage. */
 const MAX_HEADER = 1024;
 
-/** Reads one configuration reply from the bytes received so far (pure; call again with more). */
-export function readClusterConfigReply(received: Buffer): ClusterConfigReply {
+/**
+ * Reads one configuration reply from the bytes received so far (pure; call again with more).
+ * A body longer than `maxBody` bytes is `oversized` as soon as the header is in.
+ */
+export function readClusterConfigReply(
+  received: Buffer,
+  maxBody = Number.POSITIVE_INFINITY,
+): ClusterConfigReply {
   const eol = received.indexOf('\r\n');
   if (eol < 0) {
     if (received.length > MAX_HEADER) return refused(received.toString('latin1', 0, 80));
@@ -85,6 +102,7 @@ export function readClusterConfigReply(received: Buffer): ClusterConfigReply {
   const framed = /^(?:CONFIG cluster|VALUE AmazonElastiCache:cluster) \d+ (\d+)$/.exec(header);
   if (framed === null) return refused(header);
   const length = Number(framed[1]);
+  if (length > maxBody) return { state: 'oversized', length };
   const start = eol + 2;
   const end = start + length;
   const trailer = '\r\nEND\r\n';

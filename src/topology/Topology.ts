@@ -117,6 +117,16 @@ export class Topology {
     };
   }
 
+  /** Whether the latest outcome of every server is a failure, ejected or not (see ClusterRouter). */
+  get allFailing(): boolean {
+    return this.router.allFailing;
+  }
+
+  /** Hears the moment every server is failing; returns a function that removes the listener. */
+  onAllFailing(listener: () => void): () => void {
+    return this.router.onAllFailing(listener);
+  }
+
   /** Hears each applied server-list change; returns a function that removes the listener. */
   onChange(listener: (change: TopologyChange) => void): () => void {
     return this.listeners.add(listener);

@@ -13,12 +13,14 @@ import type { ServerEndpoint } from './ServerEndpoint.js';
  * tied up by (or blamed for) a command that is not meta protocol. Resolves with the body;
  * rejects with ConnectionError (no connection, closed early), TimeoutError (no complete reply
  * within `timeoutMs`) or ConfigError (the server answered, but is not an ElastiCache-style
- * configuration endpoint). Every error names the endpoint and the command.
+ * configuration endpoint, or announced a body longer than `maxBytes`, which is then not read).
+ * Every error names the endpoint and the command.
  */
 export function fetchClusterConfig(
   endpoint: ServerEndpoint,
   command: ClusterConfigCommand,
   timeoutMs: number,
+  maxBytes = Number.POSITIVE_INFINITY,
 ): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     const where = { server: endpoint.id, details: { command } };
@@ -34,8 +36,24 @@ export function fetchClusterConfig(
     };
     const socket = dial(endpoint, (chunk) => {
       received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
-      const reply = readClusterConfigReply(received);
+      const reply = readClusterConfigReply(received, maxBytes);
       if (reply.state === 'config') finish(null, reply.body);
+      else if (reply.state === 'oversized')
+        finish(
+          new ConfigError(
+            `${endpoint.id} announced a ${reply.length}-byte cluster configuration, more than the ${maxBytes} bytes a list within discoveryMaxServers (options.discovery_max_servers) can take: the list was not applied`,
+            {
+              ...where,
+              details: {
+                command,
+                bytes: reply.length,
+                maxBytes,
+                option: 'discoveryMaxServers',
+                configKey: 'options.discovery_max_servers',
+              },
+            },
+          ),
+        );
       else if (reply.state === 'missing')
         finish(
           new ConfigError(

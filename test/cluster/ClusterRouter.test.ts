@@ -122,6 +122,26 @@ describe('ClusterRouter', () => {
     for (const id of route().values()) assert.equal(id, B);
   });
 
+  it('allFailing: the latest outcome of every server was a failure, ejected or not; told once per onset', () => {
+    const { router } = setup({ failures: 3 });
+    let told = 0;
+    router.onAllFailing(() => told++);
+    for (const id of [A, B, C]) router.reportFailure(id);
+    assert.equal(router.allFailing, false);
+    router.reportFailure(D);
+    assert.deepEqual([router.allFailing, told], [true, 1], 'no server ejected yet, all failing');
+    router.reportFailure(D);
+    assert.equal(told, 1, 'told at the onset only');
+    router.reportSuccess(B);
+    assert.equal(router.allFailing, false);
+    router.reportFailure(B);
+    assert.deepEqual([router.allFailing, told], [true, 2]);
+    router.setServers(SERVERS.slice(0, 2));
+    assert.equal(router.allFailing, true, 'the kept servers keep their health');
+    router.setServers(SERVERS);
+    assert.equal(router.allFailing, false, 'added servers have not failed');
+  });
+
   it('ignores reports about unknown servers', () => {
     const { router, changes } = setup({ failures: 1 });
     assert.equal(router.reportFailure('10.9.9.9:1'), false);

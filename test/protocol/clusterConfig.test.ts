@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   clusterConfigRequest,
+  maxClusterConfigBytes,
   parseClusterConfig,
   readClusterConfigReply,
 } from '../../src/protocol/ClusterConfig.js';
@@ -74,6 +75,21 @@ describe('ElastiCache configuration replies', () => {
       'refused',
     );
     assert.equal(readClusterConfigReply(Buffer.alloc(2000, 0x41)).state, 'refused');
+  });
+
+  it('a body longer than the limit is oversized from the header on (its bytes are never waited for)', () => {
+    assert.deepEqual(readClusterConfigReply(Buffer.from('CONFIG cluster 0 100000\r\n'), 1000), {
+      state: 'oversized',
+      length: 100000,
+    });
+    assert.deepEqual(readClusterConfigReply(framed('CONFIG cluster'), Buffer.byteLength(body)), {
+      state: 'config',
+      body,
+    });
+    // What a list of N nodes with the longest names and IPv6 addresses can take, not less.
+    const longest = `${'n'.repeat(253)}|${'f'.repeat(45)}|65535`;
+    const nodes = Array.from({ length: 3 }, () => longest).join(' ');
+    assert.ok(Buffer.byteLength(`999999999999999\n${nodes}\n`) <= maxClusterConfigBytes(3));
   });
 
   it('request lines', () => {
