@@ -134,7 +134,9 @@ export function verifiedLoad(
   let stopped = false;
   const outcome: LoadOutcome = { calls: 0, misses: 0, failures: [], wrong: [] };
   const worker = async (w: number): Promise<void> => {
-    for (let i = 0; !stopped; i++) {
+    // A closed client fails every call at once: without the check (and the yield after a
+    // failure) a test that failed before stop() would spin here and starve its own teardown.
+    for (let i = 0; !stopped && !client.isClosed; i++) {
       const key = `${prefix}:${w}:${i}`;
       const value = `${w}/${i}`;
       try {
@@ -145,6 +147,7 @@ export function verifiedLoad(
         else if (item.value.toString() !== value) outcome.wrong.push(key);
       } catch (error) {
         outcome.failures.push(`${key}: ${String(error)}`);
+        await new Promise((resolve) => setImmediate(resolve));
       }
     }
   };

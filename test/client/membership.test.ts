@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { after, before, describe, it } from 'node:test';
 import type { TopologyChange } from '../../src/client/diagnostics.js';
-import { ConnectionError, InvalidValueError } from '../../src/index.js';
+import { ConfigError, ConnectionError } from '../../src/index.js';
 import {
   type MemcachedProcess,
   quietConnections,
@@ -57,7 +57,7 @@ describe('setServers: membership changes under load', () => {
       [a.address, c.address].sort(),
     ]);
     assert.equal(await client.setServers([endpointOf(d)]), null, 'the same list changes nothing');
-    await assert.rejects(client.setServers([]), InvalidValueError);
+    await assert.rejects(client.setServers([]), ConfigError, 'an empty list is refused');
     await pause();
     const { calls, misses, failures, wrong } = await load.stop();
     unsubscribe('memcached-cache:topology', onPublish);
