@@ -12,7 +12,7 @@ import {
   startMemcachedCluster,
   stopAllMemcached,
 } from '../support/index.js';
-import { closeAll, endpointOf, makeClient, verifiedLoad } from './helpers.js';
+import { closeAll, endpointOf, makeClient, pauseAndWait, verifiedLoad, waitFor } from './helpers.js';
 
 describe('setServers: membership changes under load', () => {
   let servers: MemcachedProcess[];
@@ -119,6 +119,53 @@ describe('setServers: membership changes under load', () => {
     });
     await Promise.all([joining, leaving]);
     assert.deepEqual([...(await client.stats()).keys()], [a.address, b.address]);
+  });
+
+  it('an invalid list changes nothing: ConfigError naming the entry, no call fails, no probe of a removed server throws', async () => {
+    const [a, b, c] = servers as [MemcachedProcess, MemcachedProcess, MemcachedProcess];
+    const client = makeClient([a, b, c], { retries: 0, failures: 1, retryMs: 200, requestTimeoutMs: 500 });
+    await client.connect();
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown): void => {
+      uncaught.push(error);
+    };
+    process.on('uncaughtException', onUncaught);
+    try {
+      // C is ejected, so a probe timer of it is due in `retry` ms.
+      await pauseAndWait(c);
+      const onC = Array.from({ length: 100 }, (_, i) => `atomic:c:${i}`).find(
+        (k) => client.serverFor(k) === c.address,
+      )!;
+      await assert.rejects(client.get(onC), () => true); // the stopped server's request fails: evidence
+      assert.ok(await waitFor(() => !client.cluster.isAlive(c.address), 3000), 'C ejected');
+      const before = client.servers.map((e) => e.id);
+      const sets = Array.from({ length: 300 }, (_, i) => `atomic:${i}`)
+        .filter((k) => client.serverFor(k) !== c.address)
+        .map((k) => client.set(k, k));
+      // Same tick as the sets: a bad weight in entry 1, and C left out.
+      await assert.rejects(
+        client.setServers([endpointOf(a), { ...endpointOf(b), weight: -1 }]),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError, String(error));
+          assert.match(error.message, /entry 1 \(.*\): weight must be/);
+          return true;
+        },
+      );
+      const failed = (await Promise.allSettled(sets)).filter((r) => r.status === 'rejected');
+      assert.equal(failed.length, 0, `${failed.length} of ${sets.length} sets failed`);
+      assert.deepEqual(
+        client.servers.map((e) => e.id),
+        before,
+        'the list is the one before',
+      );
+      // A valid list that removes the ejected C: its probe, due later, must not throw.
+      await client.setServers([endpointOf(a), endpointOf(b)]);
+      await new Promise((resolve) => setTimeout(resolve, 400)); // past C's retry time (200 ms): the probe's moment
+      assert.deepEqual(uncaught, []);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      c.resume();
+    }
   });
 
   it('a server joining 3 others takes about a quarter of the keys (ketama), and only from them', async () => {
