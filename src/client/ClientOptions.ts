@@ -1,5 +1,6 @@
 import type { SelectorFactory } from '../cluster/ServerSelector.js';
 import { ConfigError } from '../component/errors.js';
+import { frozenTable } from '../component/frozenTable.js';
 import { type ServerEndpoint, withHiddenPassword } from '../transport/ServerEndpoint.js';
 import { AUTO_DISCOVERY_MODES, type AutoDiscoveryMode } from './ClusterDiscovery.js';
 
@@ -88,7 +89,7 @@ export interface ClientOptionSpec {
  * the component reads each from. `resolveClientOptions` validates against it and the connector
  * reads `options.*` from it, so a default or a range has exactly one home.
  */
-export const CLIENT_OPTIONS: Readonly<Record<NumericOption, ClientOptionSpec>> = {
+export const CLIENT_OPTIONS: Readonly<Record<NumericOption, ClientOptionSpec>> = frozenTable({
   poolSize: { configKey: 'options.pool_size', default: 5, min: 1, max: 1000, unit: 'count' },
   connectTimeoutMs: { configKey: 'options.reconnect', default: 10_000, min: 1, max: MS_MAX, unit: 'ms' },
   requestTimeoutMs: { configKey: 'options.request_timeout', default: 1_000, min: 1, max: MS_MAX, unit: 'ms' },
@@ -124,7 +125,7 @@ export const CLIENT_OPTIONS: Readonly<Record<NumericOption, ClientOptionSpec>> =
     max: 100_000,
     unit: 'count',
   },
-};
+});
 
 /** The defaults, by client option name (derived from CLIENT_OPTIONS). */
 export const CLIENT_DEFAULTS = Object.freeze(

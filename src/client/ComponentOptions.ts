@@ -1,5 +1,6 @@
 import type { ConfigParams } from '../component/ConfigParams.js';
 import { readBoolean, readEnum, readInteger, readString } from '../component/ConfigReaders.js';
+import { frozenTable } from '../component/frozenTable.js';
 import { CLIENT_OPTIONS, type ClientOptionSpec, MS_MAX } from './ClientOptions.js';
 
 /** Which components read an option. */
@@ -72,7 +73,7 @@ const MAX_TTL_MS = 2_592_000_000 * 12 * 10;
  * reads it and what it means. Readers (`readOption`), the client defaults and the README's option
  * table all derive from it; a test fails when the README disagrees.
  */
-export const COMPONENT_OPTIONS = {
+export const COMPONENT_OPTIONS = frozenTable({
   max_size: integer(
     1000,
     { min: 0, max: 10_000_000 },
@@ -209,7 +210,7 @@ export const COMPONENT_OPTIONS = {
     'lock',
     'pause between attempts in `acquireLock` (a plain `retry_timeout` key is accepted too)',
   ),
-} as const;
+} as const);
 
 export type ComponentOptionName = keyof typeof COMPONENT_OPTIONS;
 
@@ -243,4 +244,20 @@ export function readOption<N extends ComponentOptionName>(
     case 'string':
       return readString(config, key, fallback) as never;
   }
+}
+
+/** The client's numeric options, by client option name. */
+export type ClientNumbers = { -readonly [K in keyof typeof CLIENT_OPTIONS]: number };
+
+/**
+ * Every row of COMPONENT_OPTIONS that is a client option, read and validated, under its client
+ * name: the one mapping from `options.*` to `MemcachedClientOptions`, so a new client option is a
+ * row of each table and nothing else.
+ */
+export function readClientOptions(config: ConfigParams | null): ClientNumbers {
+  const read: Partial<ClientNumbers> = {};
+  for (const [name, spec] of Object.entries(COMPONENT_OPTIONS) as Array<[ComponentOptionName, OptionSpec]>) {
+    if (spec.client !== undefined) read[spec.client] = readOption(config, name) as number;
+  }
+  return read as ClientNumbers;
 }

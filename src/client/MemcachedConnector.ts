@@ -12,31 +12,16 @@ import type { IReferences } from '../component/IReferences.js';
 import { parseServerList } from '../component/ServerList.js';
 import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
 import type { AutoDiscoveryMode } from './ClusterDiscovery.js';
-import { readOption } from './ComponentOptions.js';
+import { type ClientNumbers, readClientOptions, readOption } from './ComponentOptions.js';
 import { toTransportEndpoint } from './endpoints.js';
 import { MemcachedClient } from './MemcachedClient.js';
 
 /** The connection-level options shared by MemcachedCache and MemcachedLock (COMPONENT_OPTIONS). */
 export interface ConnectorOptions {
-  maxKeySize: number;
-  maxValue: number;
-  poolSize: number;
-  /** ms */
-  reconnect: number;
-  retries: number;
-  failures: number;
-  /** ms */
-  retry: number;
-  /** ms */
-  idle: number;
-  /** ms */
-  requestTimeout: number;
+  /** The rows that are client options, by client option name (see readClientOptions). */
+  client: ClientNumbers;
   tlsRejectUnauthorized: boolean;
-  maxPending: number;
   autoDiscovery: 'none' | AutoDiscoveryMode;
-  /** ms */
-  discoveryInterval: number;
-  discoveryMaxServers: number;
   /** Key distribution: `ketama` (libmemcached, default) or `rendezvous` (pymemcache HashClient). */
   distribution: 'ketama' | 'rendezvous';
   keyPrefix: string;
@@ -45,19 +30,8 @@ export interface ConnectorOptions {
 /** Reads and validates the `options.*` the client uses; every error names its key. */
 export function readConnectorOptions(config: ConfigParams | null): ConnectorOptions {
   return {
-    maxKeySize: readOption(config, 'max_key_size'),
-    maxValue: readOption(config, 'max_value'),
-    poolSize: readOption(config, 'pool_size'),
-    reconnect: readOption(config, 'reconnect'),
-    retries: readOption(config, 'retries'),
-    failures: readOption(config, 'failures'),
-    retry: readOption(config, 'retry'),
-    idle: readOption(config, 'idle'),
-    requestTimeout: readOption(config, 'request_timeout'),
-    maxPending: readOption(config, 'max_pending'),
+    client: readClientOptions(config),
     autoDiscovery: readOption(config, 'auto_discovery'),
-    discoveryInterval: readOption(config, 'discovery_interval'),
-    discoveryMaxServers: readOption(config, 'discovery_max_servers'),
     tlsRejectUnauthorized: readOption(config, 'tls_reject_unauthorized'),
     distribution: readOption(config, 'distribution'),
     keyPrefix: readOption(config, 'key_prefix'),
@@ -108,18 +82,7 @@ export class MemcachedConnector {
         o.autoDiscovery === 'none' && this.connections.getAll().some((c) => c.getDiscoveryKey());
       return new MemcachedClient({
         servers: endpoints,
-        poolSize: o.poolSize,
-        connectTimeoutMs: o.reconnect,
-        requestTimeoutMs: o.requestTimeout,
-        idleTimeoutMs: o.idle,
-        retries: o.retries,
-        failures: o.failures,
-        retryMs: o.retry,
-        maxKeySize: o.maxKeySize,
-        maxValueSize: o.maxValue,
-        maxPending: o.maxPending,
-        discoveryIntervalMs: o.discoveryInterval,
-        discoveryMaxServers: o.discoveryMaxServers,
+        ...o.client,
         ...(o.autoDiscovery === 'none' ? {} : { autoDiscovery: o.autoDiscovery }),
         ...(watched ? { discoverServers: () => this.resolveEndpoints(context) } : {}),
         ...(o.distribution === 'rendezvous' ? { selector: rendezvousSelector } : {}),

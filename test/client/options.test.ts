@@ -46,6 +46,17 @@ describe('MemcachedClient options', () => {
     });
   }
 
+  it('the option tables cannot be changed by a caller (validation reads them live)', () => {
+    for (const table of [CLIENT_OPTIONS, COMPONENT_OPTIONS] as Array<Record<string, object>>) {
+      assert.ok(Object.isFrozen(table));
+      for (const [name, row] of Object.entries(table)) assert.ok(Object.isFrozen(row), name);
+    }
+    assert.throws(() => {
+      (CLIENT_OPTIONS.poolSize as { max: number }).max = 1;
+    }, TypeError);
+    assert.equal(CLIENT_OPTIONS.poolSize.max, 1000);
+  });
+
   it('accepts every default and every bound', () => {
     for (const [name, spec] of Object.entries(CLIENT_OPTIONS)) {
       new MemcachedClient({ servers, [name]: spec.min }).close();
@@ -55,9 +66,9 @@ describe('MemcachedClient options', () => {
 
   it('the component reads the same defaults and ranges', async () => {
     const defaults = readConnectorOptions(null);
-    assert.equal(defaults.requestTimeout, CLIENT_OPTIONS.requestTimeoutMs.default);
-    assert.equal(defaults.maxPending, CLIENT_OPTIONS.maxPending.default);
-    assert.equal(defaults.retry, CLIENT_OPTIONS.retryMs.default);
+    assert.equal(defaults.client.requestTimeoutMs, CLIENT_OPTIONS.requestTimeoutMs.default);
+    assert.equal(defaults.client.maxPending, CLIENT_OPTIONS.maxPending.default);
+    assert.equal(defaults.client.retryMs, CLIENT_OPTIONS.retryMs.default);
 
     // What the component hands the client, for every client option: built the way MemcachedCache
     // and MemcachedLock build theirs (MemcachedConnector), from a config with only a server.
