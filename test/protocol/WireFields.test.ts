@@ -225,18 +225,18 @@ describe('wireUint64', () => {
 });
 
 describe('wireStatsGroup', () => {
-  test('accepts up to four lower-case words of up to 32 letters', () => {
-    for (const value of [
-      'settings',
-      'slabs',
-      'items',
-      'sizes',
-      'conns',
+  test('accepts the groups memcached answers with statistics, and nothing else', () => {
+    for (const value of ['settings', 'slabs', 'items', 'sizes', 'conns', 'extstore'])
+      assert.equal(wireStatsGroup(value, 'group'), value);
+    // An unknown group answers a bare ERROR; reset and detail change the server.
+    refusesAll('wireStatsGroup', [
+      'reset',
+      'detail on',
       'detail dump',
       'a b c d',
       'x'.repeat(32),
-    ])
-      assert.equal(wireStatsGroup(value, 'group'), value);
+      'cachedump 1 1',
+    ]);
   });
 
   test('refuses empty, upper case, digits, extra spaces, five words, CR/LF', () => {
