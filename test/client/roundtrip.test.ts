@@ -148,19 +148,43 @@ describe('MemcachedClient round trips on real memcached', () => {
     assert.equal(await client.incr('rt:ctr'), null);
     assert.equal(await client.decr('rt:ctr'), null);
     assert.equal(await client.get('rt:ctr'), null, 'no initial → nothing created');
-    assert.equal(await client.incr('rt:ctr', 5, { initial: 100 }), 100, 'created with the initial value');
-    assert.equal(await client.incr('rt:ctr', 5, { initial: 100 }), 105);
-    assert.equal(await client.incr('rt:ctr'), 106);
-    assert.equal(await client.decr('rt:ctr', 6), 100);
-    assert.equal(await client.decr('rt:ctr', 1000), 0, 'memcached stops at 0');
-    assert.equal(await client.incr('rt:ctr', 7n), 7);
+    assert.equal(await client.incr('rt:ctr', 5, { initial: 100 }), 100n, 'created with the initial value');
+    assert.equal(await client.incr('rt:ctr', 5, { initial: 100 }), 105n);
+    assert.equal(await client.incr('rt:ctr'), 106n);
+    assert.equal(await client.decr('rt:ctr', 6), 100n);
+    assert.equal(await client.decr('rt:ctr', 1000), 0n, 'memcached stops at 0');
+    assert.equal(await client.incr('rt:ctr', 7n), 7n);
     // memcached rewrites a shrinking counter in place, padding with spaces ("105" → "7  ").
     assert.equal((await client.get('rt:ctr'))?.value.toString().trim(), '7');
-    assert.equal(await client.decr('rt:dctr', 1, { initial: 3 }), 3);
+    assert.equal(await client.decr('rt:dctr', 1, { initial: 3 }), 3n);
     await client.set('rt:num', '41');
-    assert.equal(await client.incr('rt:num'), 42, 'a value set as text counts too');
+    assert.equal(await client.incr('rt:num'), 42n, 'a value set as text counts too');
     await assert.rejects(client.incr('rt:ctr', -1), InvalidValueError);
     await assert.rejects(client.incr('rt:ctr', 1.5), InvalidValueError);
+  });
+
+  test('counters are exact unsigned 64-bit numbers: bigint results, deltas and initials checked as such', async () => {
+    const big = 2n ** 60n + 7n;
+    assert.equal(await client.incr('rt:big', 0, { initial: big }), big, 'created exactly');
+    assert.equal(await client.incr('rt:big', 1), big + 1n);
+    assert.equal(
+      (await client.get('rt:big'))?.value.toString(),
+      String(big + 1n),
+      'the server holds the same',
+    );
+    assert.equal(await client.incr('rt:big', 2n ** 62n), big + 1n + 2n ** 62n);
+    // memcached wraps at 2^64.
+    await client.set('rt:max', String(2n ** 64n - 1n));
+    assert.equal(await client.incr('rt:max', 1), 0n);
+    for (const bad of [2 ** 53 + 2, -1n, 2n ** 64n, '1', Number.NaN]) {
+      await assert.rejects(client.incr('rt:big', bad as never), InvalidValueError, String(bad));
+      await assert.rejects(
+        client.incr('rt:big', 1, { initial: bad as never }),
+        InvalidValueError,
+        String(bad),
+      );
+    }
+    assert.equal(await client.incr('rt:big', 0), big + 1n + 2n ** 62n, 'no refused call changed it');
   });
 
   test('incr of a non-numeric value rejects with ServerError alone; pipelined neighbours are unharmed', async () => {
