@@ -29,6 +29,7 @@
  * caller's (`encode` throws for a value that cannot be stored).
  */
 import type { Item } from '../client/Item.js';
+import { MS_MAX } from '../client/ClientOptions.js';
 import type { MemcachedClient } from '../client/MemcachedClient.js';
 import { ContentionError, LoaderTimeoutError } from '../component/errors.js';
 import type { EncodedValue } from './codec/ValueCodec.js';
@@ -53,6 +54,11 @@ export interface LoadRequest<T> {
   decode(item: Item): T | Promise<T>;
   /** A background refresh failed (the value stays; the next reader refreshes). */
   onBackgroundError(error: unknown): void;
+  /**
+   * A background refresh's write of the key starts or has landed (the near cache must not keep
+   * replies from before it). Foreground writes are within the caller's own call.
+   */
+  onBackgroundWrite(): void;
 }
 
 export async function getOrStore<T>(client: MemcachedClient, request: LoadRequest<T>): Promise<T> {
@@ -127,12 +133,14 @@ async function refreshInBackground<T>(
 ): Promise<void> {
   try {
     const encoded = request.encode(await load(request));
+    request.onBackgroundWrite();
     await client.revalidate(request.fullKey, encoded.data, current.cas, {
       ttl: request.ttlSeconds,
       flags: encoded.flags,
     });
   } catch (error) {
     // Rewrite what was there (only if still that version): a fresh item hands out the win again.
+    request.onBackgroundWrite();
     await client
       .cas(request.fullKey, current.value, current.cas, {
         ttl: ttl < 0 ? 0 : Math.max(ttl, 1),
@@ -140,6 +148,8 @@ async function refreshInBackground<T>(
       })
       .catch(() => {});
     request.onBackgroundError(error);
+  } finally {
+    request.onBackgroundWrite();
   }
 }
 
@@ -147,14 +157,19 @@ async function refreshInBackground<T>(
 function load<T>(request: LoadRequest<T>): Promise<T> {
   const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
-    const deadline = setTimeout(() => {
-      const error = new LoaderTimeoutError(
-        `getOrStore() loader for key '${request.key}' did not settle within lease_timeout (${request.leaseTimeoutMs} ms), its deadline; its lease is released for another caller`,
-        { key: request.key },
-      );
-      controller.abort(error);
-      reject(error);
-    }, request.leaseTimeoutMs);
+    const deadline = setTimeout(
+      () => {
+        const error = new LoaderTimeoutError(
+          `getOrStore() loader for key '${request.key}' did not settle within lease_timeout (${request.leaseTimeoutMs} ms), its deadline; its lease is released for another caller`,
+          { key: request.key },
+        );
+        controller.abort(error);
+        reject(error);
+      },
+      // A timer cannot wait longer than MS_MAX (~24.8 days; a longer delay fires at once): a
+      // longer lease_timeout is cut there.
+      Math.min(request.leaseTimeoutMs, MS_MAX),
+    );
     // Through a promise, so a loader that throws synchronously rejects like one that rejects.
     new Promise<T>((loaded) => loaded(request.loader(controller.signal))).then(
       (value) => {

@@ -117,14 +117,17 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
         this.instruments.retrieved(item !== null);
         if (item === null) return null;
         // Kept near only once decoded: bytes that cannot be read are not served again from memory.
-        const keep = (value: T): T => {
-          this.near.setIfUnwritten(fullKey, stamp, item.value, item.flags, this.maxExpirationMs);
-          return value;
-        };
         try {
           const later = this.decodeLater<T>(item.value, item.flags, key);
-          if (later !== null) return later.then(keep, rethrowTraced(context));
-          return keep(this.decode<T>(item.value, item.flags, key));
+          if (later !== null) {
+            return later.then((value) => {
+              this.near.setIfUnwritten(fullKey, stamp, item.value, item.flags, this.maxExpirationMs);
+              return value;
+            }, rethrowTraced(context));
+          }
+          const value = this.decode<T>(item.value, item.flags, key);
+          this.near.setIfUnwritten(fullKey, stamp, item.value, item.flags, this.maxExpirationMs);
+          return value;
         } catch (error) {
           throw withTrace(error, context);
         }
@@ -247,7 +250,10 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
    * every caller is served the stale value at once while one reloads. With `refreshAhead` (ms;
    * default the `refresh_ahead` option), a value whose remaining TTL drops below it is refreshed
    * in the background by one caller while every caller, that one included, gets it at once.
-   * See LoadCoordinator for the exact rules and README "Hot keys".
+   * `loader` has `lease_timeout` to settle (LoaderTimeoutError; its signal aborts); `undefined`
+   * is refused (InvalidValueError). Every call settles within L + lease_timeout +
+   * 3 × request_timeout, L the lease in whole seconds (ContentionError when other callers' loads
+   * kept the lease that long). See LoadCoordinator for the exact rules and README "Hot keys".
    */
   async getOrStore<T extends V = V>(
     context: ContextLike,
@@ -275,6 +281,7 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
           encode: (value) => this.loadedValue(value, key),
           decode: (item) => this.decodeAny<T>(item.value, item.flags, key),
           onBackgroundError: (error) => this.instruments.refreshFailed(context, key, error),
+          onBackgroundWrite: () => this.near.written(fullKey),
         });
       } finally {
         this.near.written(fullKey);
