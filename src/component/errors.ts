@@ -195,7 +195,10 @@ export class InvalidValueError extends MemcachedCacheError {
   }
 }
 
-/** The encoded value is larger than `max_value` bytes. Nothing was sent. */
+/**
+ * The encoded value is larger than `max_value` bytes (nothing was sent); or a value read is: as
+ * stored (its bytes are skipped) or once inflated (inflating stops at `max_value`).
+ */
 export class ValueTooLargeError extends MemcachedCacheError {
   constructor(message: string, options?: ErrorOptions) {
     super('VALUE_TOO_LARGE', message, options);
