@@ -3,14 +3,14 @@ import type { MemcachedClient } from '../client/MemcachedClient.js';
 import { MemcachedComponent } from '../client/MemcachedComponent.js';
 import { withTrace } from '../component/ComponentKey.js';
 import { ConfigParams } from '../component/ConfigParams.js';
-import { atEntry, InvalidValueError, TimeoutError } from '../component/errors.js';
+import { atEntry, ContentionError, InvalidValueError } from '../component/errors.js';
 import type { ContextLike } from '../component/IContext.js';
 import type { IReferences } from '../component/IReferences.js';
 import type { ICache, IConfigurable } from '../component/interfaces.js';
 import { secondsForMs } from '../protocol/TtlEncoder.js';
 import { CacheInstrumentation, TIMING_RETRIEVE, TIMING_STORE } from './CacheInstrumentation.js';
 import { JsonCodec } from './codec/JsonCodec.js';
-import type { ValueCodec } from './codec/ValueCodec.js';
+import type { EncodedValue, ValueCodec } from './codec/ValueCodec.js';
 import { getOrStore } from './LoadCoordinator.js';
 import { NearCache } from './NearCache.js';
 
@@ -68,13 +68,14 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
       const nearTtlMs = readOption(config, 'near_cache_ttl');
       const staleTtlMs = readOption(config, 'stale_ttl');
       const refreshAheadMs = readOption(config, 'refresh_ahead');
+      const maxValueBytes = readOption(config, 'max_value');
       return () => {
         this.staleTtlMs = staleTtlMs;
         this.refreshAheadMs = refreshAheadMs;
         this.maxExpirationMs = maxExpirationMs;
         this.defaultTtlMs = defaultTtlMs;
         this.leaseTimeoutMs = leaseTimeoutMs;
-        this.codec = this.customCodec ?? new JsonCodec({ compressionThreshold: threshold });
+        this.codec = this.customCodec ?? new JsonCodec({ compressionThreshold: threshold, maxValueBytes });
         this.near = new NearCache(maxSize, nearTtlMs);
       };
     });
@@ -95,7 +96,7 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
   }
 
   /** The value stored under `key`, or null when missing or expired. */
-  retrieve<T = V>(context: ContextLike, key: string): Promise<T | null> {
+  retrieve<T extends V = V>(context: ContextLike, key: string): Promise<T | null> {
     // The two hot methods are written without async frames: one promise on top of the client's.
     let pending: Promise<T | null>;
     try {
@@ -104,26 +105,33 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
       const cached = this.near.get(fullKey);
       if (cached !== undefined) {
         this.instruments.retrieved(true);
-        return this.instruments.timed(
-          TIMING_RETRIEVE,
-          Promise.resolve(NearCache.detached(this.decode<T>(cached.data, cached.flags, key), cached.data)),
-        );
+        const later = this.decodeLater<T>(cached.data, cached.flags, key);
+        const hit =
+          later === null
+            ? Promise.resolve(NearCache.detached(this.decode<T>(cached.data, cached.flags, key), cached.data))
+            : later.then((value) => NearCache.detached(value, cached.data), rethrowTraced(context));
+        return this.instruments.timed(TIMING_RETRIEVE, hit);
       }
-      pending = client.get(fullKey).then(
-        (item) => {
-          this.instruments.retrieved(item !== null);
-          if (item === null) return null;
-          this.near.set(fullKey, item.value, item.flags, this.maxExpirationMs);
-          try {
-            return this.decode<T>(item.value, item.flags, key);
-          } catch (error) {
-            throw withTrace(error, context);
+      const stamp = this.near.stamp();
+      pending = client.get(fullKey).then((item) => {
+        this.instruments.retrieved(item !== null);
+        if (item === null) return null;
+        // Kept near only once decoded: bytes that cannot be read are not served again from memory.
+        try {
+          const later = this.decodeLater<T>(item.value, item.flags, key);
+          if (later !== null) {
+            return later.then((value) => {
+              this.near.setIfUnwritten(fullKey, stamp, item.value, item.flags, this.maxExpirationMs);
+              return value;
+            }, rethrowTraced(context));
           }
-        },
-        (error) => {
+          const value = this.decode<T>(item.value, item.flags, key);
+          this.near.setIfUnwritten(fullKey, stamp, item.value, item.flags, this.maxExpirationMs);
+          return value;
+        } catch (error) {
           throw withTrace(error, context);
-        },
-      );
+        }
+      }, rethrowTraced(context));
     } catch (error) {
       pending = Promise.reject(withTrace(error, context));
     }
@@ -134,19 +142,22 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
    * Stores `value` for `timeout` ms (≤ 0 or missing: the `timeout` option; above
    * `max_expiration`: clamped). Resolves the stored value.
    */
-  store<T = V>(context: ContextLike, key: string, value: T, timeout?: number | null): Promise<T> {
+  store<T extends V = V>(context: ContextLike, key: string, value: T, timeout?: number | null): Promise<T> {
     let pending: Promise<T>;
     try {
       const client = this.lifecycle.openClient(context);
       const fullKey = this.lifecycle.fullKey(context, key);
       const ttlMs = this.ttlMs(timeout, key);
       const encoded = this.codec.encode(value, key);
+      this.near.written(fullKey);
+      const stamp = this.near.stamp();
       pending = client.set(fullKey, encoded.data, { ttl: secondsForMs(ttlMs), flags: encoded.flags }).then(
         () => {
-          this.near.set(fullKey, encoded.data, encoded.flags, ttlMs);
+          this.near.writeLanded(fullKey, stamp, encoded.data, encoded.flags, ttlMs);
           return value;
         },
         (error) => {
+          this.near.written(fullKey); // it may have been applied: no reply in flight is trusted
           throw withTrace(error, context);
         },
       );
@@ -161,20 +172,25 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
    * with its CAS and deleted only if unchanged, so a concurrent writer's value is never reported
    * as deleted unless it was.
    */
-  async remove<T = V>(context: ContextLike, key: string): Promise<T | null> {
+  async remove<T extends V = V>(context: ContextLike, key: string): Promise<T | null> {
     return this.lifecycle.traced(context, async (client) => {
       const fullKey = this.lifecycle.fullKey(context, key);
-      this.near.delete(fullKey);
-      for (let attempt = 0; attempt < REMOVE_ATTEMPTS; attempt++) {
-        const item = await client.get(fullKey);
-        if (item === null) return null;
-        if (await client.delete(fullKey, { cas: item.cas }))
-          return this.decode<T>(item.value, item.flags, key);
-        // Changed or deleted meanwhile: read again to report what is actually deleted.
+      this.near.written(fullKey);
+      try {
+        for (let attempt = 0; attempt < REMOVE_ATTEMPTS; attempt++) {
+          const item = await client.get(fullKey);
+          if (item === null) return null;
+          if (await client.delete(fullKey, { cas: item.cas }))
+            return await this.decodeAny<T>(item.value, item.flags, key);
+          // Changed or deleted meanwhile: read again to report what is actually deleted.
+        }
+      } finally {
+        this.near.written(fullKey);
       }
-      throw new TimeoutError(`remove() lost the race ${REMOVE_ATTEMPTS} times to concurrent writers`, {
-        key,
-      });
+      throw new ContentionError(
+        `remove() of key '${key}' lost the race to concurrent writers ${REMOVE_ATTEMPTS} times (each read changed before its delete); the server answered every request`,
+        { key, details: { attempts: REMOVE_ATTEMPTS } },
+      );
     });
   }
 
@@ -182,16 +198,20 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
    * Reads many keys in one pipelined round trip per server; missing keys are absent. An invalid
    * key rejects the call before anything is sent, its error naming `batch entry N`.
    */
-  async retrieveMany<T = V>(context: ContextLike, keys: readonly string[]): Promise<Map<string, T>> {
+  async retrieveMany<T extends V = V>(
+    context: ContextLike,
+    keys: readonly string[],
+  ): Promise<Map<string, T>> {
     return this.lifecycle.traced(context, async (client) => {
       const fullKeys = keys.map((key, i) => atEntry(i, () => this.lifecycle.fullKey(context, key)));
       const items = await client.getMany(fullKeys);
-      const result = new Map<string, T>();
+      const found: Array<Promise<readonly [string, T]>> = [];
       keys.forEach((key, i) => {
         const item = items.get(fullKeys[i]!);
-        if (item !== undefined) result.set(key, this.decode<T>(item.value, item.flags, key));
+        if (item !== undefined)
+          found.push(this.decodeAny<T>(item.value, item.flags, key).then((value) => [key, value] as const));
       });
-      return result;
+      return new Map(await Promise.all(found));
     });
   }
 
@@ -200,7 +220,7 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
    * checked and encoded first, and a bad entry rejects the call with nothing written (its error
    * names `batch entry N` and the key). The writes go out pipelined, one write per server.
    */
-  async storeMany<T = V>(
+  async storeMany<T extends V = V>(
     context: ContextLike,
     entries: Iterable<readonly [string, T]>,
     timeout?: number | null,
@@ -214,10 +234,11 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
           return { key: fullKey, value: encoded.data, flags: encoded.flags, ttl };
         }),
       );
+      for (const p of prepared) this.near.written(p.key);
       try {
         await client.setMany(prepared);
       } finally {
-        for (const p of prepared) this.near.delete(p.key);
+        for (const p of prepared) this.near.written(p.key);
       }
     });
   }
@@ -229,34 +250,42 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
    * every caller is served the stale value at once while one reloads. With `refreshAhead` (ms;
    * default the `refresh_ahead` option), a value whose remaining TTL drops below it is refreshed
    * in the background by one caller while every caller, that one included, gets it at once.
-   * See LoadCoordinator for the exact rules and README "Hot keys".
+   * `loader` has `lease_timeout` to settle (LoaderTimeoutError; its signal aborts); `undefined`
+   * is refused (InvalidValueError). Every call settles within L + lease_timeout +
+   * 3 × request_timeout, L the lease in whole seconds (ContentionError when other callers' loads
+   * kept the lease that long). See LoadCoordinator for the exact rules and README "Hot keys".
    */
-  async getOrStore<T = V>(
+  async getOrStore<T extends V = V>(
     context: ContextLike,
     key: string,
     timeout: number | null | undefined,
-    loader: () => Promise<T> | T,
+    loader: (signal: AbortSignal) => Promise<T> | T,
     options?: GetOrStoreOptions,
   ): Promise<T> {
     return this.lifecycle.traced(context, async (client) => {
       const fullKey = this.lifecycle.fullKey(context, key);
       const ttlMs = this.ttlMs(timeout, key);
       const refreshAheadMs = this.msOption(options?.refreshAhead, this.refreshAheadMs, 'refreshAhead', key);
-      this.near.delete(fullKey);
-      return getOrStore(client, {
-        fullKey,
-        key,
-        ttlSeconds: secondsForMs(ttlMs),
-        leaseSeconds: secondsForMs(this.leaseTimeoutMs),
-        leaseTimeoutMs: this.leaseTimeoutMs,
-        // memcached's clock counts whole seconds: secondsForMs rounds up, so a refresh is never late.
-        refreshAheadSeconds: refreshAheadMs > 0 ? secondsForMs(refreshAheadMs) : 0,
-        staleSeconds: secondsForMs(this.staleTtlMs),
-        loader,
-        encode: (value) => this.codec.encode(value, key),
-        decode: (item) => this.decode<T>(item.value, item.flags, key),
-        onBackgroundError: (error) => this.instruments.refreshFailed(context, key, error),
-      });
+      this.near.written(fullKey);
+      try {
+        return await getOrStore(client, {
+          fullKey,
+          key,
+          ttlSeconds: secondsForMs(ttlMs),
+          leaseSeconds: secondsForMs(this.leaseTimeoutMs),
+          leaseTimeoutMs: this.leaseTimeoutMs,
+          // memcached's clock counts whole seconds: secondsForMs rounds up, so a refresh is never late.
+          refreshAheadSeconds: refreshAheadMs > 0 ? secondsForMs(refreshAheadMs) : 0,
+          staleSeconds: secondsForMs(this.staleTtlMs),
+          loader,
+          encode: (value) => this.loadedValue(value, key),
+          decode: (item) => this.decodeAny<T>(item.value, item.flags, key),
+          onBackgroundError: (error) => this.instruments.refreshFailed(context, key, error),
+          onBackgroundWrite: () => this.near.written(fullKey),
+        });
+      } finally {
+        this.near.written(fullKey);
+      }
     });
   }
 
@@ -270,8 +299,12 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
     return this.lifecycle.traced(context, async (client) => {
       const fullKey = this.lifecycle.fullKey(context, key);
       const ms = this.msOption(staleMs, this.staleTtlMs, 'staleMs', key);
-      this.near.delete(fullKey);
-      return client.invalidate(fullKey, secondsForMs(Math.max(ms, 1)));
+      this.near.written(fullKey);
+      try {
+        return await client.invalidate(fullKey, secondsForMs(Math.max(ms, 1)));
+      } finally {
+        this.near.written(fullKey);
+      }
     });
   }
 
@@ -299,8 +332,40 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
     return value;
   }
 
+  /**
+   * What a getOrStore loader resolved, encoded for every caller to share. `undefined` is
+   * refused rather than stored as JSON null: the loader's caller would get `undefined` and every
+   * other caller `null`, and it is most often a loader that forgot to `return` — resolve `null`
+   * to cache "no value".
+   */
+  private loadedValue(value: unknown, key: string): EncodedValue {
+    if (value === undefined) {
+      throw new InvalidValueError(
+        `getOrStore() loader for key '${key}' resolved undefined; resolve null to cache "no value"`,
+        { key },
+      );
+    }
+    return this.codec.encode(value, key);
+  }
+
   /** The codec's value; its type is the caller's claim (`retrieve<T>`), as with any cache. */
   private decode<T>(data: Buffer, flags: number, key: string): T {
     return this.codec.decode(data, flags, key) as T;
   }
+
+  /** The codec's value decoded off the event loop, when decoding at once could block it (see ValueCodec). */
+  private decodeLater<T>(data: Buffer, flags: number, key: string): Promise<T> | null {
+    return (this.codec.decodeLater?.(data, flags, key) ?? null) as Promise<T> | null;
+  }
+
+  private async decodeAny<T>(data: Buffer, flags: number, key: string): Promise<T> {
+    return this.decodeLater<T>(data, flags, key) ?? this.decode<T>(data, flags, key);
+  }
+}
+
+/** A rejection handler that adds the call's trace id to an error of ours. */
+function rethrowTraced(context: ContextLike): (error: unknown) => never {
+  return (error) => {
+    throw withTrace(error, context);
+  };
 }

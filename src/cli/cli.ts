@@ -27,7 +27,9 @@ const EXIT_HELP = `Exit codes:
   0  success
   1  get/delete: the key was not found (nothing on stdout)
   2  usage error (unknown command or option, bad argument, invalid key)
-  3  connection or server error (unreachable, timeout, server error)`;
+  3  connection or server error (unreachable, timeout, server error)
+  4  contention: other clients kept winning a race on the key while the server
+     answered (CONTENTION, LOCK_TIMEOUT); retry later`;
 
 export function overallHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.usage.length));

@@ -7,7 +7,7 @@ import { AUTO_DISCOVERY_MODES, type AutoDiscoveryMode } from '../client/ClusterD
 import { endpointsFromServerList } from '../client/endpoints.js';
 import { MemcachedClient } from '../client/MemcachedClient.js';
 import { rendezvousSelector } from '../cluster/RendezvousSelector.js';
-import { MemcachedCacheError } from '../component/errors.js';
+import { MemcachedCacheError, type MemcachedErrorCode } from '../component/errors.js';
 import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
 
 /** Exit codes, documented in `memcached-cache --help`. */
@@ -19,7 +19,35 @@ export const Exit = {
   Usage: 2,
   /** The server(s) could not be reached, timed out or answered with an error. */
   Server: 3,
+  /**
+   * Other clients won a race on the key while the server answered every request (CONTENTION,
+   * LOCK_TIMEOUT): retrying later may succeed, and no server is at fault.
+   */
+  Contention: 4,
 } as const;
+
+/** The exit code of each error code: a new code does not compile until it is given one. */
+const EXIT_BY_ERROR_CODE: Readonly<Record<MemcachedErrorCode, number>> = {
+  CONFIG: Exit.Usage,
+  INVALID_KEY: Exit.Usage,
+  INVALID_VALUE: Exit.Usage,
+  VALUE_TOO_LARGE: Exit.Usage,
+  CONTENTION: Exit.Contention,
+  LOCK_TIMEOUT: Exit.Contention,
+  REF_NOT_FOUND: Exit.Server,
+  CONNECTION: Exit.Server,
+  TIMEOUT: Exit.Server,
+  OVERLOADED: Exit.Server,
+  CORRUPT_VALUE: Exit.Server,
+  LOADER_TIMEOUT: Exit.Server,
+  SERVER_ERROR: Exit.Server,
+  PROTOCOL: Exit.Server,
+  UNSUPPORTED_SERVER: Exit.Server,
+  AUTHENTICATION: Exit.Server,
+  INVALID_STATE: Exit.Server,
+  ABORTED: Exit.Server,
+  CANNOT_CREATE: Exit.Server,
+};
 
 export const DEFAULT_SERVERS = '127.0.0.1:11211';
 
@@ -180,14 +208,10 @@ export function reportRowErrors(io: Io, command: string, rows: ReadonlyArray<{ e
   return code;
 }
 
-/** Connection, timeout and server errors: exit 3. Key/value errors: exit 2. */
+/** Key/value errors: exit 2. Connection, timeout and server errors: 3. Contention: 4. */
 export function exitCodeFor(error: unknown): number {
   if (error instanceof UsageError) return Exit.Usage;
-  if (error instanceof MemcachedCacheError) {
-    return ['INVALID_KEY', 'INVALID_VALUE', 'VALUE_TOO_LARGE', 'CONFIG'].includes(error.code)
-      ? Exit.Usage
-      : Exit.Server;
-  }
+  if (error instanceof MemcachedCacheError) return EXIT_BY_ERROR_CODE[error.code] ?? Exit.Server;
   return Exit.Server;
 }
 

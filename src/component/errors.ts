@@ -4,6 +4,35 @@
  * the server and the key. Values are never part of an error: they may be secrets.
  */
 
+/**
+ * Every `code` an error of this package can carry: the one list the type, the README's errors
+ * table (a test compares them) and callers' `switch`es agree on.
+ */
+export const ERROR_CODES = [
+  'CONFIG',
+  'REF_NOT_FOUND',
+  'CONNECTION',
+  'TIMEOUT',
+  'OVERLOADED',
+  'CONTENTION',
+  'INVALID_KEY',
+  'INVALID_VALUE',
+  'VALUE_TOO_LARGE',
+  'CORRUPT_VALUE',
+  'LOADER_TIMEOUT',
+  'SERVER_ERROR',
+  'PROTOCOL',
+  'UNSUPPORTED_SERVER',
+  'AUTHENTICATION',
+  'INVALID_STATE',
+  'ABORTED',
+  'LOCK_TIMEOUT',
+  'CANNOT_CREATE',
+] as const;
+
+/** A stable error code: `e.code === 'TIMEOUTT'` does not compile. */
+export type MemcachedErrorCode = (typeof ERROR_CODES)[number];
+
 export interface ErrorOptions {
   traceId?: string | null;
   server?: string;
@@ -14,13 +43,13 @@ export interface ErrorOptions {
 
 export class MemcachedCacheError extends Error {
   /** Stable identifier to branch on; messages may change, codes do not. */
-  readonly code: string;
+  readonly code: MemcachedErrorCode;
   traceId: string | null;
   readonly server?: string;
   readonly key?: string;
   readonly details?: Record<string, unknown>;
 
-  constructor(code: string, message: string, options: ErrorOptions = {}) {
+  constructor(code: MemcachedErrorCode, message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -80,7 +109,7 @@ export function withoutStack<T>(make: () => T): T {
  */
 export function lightError<T extends MemcachedCacheError>(
   Class: abstract new (...args: never[]) => T,
-  code: string,
+  code: MemcachedErrorCode,
   message: string,
   options: ErrorOptions,
 ): T {
@@ -128,6 +157,30 @@ export class TimeoutError extends MemcachedCacheError {
   }
 }
 
+/**
+ * Other callers in this or another process kept winning a race on the key, while the server
+ * answered every request: `remove()` lost its read-then-delete to concurrent writers every
+ * attempt, or a `getOrStore` waited as long as a lease can live for other callers' loads. Not a
+ * transport failure: nothing was retried on another server, no server was blamed. Try again
+ * later, or write less often to that key.
+ */
+export class ContentionError extends MemcachedCacheError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('CONTENTION', message, options);
+  }
+}
+
+/**
+ * A `getOrStore` loader did not settle within `lease_timeout` (its deadline: the lease it holds
+ * lasts that long). The caller rejects, the lease is released so another caller may load, and
+ * whatever the loader resolves later is dropped (its AbortSignal fires at the deadline).
+ */
+export class LoaderTimeoutError extends MemcachedCacheError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('LOADER_TIMEOUT', message, options);
+  }
+}
+
 /** The key is empty, not a string, or longer than `max_key_size` bytes. Nothing was sent. */
 export class InvalidKeyError extends MemcachedCacheError {
   constructor(message: string, options?: ErrorOptions) {
@@ -142,10 +195,24 @@ export class InvalidValueError extends MemcachedCacheError {
   }
 }
 
-/** The encoded value is larger than `max_value` bytes. Nothing was sent. */
+/**
+ * The encoded value is larger than `max_value` bytes (nothing was sent); or a value read is: as
+ * stored (its bytes are skipped) or once inflated (inflating stops at `max_value`).
+ */
 export class ValueTooLargeError extends MemcachedCacheError {
   constructor(message: string, options?: ErrorOptions) {
     super('VALUE_TOO_LARGE', message, options);
+  }
+}
+
+/**
+ * A stored value cannot be decoded as its flags say (flagged compressed but not deflate data).
+ * Only that read fails, naming the key; the connection is fine — the bytes are what some writer
+ * stored.
+ */
+export class CorruptValueError extends MemcachedCacheError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('CORRUPT_VALUE', message, options);
   }
 }
 

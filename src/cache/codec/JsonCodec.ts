@@ -1,11 +1,17 @@
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { ProtocolError } from '../../component/errors.js';
+import { deflateRawSync } from 'node:zlib';
+import { CLIENT_OPTIONS } from '../../client/ClientOptions.js';
+import { inflateBounded, inflateBoundedLater, inflatesLater } from './boundedInflate.js';
 import { jsonText } from './jsonText.js';
 import { type EncodedValue, type ValueCodec, ValueFlags } from './ValueCodec.js';
 
 export interface JsonCodecOptions {
   /** Values whose encoding is at least this many bytes are deflate-compressed; 0 disables. */
   compressionThreshold?: number;
+  /**
+   * Largest value a compressed value may inflate to (`max_value`, default the client's); more
+   * → ValueTooLargeError naming the key, and inflating stops there.
+   */
+  maxValueBytes?: number;
 }
 
 /**
@@ -15,9 +21,11 @@ export interface JsonCodecOptions {
  */
 export class JsonCodec implements ValueCodec {
   private readonly compressionThreshold: number;
+  private readonly maxValueBytes: number;
 
   constructor(options: JsonCodecOptions = {}) {
     this.compressionThreshold = options.compressionThreshold ?? 0;
+    this.maxValueBytes = options.maxValueBytes ?? CLIENT_OPTIONS.maxValueSize.default;
   }
 
   encode(value: unknown, key: string): EncodedValue {
@@ -42,17 +50,17 @@ export class JsonCodec implements ValueCodec {
   }
 
   decode(data: Buffer, flags: number, key: string): unknown {
-    let bytes = data;
-    if ((flags & ValueFlags.Compressed) !== 0) {
-      try {
-        bytes = inflateRawSync(data);
-      } catch (error) {
-        throw new ProtocolError('A value flagged as compressed could not be decompressed', {
-          key,
-          cause: error,
-        });
-      }
-    }
+    const compressed = (flags & ValueFlags.Compressed) !== 0;
+    return this.fromBytes(compressed ? inflateBounded(data, this.maxValueBytes, key) : data, flags);
+  }
+
+  /** Compressed values that may inflate past 1 MiB (SYNC_INFLATE_BYTES) inflate off the loop. */
+  decodeLater(data: Buffer, flags: number, key: string): Promise<unknown> | null {
+    if ((flags & ValueFlags.Compressed) === 0 || !inflatesLater(data, this.maxValueBytes)) return null;
+    return inflateBoundedLater(data, this.maxValueBytes, key).then((bytes) => this.fromBytes(bytes, flags));
+  }
+
+  private fromBytes(bytes: Buffer, flags: number): unknown {
     switch (flags & ~ValueFlags.Compressed) {
       case ValueFlags.Bytes:
         return bytes;

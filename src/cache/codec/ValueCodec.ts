@@ -13,6 +13,13 @@ export interface ValueCodec {
   /** Throws InvalidValueError for values that cannot be encoded (BigInt, cycles). */
   encode(value: unknown, key: string): EncodedValue;
   decode(data: Buffer, flags: number, key: string): unknown;
+  /**
+   * Optional. A promise of the decoded value when decoding `data` at once could block the event
+   * loop for long; null when `decode` may be called at once (the common case, checked first on
+   * every read, so it must be cheap). JsonCodec: a compressed value that may inflate to more
+   * than 1 MiB is inflated on libuv's thread pool.
+   */
+  decodeLater?(data: Buffer, flags: number, key: string): Promise<unknown> | null;
 }
 
 /**
