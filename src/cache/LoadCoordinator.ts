@@ -28,8 +28,9 @@
  * Pure coordination over a MemcachedClient; encoding, TTL rules and the value's rules are the
  * caller's (`encode` throws for a value that cannot be stored).
  */
-import type { Item } from '../client/Item.js';
+
 import { MS_MAX } from '../client/ClientOptions.js';
+import type { Item } from '../client/Item.js';
 import type { MemcachedClient } from '../client/MemcachedClient.js';
 import { ContentionError, LoaderTimeoutError } from '../component/errors.js';
 import type { EncodedValue } from './codec/ValueCodec.js';

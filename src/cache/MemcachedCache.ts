@@ -203,6 +203,7 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
     keys: readonly string[],
   ): Promise<Map<string, T>> {
     return this.lifecycle.traced(context, async (client) => {
+      if (!Array.isArray(keys)) throw new InvalidValueError('retrieveMany takes an array of keys');
       const fullKeys = keys.map((key, i) => atEntry(i, () => this.lifecycle.fullKey(context, key)));
       const items = await client.getMany(fullKeys);
       const found: Array<Promise<readonly [string, T]>> = [];
@@ -226,8 +227,15 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
     timeout?: number | null,
   ): Promise<void> {
     return this.lifecycle.traced(context, async (client) => {
-      const prepared = [...entries].map(([key, value], i) =>
+      if (entries === null || typeof (entries as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function')
+        throw new InvalidValueError('storeMany takes an iterable of [key, value] pairs (an array, a Map)');
+      const prepared = [...entries].map((entry, i) =>
         atEntry(i, () => {
+          if (!Array.isArray(entry) || entry.length !== 2)
+            throw new InvalidValueError('each entry must be a [key, value] pair', {
+              details: { argument: 'entries' },
+            });
+          const [key, value] = entry as readonly [string, T];
           const fullKey = this.lifecycle.fullKey(context, key);
           const ttl = secondsForMs(this.ttlMs(timeout, key));
           const encoded = this.codec.encode(value, key);

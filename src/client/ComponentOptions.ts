@@ -173,7 +173,7 @@ export const COMPONENT_OPTIONS = frozenTable({
     { min: 1000, max: MAX_TTL_MS },
     'ms',
     'cache',
-    '(ours) the `getOrStore` loader\'s deadline: past it the loader\'s `AbortSignal` fires, its caller rejects with `LoaderTimeoutError` and the lease is released; every `getOrStore` caller settles within ⌈lease_timeout / 1 s⌉ + 1 s + lease_timeout + 3 × `request_timeout` (24 s with the defaults)',
+    "(ours) the `getOrStore` loader's deadline: past it the loader's `AbortSignal` fires, its caller rejects with `LoaderTimeoutError` and the lease is released; every `getOrStore` caller settles within ⌈lease_timeout / 1 s⌉ + 1 s + lease_timeout + 3 × `request_timeout` (24 s with the defaults)",
   ),
   stale_ttl: integer(
     30_000,

@@ -50,7 +50,7 @@ export class MemcachedCacheError extends Error {
   readonly details?: Record<string, unknown>;
 
   constructor(code: MemcachedErrorCode, message: string, options: ErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(logSafe(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.traceId = options.traceId ?? null;
@@ -276,3 +276,15 @@ export class OverloadedError extends MemcachedCacheError {
 }
 // Shed calls get `lightError(OverloadedError, …)`: its name comes from here, not the constructor.
 OverloadedError.prototype.name = 'OverloadedError';
+
+const CONTROL = /[\x00-\x1f\x7f]/g;
+
+/**
+ * A message may quote a key, and a key may hold control characters (it travels base64): escaped
+ * here, once for every error, so a message is always one line and a key cannot forge log lines.
+ */
+function logSafe(message: string): string {
+  CONTROL.lastIndex = 0;
+  if (!CONTROL.test(message)) return message;
+  return message.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

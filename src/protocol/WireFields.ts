@@ -36,7 +36,14 @@ const CAS_TEXT = /^\d{1,20}$/;
  * The `stats` groups memcached 1.6 answers with statistics. Others are refused here: an unknown
  * one answers a bare `ERROR`, and `reset`/`detail on` would change the server, not read it.
  */
-const STATS_GROUPS: ReadonlySet<string> = new Set(['settings', 'items', 'slabs', 'sizes', 'conns', 'extstore']);
+const STATS_GROUPS: ReadonlySet<string> = new Set([
+  'settings',
+  'items',
+  'slabs',
+  'sizes',
+  'conns',
+  'extstore',
+]);
 
 /** Who an argument belongs to, for the error: its name and, when there is one, the key. */
 function invalid(argument: string, key: string | undefined, must: string, value: unknown): InvalidValueError {

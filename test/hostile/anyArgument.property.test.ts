@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { MemcachedCache } from '../../src/cache/MemcachedCache.js';
 import { MemcachedClient } from '../../src/client/MemcachedClient.js';
+import { ConfigParams } from '../../src/component/ConfigParams.js';
 import { MemcachedCacheError } from '../../src/component/errors.js';
 import { type MemcachedProcess, startMemcached, stopAllMemcached } from '../support/index.js';
 
@@ -202,3 +204,83 @@ function checkShape(method: string, _args: unknown[], result: unknown): void {
       assert.equal(result, undefined, method);
   }
 }
+
+/** The cache's calls: keys, values (anything JSON-ish or not), timeouts and options of any kind. */
+const cacheValue = fc.oneof(fc.jsonValue(), anything, fc.uint8Array({ maxLength: 32 }));
+const cacheCall = fc.oneof(
+  fc.tuple(fc.constantFrom('retrieve', 'remove'), key).map(([m, k]) => ({ method: m, args: [k] })),
+  fc.tuple(key, cacheValue, anything).map(([k, v, t]) => ({ method: 'store', args: [k, v, t] })),
+  fc.tuple(key, anything).map(([k, t]) => ({ method: 'invalidate', args: [k, t] })),
+  fc
+    .tuple(fc.oneof(fc.array(key, { maxLength: 4 }), anything))
+    .map(([keys]) => ({ method: 'retrieveMany', args: [keys] })),
+  fc
+    .tuple(
+      fc.oneof(
+        fc.array(fc.tuple(key, cacheValue), { maxLength: 3 }),
+        fc.array(fc.record({ key, value: cacheValue }), { maxLength: 2 }),
+        anything,
+      ),
+      anything,
+    )
+    .map(([entries, t]) => ({ method: 'storeMany', args: [entries, t] })),
+  fc
+    .tuple(key, anything, cacheValue, options)
+    .map(([k, t, v, o]) => ({ method: 'getOrStore', args: [k, t, async () => v, o] })),
+);
+
+describe('any argument to any MemcachedCache method', () => {
+  let server: MemcachedProcess;
+  let cache: MemcachedCache;
+  let raw: MemcachedClient;
+
+  before(async () => {
+    server = await startMemcached();
+    cache = new MemcachedCache();
+    cache.configure(
+      ConfigParams.fromTuples(
+        'connection.host',
+        server.host,
+        'connection.port',
+        server.port,
+        'options.lease_timeout',
+        1000,
+      ),
+    );
+    await cache.open('property');
+    raw = new MemcachedClient({ servers: [{ id: server.address, host: server.host, port: server.port }] });
+  });
+  after(async () => {
+    raw.close();
+    await cache.close('property');
+    await stopAllMemcached();
+  });
+
+  it('gives a result or a typed error naming the argument; the canary survives', async () => {
+    await raw.set(CANARY, 'alive');
+    await fc.assert(
+      fc.asyncProperty(cacheCall, async ({ method, args }) => {
+        try {
+          await (cache as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!(
+            'trace-1',
+            ...args,
+          );
+        } catch (error) {
+          if (!(error instanceof MemcachedCacheError)) throw new Error(`${method}: untyped ${String(error)}`);
+          assert.equal(error.traceId, 'trace-1', `${method}: the error carries the trace id`);
+          if (ARGUMENT_CODES.has(error.code)) {
+            const named =
+              error.details?.argument !== undefined ||
+              error.key !== undefined ||
+              /key|batch entry/i.test(error.message);
+            assert.ok(named, `${method}: the error names neither the argument nor the key: ${error.message}`);
+            assert.ok(!error.message.includes('\r') && !error.message.includes('\n'), error.message);
+          } else assert.notEqual(error.code, 'PROTOCOL', `${method}: ${error.message}`);
+        }
+        const canary = await raw.get(CANARY);
+        assert.equal(canary?.value.toString(), 'alive', `the canary is gone after ${method}`);
+      }),
+      { numRuns: 600 },
+    );
+  });
+});
