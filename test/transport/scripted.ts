@@ -117,14 +117,14 @@ export class ScriptedPipeline {
   readonly parser: ResponseParser;
   closed: Closed | null = null;
 
-  constructor(requestTimeoutMs = 1000, maxValueBytes = 1024) {
+  constructor(requestTimeoutMs = 1000, maxValueBytes = 1024, maxAbandoned?: number) {
     this.pipeline = new Pipeline(
       'test:11211',
       {
         append: (payload, data) =>
           this.written.push(String(payload) + (data ? `${data.toString('latin1')}\r\n` : '')),
       },
-      { requestTimeoutMs, clock: this.clock },
+      { requestTimeoutMs, clock: this.clock, ...(maxAbandoned === undefined ? {} : { maxAbandoned }) },
     );
     this.parser = new ResponseParser(this.pipeline, maxValueBytes);
     this.pipeline.onClose((error, evidence, unsent) => {
