@@ -18,6 +18,8 @@ export interface ConnectionOptions {
   /** Largest data block read from a reply; a bigger one is skipped and fails only its request. */
   maxValueBytes: number;
   clock?: Clock;
+  /** Most written requests whose callers gave up that may wait on it (see Pipeline). */
+  maxAbandoned?: number;
 }
 
 /**
@@ -63,7 +65,11 @@ export class Connection {
     this.pipeline = new Pipeline(
       endpoint.id,
       { append: (payload, data) => this.writer.append(payload, data) },
-      { requestTimeoutMs: options.requestTimeoutMs, clock: this.clock },
+      {
+        requestTimeoutMs: options.requestTimeoutMs,
+        clock: this.clock,
+        ...(options.maxAbandoned === undefined ? {} : { maxAbandoned: options.maxAbandoned }),
+      },
     );
     this.parser = new ResponseParser(this.pipeline, options.maxValueBytes);
     this.socket = endpoint.tls ? openTlsSocket(endpoint, onData) : this.openPlainSocket(endpoint);

@@ -261,7 +261,7 @@ describe('Pipeline: a slow server is judged (bytes trickling in do not reset it 
     const p = new ScriptedPipeline(500);
     p.internal(RequestKind.Version, 'version\r\n');
     p.internal(RequestKind.Noop, 'mn\r\n');
-    const a = p.get('a');
+    p.get('a');
     p.pipeline.markConnected();
     const reply = 'VERSION 1.6.18\r\nMN\r\n';
     for (let i = 0; i < 10 && !p.pipeline.isClosed; i++) p.clock.advance(100, () => p.reply(reply[i]!));
