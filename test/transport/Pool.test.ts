@@ -93,7 +93,11 @@ describe('Pool: refusal', () => {
     opened[1]!.refuse();
     await settle();
     assert.equal(pool.size, 1);
-    assert.deepEqual(opened[0]!.keysWritten, ['a', 'b'], 'the held request was sent on the serving connection');
+    assert.deepEqual(
+      opened[0]!.keysWritten,
+      ['a', 'b'],
+      'the held request was sent on the serving connection',
+    );
     assert.equal(b.outcome.error, undefined);
     assert.equal(failures.length, 0, 'a server that turns extra sockets away is working');
     for (const key of ['c', 'd', 'e']) send(key);
@@ -146,7 +150,11 @@ describe('Pool: re-send of unsent requests', () => {
     opened[1]!.reset();
     opened[2]!.reset();
     await settle();
-    assert.deepEqual(opened[0]!.keysWritten, ['a', 'b', 'c'], 'each request written once, on the serving one');
+    assert.deepEqual(
+      opened[0]!.keysWritten,
+      ['a', 'b', 'c'],
+      'each request written once, on the serving one',
+    );
     assert.equal(b.outcome.error, undefined);
     assert.equal(c.outcome.error, undefined);
     assert.equal(failures.length, 2, 'one failure per connection event');
