@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, test } from 'node:test';
-import { AbortError, type MemcachedCacheError, TimeoutError } from '../../src/component/errors.js';
 import type { Item } from '../../src/client/Item.js';
+import { AbortError, type MemcachedCacheError, TimeoutError } from '../../src/component/errors.js';
 import { closeAll, makeClient } from '../client/helpers.js';
 import { type MemcachedProcess, startMemcached, stopAllMemcached } from '../support/index.js';
 
