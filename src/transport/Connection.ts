@@ -53,6 +53,7 @@ export class Connection {
   /** Close as soon as the last request in flight is answered (see closeWhenIdle). */
   private closeOnIdle = false;
   private closeListeners: ConnectionCloseListener[] = [];
+  private idleListeners: Array<() => void> = [];
 
   constructor(endpoint: ServerEndpoint, options: ConnectionOptions) {
     this.endpoint = endpoint;
@@ -79,6 +80,7 @@ export class Connection {
     // An idle connection must not keep the process alive (dispatch refs it again).
     this.pipeline.onIdle(() => {
       this.socket.unref();
+      for (const listener of this.idleListeners) listener();
       if (this.closeOnIdle) this.close();
     });
     this.socket.once(endpoint.tls ? 'secureConnect' : 'connect', () => this.pipeline.markConnected());
@@ -136,6 +138,11 @@ export class Connection {
 
   onClose(listener: ConnectionCloseListener): void {
     this.closeListeners.push(listener);
+  }
+
+  /** Called each time its queue becomes empty. */
+  onIdle(listener: () => void): void {
+    this.idleListeners.push(listener);
   }
 
   /** Queues a request and returns its result (used for the handshake and by tests). */

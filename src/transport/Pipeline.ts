@@ -306,7 +306,11 @@ export class Pipeline implements ResponseHandler, AbandonListener {
         `Connection to ${this.serverId} was replaced: ${this.abandonedCount} requests whose callers gave up are still unanswered (more than ${this.maxAbandoned} may not wait on one connection)`,
         {
           server: this.serverId,
-          details: { abandoned: this.abandonedCount, cause: overdue ? 'server' : 'local-queue' },
+          details: {
+            abandoned: this.abandonedCount,
+            cause: overdue ? 'server' : 'local-queue',
+            ...(overdue ? { slow: true } : {}),
+          },
         },
       ),
       overdue,

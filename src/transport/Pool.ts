@@ -31,6 +31,8 @@ export interface PoolConnection {
   dispatch(request: Request): void;
   close(): void;
   closeWhenIdle(): void;
+  /** Called each time its queue becomes empty: every request given to it was answered. */
+  onIdle(listener: () => void): void;
 }
 
 /** Opens a connection to `endpoint` (a socket by default; scripted in test/transport). */
@@ -57,7 +59,11 @@ export interface PoolOptions extends ConnectionOptions {
    * per request.
    */
   onServerFailure?: (error: MemcachedCacheError) => void;
-  /** Told each time a connection completed its handshake: the server is up. */
+  /**
+   * Told each time a connection completed its handshake: the server is up. After the server was
+   * judged too slow, only once a connection answered everything it was given (a slow server
+   * still completes handshakes, which must not wipe out the evidence against it).
+   */
   onServerReady?: () => void;
 }
 
@@ -101,6 +107,8 @@ export class Pool {
    * (memcached's `-c` limit), restored when the backoff ends.
    */
   private connectionLimit: number;
+  /** The last evidence against the server was slowness (see Pipeline): a handshake does not clear it. */
+  private slowSuspected = false;
 
   constructor(endpoint: ServerEndpoint, options: PoolOptions) {
     this.endpoint = endpoint;
@@ -214,7 +222,13 @@ export class Pool {
         this.connectFailures = 0;
         this.lastConnectError = null;
         this.nextConnectAt = 0;
-        this.options.onServerReady?.();
+        if (!this.slowSuspected) this.options.onServerReady?.();
+        else
+          connection.onIdle(() => {
+            if (!this.slowSuspected) return;
+            this.slowSuspected = false;
+            this.options.onServerReady?.();
+          });
       },
       (error: unknown) => {
         this.lastConnectError = error instanceof Error ? error : new Error(String(error));
@@ -255,7 +269,10 @@ export class Pool {
     const refused = error instanceof ServerError && error.details?.refused === true;
     if (refused && serving !== null) {
       this.connectionLimit = Math.max(1, this.connections.length);
-    } else if (evidence) this.options.onServerFailure?.(error);
+    } else if (evidence) {
+      if (error.details?.slow === true) this.slowSuspected = true;
+      this.options.onServerFailure?.(error);
+    }
     for (const request of unsent) {
       if (request.settled) continue;
       const target = this.closed || this.draining ? null : this.readyConnection();

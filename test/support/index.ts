@@ -2,3 +2,4 @@ export * from './configEndpoint.js';
 export * from './dnsServer.js';
 export * from './memcached.js';
 export * from './rawClient.js';
+export * from './trickleProxy.js';

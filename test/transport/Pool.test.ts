@@ -180,3 +180,26 @@ describe('Pool: re-send of unsent requests', () => {
     assert.equal(a.outcome.error?.details?.requestSent, false);
   });
 });
+
+describe('Pool: a slow server keeps its evidence', () => {
+  it('after a too-slow judgement a handshake alone does not report the server ready; a connection that answers everything does', async () => {
+    const { opened, failures, send, clock, readyCount } = scriptedPool({ requestTimeoutMs: 500 });
+    const a = send('a');
+    opened[0]!.accept();
+    await settle();
+    assert.equal(readyCount(), 1);
+    const reply = `VA 5 O${a.opaque}\r\nhello\r\n`;
+    for (let i = 0; i < 10 && !opened[0]!.isClosed; i++)
+      clock.advance(100, () => opened[0]!.reply(reply[i]!));
+    assert.equal(failures.length, 1);
+    assert.equal(failures[0]!.details?.slow, true);
+    const b = send('b');
+    assert.equal(opened.length, 2);
+    opened[1]!.accept(); // a slow server still completes handshakes (here: at once)
+    await settle();
+    assert.equal(readyCount(), 1, 'the handshake does not wipe out the evidence of slowness');
+    opened[1]!.reply(`EN O${b.opaque}\r\n`);
+    assert.ok(b.outcome.value);
+    assert.equal(readyCount(), 2, 'a connection that answered all it was given: the server is up');
+  });
+});

@@ -194,6 +194,7 @@ export class ScriptedConnection implements PoolConnection {
   readonly written: string[] = [];
   readonly ready: Promise<void>;
   private listeners: CloseListener[] = [];
+  private idleListeners: Array<() => void> = [];
   private closeOnIdle = false;
 
   constructor(
@@ -214,6 +215,7 @@ export class ScriptedConnection implements PoolConnection {
       for (const listener of this.listeners.splice(0)) listener(this, error, evidence, unsent);
     });
     this.pipeline.onIdle(() => {
+      for (const listener of this.idleListeners) listener();
       if (this.closeOnIdle) this.close();
     });
     this.ready = new Promise<void>((resolve, reject) => {
@@ -253,6 +255,9 @@ export class ScriptedConnection implements PoolConnection {
   }
   onClose(listener: CloseListener): void {
     this.listeners.push(listener);
+  }
+  onIdle(listener: () => void): void {
+    this.idleListeners.push(listener);
   }
   dispatch(request: Request): void {
     this.pipeline.enqueue(request);
