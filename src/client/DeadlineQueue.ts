@@ -1,4 +1,3 @@
-import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import { type Clock, PatientTimer } from '../transport/Clock.js';
 
 /** Something with a caller's deadline; linked into the queue through its own fields (no allocation). */
@@ -26,7 +25,7 @@ export class DeadlineQueue {
   private tail: Expirable | null = null;
   private readonly timer: PatientTimer;
   /** The loop's utilisation when the timer was armed: compared when deadlines pass. */
-  private armedUtilization: EventLoopUtilization | null = null;
+  private armedLoop: unknown = null;
   /**
    * While `expire()` runs: how late the deadline timer fired (our loop was blocked), and the
    * share of time our loop was busy since the timer was armed (1 = never idle: replies that had
@@ -78,17 +77,13 @@ export class DeadlineQueue {
     if (this.head === null) return;
     this.timer.start(this.head.dueAt - this.clock.now());
     // Read once per arming, not per call.
-    this.armedUtilization = performance.eventLoopUtilization();
+    this.armedLoop = this.clock.loopMark?.() ?? null;
   }
 
   private expireDue(): void {
     const now = this.clock.now();
     this.lateByMs = this.timer.lateByMs;
-    this.loopBusy =
-      this.armedUtilization === null
-        ? 0
-        : performance.eventLoopUtilization(performance.eventLoopUtilization(), this.armedUtilization)
-            .utilization;
+    this.loopBusy = this.armedLoop === null ? 0 : (this.clock.busySince?.(this.armedLoop) ?? 0);
     let item = this.head;
     while (item !== null && item.dueAt <= now) {
       const next = item.nextDue;

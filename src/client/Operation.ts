@@ -178,7 +178,7 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
       } else if (blockedMs >= queuedMs) {
         cause = 'event-loop';
         details.blockedMs = Math.round(blockedMs);
-        message = `No answer within ${timeout} ms (request_timeout): this process's event loop was busy for ${Math.round(blockedMs)} ms of it, so a reply from ${server} could not be read in time (not evidence against the server)`;
+        message = `No answer within ${timeout} ms (request_timeout): this process's event loop was busy for ${Math.round(blockedMs)} ms while the request waited, so a reply from ${server} could not be read in time (not evidence against the server)`;
       } else {
         cause = 'local-queue';
         details.queuedMs = Math.round(queuedMs);

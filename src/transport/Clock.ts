@@ -1,3 +1,5 @@
+import { type EventLoopUtilization, performance } from 'node:perf_hooks';
+
 /**
  * Time as the engine sees it, injected so that every timing rule can be tested with a scripted
  * clock (test/transport) instead of real waits.
@@ -16,6 +18,13 @@ export interface Clock {
   afterIO(callback: () => void): void;
   /** Calls `callback` once the current synchronous work is done (before any I/O). */
   endOfTick(callback: () => void): void;
+  /**
+   * Optional: a mark of our event loop's activity so far, for `busySince`. A scripted clock
+   * leaves both out (its loop is never busy).
+   */
+  loopMark?(): unknown;
+  /** The share of the time since `mark` that our loop was busy (not waiting for I/O): 0–1. */
+  busySince?(mark: unknown): number;
 }
 
 let lastNow = 0;
@@ -53,6 +62,13 @@ export const systemClock: Clock = {
   },
   endOfTick(callback) {
     process.nextTick(callback);
+  },
+  loopMark() {
+    return performance.eventLoopUtilization();
+  },
+  busySince(mark) {
+    return performance.eventLoopUtilization(performance.eventLoopUtilization(), mark as EventLoopUtilization)
+      .utilization;
   },
 };
 

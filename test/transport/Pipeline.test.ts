@@ -288,3 +288,31 @@ describe('Pipeline: a slow server is judged (bytes trickling in do not reset it 
     assert.equal(a.outcome.error?.code, 'TIMEOUT');
   });
 });
+
+describe('Pipeline: a saturated loop of ours is not the server being slow', () => {
+  it('timers on time but our loop ~100 % busy (reading a burst of replies): the 2 × request_timeout restarts', () => {
+    const p = new ScriptedPipeline(500);
+    p.handshake();
+    const a = p.get('a');
+    p.clock.busy = 0.95;
+    for (let i = 0; i < 10; i++) p.clock.advance(100, () => p.reply('V'));
+    assert.equal(p.pipeline.isClosed, false, 'our loop could not read: not judged');
+    p.clock.busy = 0;
+    for (let i = 0; i < 9; i++) p.clock.advance(100, () => p.reply('A'));
+    assert.equal(p.pipeline.isClosed, false);
+    p.clock.advance(101, () => p.reply(' '));
+    assert.equal(p.closed?.error.details?.slow, true, 'responsive again for 2 × request_timeout: judged');
+    assert.equal(a.outcome.error?.code, 'TIMEOUT');
+  });
+
+  it('a server too slow through 3 × 2 request_timeouts of our saturation is judged anyway', () => {
+    const p = new ScriptedPipeline(500);
+    p.handshake();
+    p.get('a');
+    p.clock.busy = 1;
+    for (let i = 0; i < 29 && !p.pipeline.isClosed; i++) p.clock.advance(100, () => p.reply('V'));
+    assert.equal(p.pipeline.isClosed, false);
+    for (let i = 0; i < 10 && !p.pipeline.isClosed; i++) p.clock.advance(100, () => p.reply('A'));
+    assert.equal(p.closed?.error.details?.slow, true);
+  });
+});

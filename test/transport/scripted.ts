@@ -39,6 +39,14 @@ export class ScriptedClock implements Clock {
   endOfTick(callback: () => void): void {
     this.tickEnd.push(callback);
   }
+  /** The share of time our loop is busy, as `busySince` reports it (0: always waiting for I/O). */
+  busy = 0;
+  loopMark(): unknown {
+    return this.time;
+  }
+  busySince(_mark: unknown): number {
+    return this.busy;
+  }
 
   /**
    * Moves time forward by `ms` as a responsive loop does: each due timer fires on time, then
