@@ -140,10 +140,10 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
    * went, so nobody hunts a slow server for our own burst (`details.cause`):
    * - `local-queue`: never written (waited in this process for a connection; it now never will
    *   be: `requestSent: false`), or written only after half the budget was spent here;
-   * - `event-loop`: written in time, but our loop was busy for most of the time left (a long
-   *   synchronous stretch, a late deadline timer, a saturated loop), so a reply that came could
-   *   not be read;
-   * - `server`: written in time, our loop responsive for at least half the budget, no reply.
+   * - `event-loop`: our loop was blocked for a quarter of the budget or more while the request
+   *   waited (a long synchronous stretch seen by the call clock, a late deadline timer, a loop
+   *   busy ≥ 90 % since the timer was armed), so a reply may have sat unread;
+   * - `server`: written in time, our loop responsive, no reply.
    */
   expire(): void {
     if (this.finished) return;
@@ -171,18 +171,17 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
         deadlines.lateByMs,
         deadlines.loopBusy >= SATURATED ? now - sentAt : 0,
       );
-      const serverHadMs = now - sentAt - blockedMs;
-      if (serverHadMs >= timeout / 2) {
-        cause = 'server';
-        message = `Server ${server} did not answer within ${timeout} ms (request_timeout)`;
-      } else if (blockedMs >= queuedMs) {
+      if (queuedMs >= timeout / 2 && queuedMs >= blockedMs) {
+        cause = 'local-queue';
+        details.queuedMs = Math.round(queuedMs);
+        message = `No answer within ${timeout} ms (request_timeout): the request waited ${Math.round(queuedMs)} ms in this process before it was written to ${server}${this.attempt > 0 ? ' (a retry: an earlier attempt failed)' : ''} (not evidence against the server)`;
+      } else if (blockedMs >= timeout / 4) {
         cause = 'event-loop';
         details.blockedMs = Math.round(blockedMs);
         message = `No answer within ${timeout} ms (request_timeout): this process's event loop was busy for ${Math.round(blockedMs)} ms while the request waited, so a reply from ${server} could not be read in time (not evidence against the server)`;
       } else {
-        cause = 'local-queue';
-        details.queuedMs = Math.round(queuedMs);
-        message = `No answer within ${timeout} ms (request_timeout): the request waited ${Math.round(queuedMs)} ms in this process before it was written to ${server} (not evidence against the server)`;
+        cause = 'server';
+        message = `Server ${server} did not answer within ${timeout} ms (request_timeout)`;
       }
     }
     details.cause = cause;
