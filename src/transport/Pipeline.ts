@@ -87,6 +87,7 @@ export class Pipeline implements ResponseHandler, AbandonListener {
   private stallSeen = false;
   /** How busy our loop had been when the judging timer was armed (see `Clock.loopMark`). */
   private armedLoop: unknown = null;
+  private armedAt = 0;
   /** Written requests in the queue whose callers gave up on them (see `abandon`). */
   private abandonedCount = 0;
   private readonly maxAbandoned: number;
@@ -408,6 +409,7 @@ export class Pipeline implements ResponseHandler, AbandonListener {
     if (due === Number.POSITIVE_INFINITY) return;
     this.timerDueAt = due;
     this.armedLoop = this.clock.loopMark?.() ?? null;
+    this.armedAt = this.clock.now();
     this.timer = this.clock.setTimer(() => {
       this.timer = null;
       this.stallSeen = stallMs(this.timerDueAt, this.clock.now()) > 0;
@@ -421,8 +423,11 @@ export class Pipeline implements ResponseHandler, AbandonListener {
     const now = this.clock.now();
     // A timer that fired late, or a loop busy nearly all the time since it was armed (a burst of
     // our own, then thousands of replies to read): what looks overdue may be sitting unread.
+    // (Over a window long enough to mean something: one busy millisecond is not a saturated loop.)
     const saturated =
-      this.armedLoop !== null && (this.clock.busySince?.(this.armedLoop) ?? 0) >= LOOP_SATURATED;
+      this.armedLoop !== null &&
+      now - this.armedAt >= SATURATION_WINDOW_MS &&
+      (this.clock.busySince?.(this.armedLoop) ?? 0) >= LOOP_SATURATED;
     if (this.stallSeen || saturated) {
       this.stallSeen = false;
       // Our own loop was blocked: the server is not measured across our stall (a write may have
@@ -478,6 +483,7 @@ export class Pipeline implements ResponseHandler, AbandonListener {
  * the replies kept the loop ~100 % busy for over a second, with every timer on time).
  */
 const LOOP_SATURATED = 0.9;
+const SATURATION_WINDOW_MS = 100;
 
 /** Through our own stalls, a server silent for this many `request_timeout`s is judged stuck anyway. */
 const STALL_PATIENCE = 3;
