@@ -24,6 +24,15 @@ export class DeadlineQueue {
   private head: Expirable | null = null;
   private tail: Expirable | null = null;
   private readonly timer: PatientTimer;
+  /** The loop's utilisation when the timer was armed: compared when deadlines pass. */
+  private armedLoop: unknown = null;
+  /**
+   * While `expire()` runs: how late the deadline timer fired (our loop was blocked), and the
+   * share of time our loop was busy since the timer was armed (1 = never idle: replies that had
+   * arrived could not be read). What a timeout says about whom to blame comes from these.
+   */
+  lateByMs = 0;
+  loopBusy = 0;
 
   constructor(private readonly clock: Clock) {
     this.timer = new PatientTimer(clock, () => this.expireDue());
@@ -65,11 +74,16 @@ export class DeadlineQueue {
   }
 
   private arm(): void {
-    if (this.head !== null) this.timer.start(this.head.dueAt - this.clock.now());
+    if (this.head === null) return;
+    this.timer.start(this.head.dueAt - this.clock.now());
+    // Read once per arming, not per call.
+    this.armedLoop = this.clock.loopMark?.() ?? null;
   }
 
   private expireDue(): void {
     const now = this.clock.now();
+    this.lateByMs = this.timer.lateByMs;
+    this.loopBusy = this.armedLoop === null ? 0 : (this.clock.busySince?.(this.armedLoop) ?? 0);
     let item = this.head;
     while (item !== null && item.dueAt <= now) {
       const next = item.nextDue;

@@ -10,7 +10,7 @@ import type { MetaResponse } from '../protocol/MetaResponse.js';
 import { RequestKind } from '../protocol/ReplyCollector.js';
 import type { Clock, TickClock } from '../transport/Clock.js';
 import type { Pool } from '../transport/Pool.js';
-import { Request, type RequestListener, reserveOpaques } from '../transport/Request.js';
+import { abandon, Request, type RequestListener, reserveOpaques } from '../transport/Request.js';
 import { describeServer } from '../transport/tracing.js';
 import type { Command } from './Command.js';
 import type { DeadlineQueue, Expirable } from './DeadlineQueue.js';
@@ -54,6 +54,8 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
   private current: Request | null = null;
   private finished = false;
   private onAbort: (() => void) | null = null;
+  /** An earlier attempt may have reached its server: `requestSent: false` can no longer be said. */
+  private sentBefore = false;
 
   constructor(
     private readonly host: OperationHost,
@@ -118,6 +120,7 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
       this.fail(error);
       return;
     }
+    if (!wasNeverSent(error as MemcachedCacheError)) this.sentBefore = true;
     const wait = backoffMs(this.attempt + 1);
     const retry =
       this.attempt < this.host.retries &&
@@ -132,28 +135,59 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
     setTimeout(() => this.dispatch(), wait);
   }
 
-  /** The caller's deadline passed (called by the DeadlineQueue). */
+  /**
+   * The caller's deadline passed (called by the DeadlineQueue). The error says where the time
+   * went, so nobody hunts a slow server for our own burst (`details.cause`):
+   * - `local-queue`: never written (waited in this process for a connection; it now never will
+   *   be: `requestSent: false`), or written only after half the budget was spent here;
+   * - `event-loop`: our loop was blocked for a quarter of the budget or more while the request
+   *   waited (a long synchronous stretch seen by the call clock, a late deadline timer, a loop
+   *   busy ≥ 90 % since the timer was armed), so a reply may have sat unread;
+   * - `server`: written in time, our loop responsive, no reply.
+   */
   expire(): void {
     if (this.finished) return;
     const request = this.current;
-    // The reply may still come; marking the request settled makes the connection drop it.
-    if (request !== null) request.settled = true;
-    const sent = request !== null && request.sentAt > 0;
+    // The reply may still come: the connection drops it. Not written yet: it never will be.
+    if (request !== null) abandon(request);
+    const host = this.host;
+    const written = request !== null && request.sentAt > 0;
     const server = this.serverId || 'the server';
-    const timeout = this.host.requestTimeoutMs;
+    const timeout = host.requestTimeoutMs;
+    let cause: 'local-queue' | 'event-loop' | 'server';
+    let message: string;
+    const details: Record<string, unknown> = {};
+    if (!written) {
+      cause = 'local-queue';
+      message = `No answer within ${timeout} ms (request_timeout): the request waited in this process for a connection to ${server} and was never written${this.sentBefore ? ' (an earlier attempt was)' : ''}`;
+      if (!this.sentBefore) details.requestSent = false;
+    } else {
+      const now = host.clock.now();
+      const sentAt = request.sentAt;
+      const queuedMs = Math.max(0, sentAt - (this.dueAt - timeout));
+      const deadlines = host.deadlines;
+      const blockedMs = Math.max(
+        host.callClock.busyWithin(sentAt, now),
+        deadlines.lateByMs,
+        deadlines.loopBusy >= SATURATED ? now - sentAt : 0,
+      );
+      if (queuedMs >= timeout / 2 && queuedMs >= blockedMs) {
+        cause = 'local-queue';
+        details.queuedMs = Math.round(queuedMs);
+        message = `No answer within ${timeout} ms (request_timeout): the request waited ${Math.round(queuedMs)} ms in this process before it was written to ${server}${this.attempt > 0 ? ' (a retry: an earlier attempt failed)' : ''} (not evidence against the server)`;
+      } else if (blockedMs >= timeout / 4) {
+        cause = 'event-loop';
+        details.blockedMs = Math.round(blockedMs);
+        message = `No answer within ${timeout} ms (request_timeout): this process's event loop was busy for ${Math.round(blockedMs)} ms while the request waited, so a reply from ${server} could not be read in time (not evidence against the server)`;
+      } else {
+        cause = 'server';
+        message = `Server ${server} did not answer within ${timeout} ms (request_timeout)`;
+      }
+    }
+    details.cause = cause;
     const key = this.command.key?.key;
     const serverId = this.serverId || undefined;
-    this.fail(
-      withoutStack(
-        () =>
-          new TimeoutError(
-            sent
-              ? `Server ${server} did not answer within ${timeout} ms (request_timeout)`
-              : `No answer within ${timeout} ms (request_timeout): the request was still waiting for a connection to ${server}`,
-            { server: serverId, key, ...(sent ? {} : { details: { requestSent: false } }) },
-          ),
-      ),
-    );
+    this.fail(withoutStack(() => new TimeoutError(message, { server: serverId, key, details })));
   }
 
   private dispatch(): void {
@@ -204,11 +238,15 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
 
   private abort(): void {
     if (this.finished) return;
-    if (this.current !== null) this.current.settled = true;
+    const request = this.current;
+    // Not written yet: it never will be, so the caller may be told so.
+    if (request !== null) abandon(request);
+    const neverSent = !this.sentBefore && (request === null || request.sentAt === 0);
     this.fail(
       new AbortError('The operation was aborted', {
         server: this.serverId || undefined,
         key: this.command.key?.key,
+        ...(neverSent ? { details: { requestSent: false } } : {}),
       }),
     );
   }
@@ -241,6 +279,9 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
 }
 
 const READS = new Set(['get', 'gat', 'getOrLease']);
+
+/** A loop busy this share of the time since the deadline timer was armed read no reply in time. */
+const SATURATED = 0.9;
 
 /** A request moves at most this often: memberships change seconds apart, not within one call. */
 const MAX_MOVES = 4;

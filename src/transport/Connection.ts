@@ -18,6 +18,8 @@ export interface ConnectionOptions {
   /** Largest data block read from a reply; a bigger one is skipped and fails only its request. */
   maxValueBytes: number;
   clock?: Clock;
+  /** Most written requests whose callers gave up that may wait on it (see Pipeline). */
+  maxAbandoned?: number;
 }
 
 /**
@@ -51,6 +53,7 @@ export class Connection {
   /** Close as soon as the last request in flight is answered (see closeWhenIdle). */
   private closeOnIdle = false;
   private closeListeners: ConnectionCloseListener[] = [];
+  private idleListeners: Array<() => void> = [];
 
   constructor(endpoint: ServerEndpoint, options: ConnectionOptions) {
     this.endpoint = endpoint;
@@ -63,7 +66,11 @@ export class Connection {
     this.pipeline = new Pipeline(
       endpoint.id,
       { append: (payload, data) => this.writer.append(payload, data) },
-      { requestTimeoutMs: options.requestTimeoutMs, clock: this.clock },
+      {
+        requestTimeoutMs: options.requestTimeoutMs,
+        clock: this.clock,
+        ...(options.maxAbandoned === undefined ? {} : { maxAbandoned: options.maxAbandoned }),
+      },
     );
     this.parser = new ResponseParser(this.pipeline, options.maxValueBytes);
     this.socket = endpoint.tls ? openTlsSocket(endpoint, onData) : this.openPlainSocket(endpoint);
@@ -73,6 +80,7 @@ export class Connection {
     // An idle connection must not keep the process alive (dispatch refs it again).
     this.pipeline.onIdle(() => {
       this.socket.unref();
+      for (const listener of this.idleListeners) listener();
       if (this.closeOnIdle) this.close();
     });
     this.socket.once(endpoint.tls ? 'secureConnect' : 'connect', () => this.pipeline.markConnected());
@@ -130,6 +138,11 @@ export class Connection {
 
   onClose(listener: ConnectionCloseListener): void {
     this.closeListeners.push(listener);
+  }
+
+  /** Called each time its queue becomes empty. */
+  onIdle(listener: () => void): void {
+    this.idleListeners.push(listener);
   }
 
   /** Queues a request and returns its result (used for the handshake and by tests). */

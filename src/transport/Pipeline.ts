@@ -13,7 +13,7 @@ import type { MetaResponse } from '../protocol/MetaResponse.js';
 import { collectReply, errorWord, RequestKind, Step } from '../protocol/ReplyCollector.js';
 import type { ResponseHandler } from '../protocol/ResponseParser.js';
 import { type Clock, stallMs, TickClock } from './Clock.js';
-import { failRequest, type Request } from './Request.js';
+import { type AbandonListener, failRequest, type Request } from './Request.js';
 
 /** Where the pipeline's bytes go: the socket's write coalescer, or a test's transcript. */
 export interface PipelineWriter {
@@ -24,6 +24,11 @@ export interface PipelineOptions {
   /** Longest a written request may wait for the server to make progress (`request_timeout`). */
   requestTimeoutMs: number;
   clock: Clock;
+  /**
+   * Most written requests whose callers gave up (timed out, aborted) that may still wait for their
+   * replies on this pipeline; past it the connection is replaced rather than growing forever.
+   */
+  maxAbandoned?: number;
 }
 
 /**
@@ -48,12 +53,16 @@ export type PipelineCloseListener = (
  * User requests are held back until the handshake proved the peer speaks meta (an old memcached
  * would run an `ms` data block as a command).
  *
- * It judges the server, not the caller: the server is stuck only when a written request has
- * waited `request_timeout` with no reply at all arriving meanwhile, judged after the event loop
- * read the sockets, and never across a stall of our own loop. Callers' deadlines are the client's
- * business (a settled request stays queued until its reply comes, to keep the stream in step).
+ * It judges the server, not the caller, after the event loop read the sockets and never across a
+ * stall of our own loop: the server is stuck when a written request has waited `request_timeout`
+ * with no byte at all arriving meanwhile, and too slow when the oldest written request is still
+ * unanswered `SLOW_FACTOR` × `request_timeout` after it was written although bytes keep coming (a
+ * trickle would otherwise reset the silence forever, and every caller times out). Callers'
+ * deadlines are the client's business: a request settled once written stays queued until its
+ * reply comes, to keep the stream in step, and at most `maxAbandoned` of them may wait; one
+ * settled before it was written is dropped, never written (`requestSent: false` is a promise).
  */
-export class Pipeline implements ResponseHandler {
+export class Pipeline implements ResponseHandler, AbandonListener {
   /** The server's version, recorded by the handshake. */
   serverVersion = '';
   /** Clock time of the last received byte (or of creation), for idle sweeping. */
@@ -76,6 +85,12 @@ export class Pipeline implements ResponseHandler {
   private readonly judgeAfterIO: () => void;
   /** The judging timer fired late: our loop was blocked (see `stallMs`). */
   private stallSeen = false;
+  /** How busy our loop had been when the judging timer was armed (see `Clock.loopMark`). */
+  private armedLoop: unknown = null;
+  private armedAt = 0;
+  /** Written requests in the queue whose callers gave up on them (see `abandon`). */
+  private abandonedCount = 0;
+  private readonly maxAbandoned: number;
 
   private closeListener: PipelineCloseListener | null = null;
   private idleListener: (() => void) | null = null;
@@ -87,9 +102,10 @@ export class Pipeline implements ResponseHandler {
   ) {
     this.clock = options.clock;
     // The writer sends at the end of the tick anyway: one clock read per tick is exact enough.
-    this.sendClock = new TickClock(options.clock);
+    this.sendClock = new TickClock(options.clock, 64, false);
     this.lastActiveAt = this.clock.now();
     this.judgeAfterIO = () => this.judge();
+    this.maxAbandoned = options.maxAbandoned ?? DEFAULT_MAX_ABANDONED;
   }
 
   /** Requests in the queue, answered or not by the caller's clock (settled ones stay until their reply). */
@@ -114,8 +130,16 @@ export class Pipeline implements ResponseHandler {
     this.idleListener = listener;
   }
 
+  /** Written requests whose callers gave up, still waiting for their replies. */
+  get abandonedWaiting(): number {
+    return this.abandonedCount;
+  }
+
   /** Queues a request: written now if it is part of the handshake or the handshake is done. */
   enqueue(request: Request): void {
+    // Its caller gave up before it reached us (e.g. moved back from a failed connection): it
+    // must never be written.
+    if (request.settled) return;
     if (this.closed) {
       failRequest(
         request,
@@ -247,6 +271,7 @@ export class Pipeline implements ResponseHandler {
     let request = this.head;
     this.head = this.tail = null;
     this.pendingCount = 0;
+    this.abandonedCount = 0;
     const unsent: Request[] = [];
     while (request !== null) {
       const next = request.next;
@@ -265,9 +290,27 @@ export class Pipeline implements ResponseHandler {
     else for (const waiting of unsent) failRequest(waiting, copyFor(error, waiting.key, true));
   }
 
+  /**
+   * The caller of a written request gave up on it (called through `abandon`). Past
+   * `maxAbandoned` such requests, the connection is judged sooner: once its oldest request has
+   * waited one `request_timeout` (not `SLOW_FACTOR` of them) while our loop was responsive, it is
+   * replaced. A pile that the server is still answering within `request_timeout` (our own burst:
+   * the callers' deadlines passed while our loop could not read) drains by itself and is left alone.
+   */
+  abandoned(_request: Request): void {
+    if (this.closed || ++this.abandonedCount !== this.maxAbandoned + 1) return;
+    // The due time just moved earlier: arm again (a judge already waiting re-arms by itself).
+    if (this.timer !== null) {
+      this.clock.clearTimer(this.timer);
+      this.timer = null;
+      this.arm();
+    }
+  }
+
   // ---- internals ----
 
   private write(request: Request): void {
+    request.owner = this;
     this.writer.append(request.payload, request.data);
     // Written once (a retry encodes anew): the line need not live until the reply; strings kept
     // by 100 requests in flight are what young-generation GCs would otherwise copy.
@@ -285,8 +328,22 @@ export class Pipeline implements ResponseHandler {
     this.ready = true;
     const held = this.held;
     this.held = [];
-    // Settled ones too: they are linked in the queue, and their replies keep it in step.
-    for (const waiting of held) this.write(waiting);
+    if (held.length === 0) return;
+    // Requests whose callers gave up while they were held (a timeout, an abort during a slow
+    // handshake) are unlinked and never written: their callers were told `requestSent: false`.
+    // The handshake is done, so every request still queued is a held one, in order.
+    this.head = this.tail = null;
+    this.pendingCount = 0;
+    for (const waiting of held) {
+      waiting.next = null;
+      if (waiting.settled) continue;
+      if (this.tail === null) this.head = waiting;
+      else this.tail.next = waiting;
+      this.tail = waiting;
+      this.pendingCount++;
+      this.write(waiting);
+    }
+    if (this.head === null) this.idleListener?.();
   }
 
   private dequeue(): void {
@@ -294,6 +351,8 @@ export class Pipeline implements ResponseHandler {
     this.head = request.next;
     request.next = null;
     this.pendingCount--;
+    // Settled while still queued means abandoned: replies settle a request after dequeuing it.
+    if (request.settled) this.abandonedCount--;
     if (this.head === null) {
       this.tail = null;
       this.idleListener?.();
@@ -330,11 +389,18 @@ export class Pipeline implements ResponseHandler {
     });
   }
 
-  /** When the head, if written, becomes overdue: `request_timeout` after it was sent or the server last sent anything. */
+  /**
+   * When the head, if written, becomes overdue: `request_timeout` after it was sent or the server
+   * last sent anything (silent), or `SLOW_FACTOR` × `request_timeout` after it was sent however
+   * many bytes trickled in (too slow). Neither is measured across a stall of our own loop.
+   */
   private dueAt(): number {
     const head = this.head;
     if (head === null || head.sentAt === 0) return Number.POSITIVE_INFINITY;
-    return Math.max(head.sentAt, this.lastReplyAt, this.stallEndedAt) + this.options.requestTimeoutMs;
+    const since = Math.max(head.sentAt, this.stallEndedAt);
+    const timeout = this.options.requestTimeoutMs;
+    const slowAfter = this.abandonedCount > this.maxAbandoned ? timeout : SLOW_FACTOR * timeout;
+    return Math.min(Math.max(since, this.lastReplyAt) + timeout, since + slowAfter);
   }
 
   private arm(): void {
@@ -342,6 +408,8 @@ export class Pipeline implements ResponseHandler {
     const due = this.dueAt();
     if (due === Number.POSITIVE_INFINITY) return;
     this.timerDueAt = due;
+    this.armedLoop = this.clock.loopMark?.() ?? null;
+    this.armedAt = this.clock.now();
     this.timer = this.clock.setTimer(() => {
       this.timer = null;
       this.stallSeen = stallMs(this.timerDueAt, this.clock.now()) > 0;
@@ -353,15 +421,24 @@ export class Pipeline implements ResponseHandler {
   private judge(): void {
     if (this.closed || this.timer !== null) return;
     const now = this.clock.now();
-    if (this.stallSeen) {
+    // A timer that fired late, or a loop busy nearly all the time since it was armed (a burst of
+    // our own, then thousands of replies to read): what looks overdue may be sitting unread.
+    // (Over a window long enough to mean something: one busy millisecond is not a saturated loop.)
+    const saturated =
+      this.armedLoop !== null &&
+      now - this.armedAt >= SATURATION_WINDOW_MS &&
+      (this.clock.busySince?.(this.armedLoop) ?? 0) >= LOOP_SATURATED;
+    if (this.stallSeen || saturated) {
       this.stallSeen = false;
-      // Our own loop was blocked: the server's silence is not measured across our stall (a write
-      // may have sat in our process meanwhile). But a server silent for STALL_PATIENCE timeouts of
-      // real time, through however many of our stalls, is stuck: a starved process must still
-      // notice a dead server.
+      // Our own loop was blocked: the server is not measured across our stall (a write may have
+      // sat in our process meanwhile). But a server silent for STALL_PATIENCE timeouts of real
+      // time, or too slow for STALL_PATIENCE times as long, through however many of our stalls,
+      // is failing: a starved process must still notice a dead server.
       const head = this.head;
+      const timeout = this.options.requestTimeoutMs;
       const silentFor = head === null ? 0 : now - Math.max(head.sentAt, this.lastReplyAt);
-      if (silentFor < STALL_PATIENCE * this.options.requestTimeoutMs) {
+      const waitedFor = head === null ? 0 : now - head.sentAt;
+      if (silentFor < STALL_PATIENCE * timeout && waitedFor < STALL_PATIENCE * SLOW_FACTOR * timeout) {
         this.stallEndedAt = now;
         this.arm();
         return;
@@ -371,11 +448,26 @@ export class Pipeline implements ResponseHandler {
       this.arm();
       return;
     }
+    const timeout = this.options.requestTimeoutMs;
+    const head = this.head!;
+    const silent = now >= Math.max(head.sentAt, this.stallEndedAt, this.lastReplyAt) + timeout;
+    const waited = Math.round(now - head.sentAt);
+    const pile = this.abandonedCount > this.maxAbandoned;
     this.destroy(
-      new TimeoutError(
-        `Server ${this.serverId} did not answer within ${this.options.requestTimeoutMs} ms (request_timeout)`,
-        { server: this.serverId },
-      ),
+      silent
+        ? new TimeoutError(`Server ${this.serverId} did not answer within ${timeout} ms (request_timeout)`, {
+            server: this.serverId,
+            details: { cause: 'server' },
+          })
+        : new TimeoutError(
+            pile
+              ? `Server ${this.serverId} is not keeping up: ${this.abandonedCount} requests whose callers gave up are still unanswered on one connection (at most ${this.maxAbandoned} may wait), the oldest written ${waited} ms ago (request_timeout ${timeout} ms)`
+              : `Server ${this.serverId} answers too slowly: a request written ${waited} ms ago is still unanswered although bytes keep arriving (request_timeout ${timeout} ms)`,
+            {
+              server: this.serverId,
+              details: { cause: 'server', slow: true, ...(pile ? { abandoned: this.abandonedCount } : {}) },
+            },
+          ),
       true,
     );
   }
@@ -385,8 +477,31 @@ export class Pipeline implements ResponseHandler {
   }
 }
 
+/**
+ * A loop busy this share of the time since the judging timer was armed could not read replies
+ * promptly: judged as a stall of ours (measured: after 150,000 calls issued in one tick, reading
+ * the replies kept the loop ~100 % busy for over a second, with every timer on time).
+ */
+const LOOP_SATURATED = 0.9;
+const SATURATION_WINDOW_MS = 100;
+
 /** Through our own stalls, a server silent for this many `request_timeout`s is judged stuck anyway. */
 const STALL_PATIENCE = 3;
+
+/**
+ * A written request still unanswered after this many `request_timeout`s, while our loop was
+ * responsive, means the server cannot keep up, even if bytes trickle in: its caller's deadline
+ * (at most one `request_timeout` after the write) passed long ago, and so did everyone's behind it.
+ * Two, not one: a request may legitimately wait behind a deep pipeline for part of a timeout.
+ */
+export const SLOW_FACTOR = 2;
+
+/**
+ * Abandoned requests one connection may hold. A healthy server answers a pile this size in
+ * milliseconds; a server that lets it grow past this is not keeping up (measured on 0.2: 2,333
+ * after 12 s against a server trickling one byte every 100 ms, still growing).
+ */
+const DEFAULT_MAX_ABANDONED = 1024;
 
 /** The same error for one request: naming its key, and whether it was never sent. */
 export function copyFor(

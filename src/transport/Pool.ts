@@ -6,7 +6,43 @@ import { failRequest, type Request } from './Request.js';
 import type { ServerEndpoint } from './ServerEndpoint.js';
 import { type ConnectTraceContext, connectTracing, describeServer, tracePromise } from './tracing.js';
 
+/** What the pool needs of a connection: `Connection`, or a scripted one in tests. */
+export interface PoolConnection {
+  /** Resolves when the handshake succeeded; rejects with the reason it failed. */
+  readonly ready: Promise<void>;
+  /** Requests in its queue, including settled-but-unanswered ones. */
+  readonly inflight: number;
+  readonly isClosed: boolean;
+  readonly isHandshakeDone: boolean;
+  readonly serverVersion: string;
+  /** Clock time of the last byte received (or of creation). */
+  readonly lastActiveAt: number;
+  /** Bytes accepted but not yet sent. */
+  readonly bufferedBytes: number;
+  /** Told once when it closes, with the user requests it never wrote. */
+  onClose(
+    listener: (
+      connection: PoolConnection,
+      error: MemcachedCacheError,
+      evidence: boolean,
+      unsent: Request[],
+    ) => void,
+  ): void;
+  dispatch(request: Request): void;
+  close(): void;
+  closeWhenIdle(): void;
+  /** Called each time its queue becomes empty: every request given to it was answered. */
+  onIdle(listener: () => void): void;
+}
+
+/** Opens a connection to `endpoint` (a socket by default; scripted in test/transport). */
+export type ConnectionFactory = (endpoint: ServerEndpoint, options: ConnectionOptions) => PoolConnection;
+
+const openSocketConnection: ConnectionFactory = (endpoint, options) => new Connection(endpoint, options);
+
 export interface PoolOptions extends ConnectionOptions {
+  /** How connections are made; default: a real socket (`Connection`). */
+  connectionFactory?: ConnectionFactory;
   /** Most connections to this server (`pool_size`). */
   maxConnections: number;
   /** A connection with no traffic for this long is closed (`idle`); 0 disables. */
@@ -23,7 +59,11 @@ export interface PoolOptions extends ConnectionOptions {
    * per request.
    */
   onServerFailure?: (error: MemcachedCacheError) => void;
-  /** Told each time a connection completed its handshake: the server is up. */
+  /**
+   * Told each time a connection completed its handshake: the server is up. After the server was
+   * judged too slow, only once a connection answered everything it was given (a slow server
+   * still completes handshakes, which must not wipe out the evidence against it).
+   */
   onServerReady?: () => void;
 }
 
@@ -48,13 +88,14 @@ export class Pool {
   readonly endpoint: ServerEndpoint;
   private readonly options: PoolOptions;
   private readonly clock: Clock;
-  private readonly connections: Connection[] = [];
+  private readonly openConnection: ConnectionFactory;
+  private readonly connections: PoolConnection[] = [];
   private readonly pipelineDepth: number;
-  private sweepTimer: NodeJS.Timeout | null = null;
+  private sweepTimer: unknown = null;
   private closed = false;
   /** Removed from the membership: no new requests; those never written go to their key's new owner. */
   private draining = false;
-  private drainTimer: NodeJS.Timeout | null = null;
+  private drainTimer: unknown = null;
   /** Resolves the promise of drain() when the last socket closed. */
   private drained: (() => void) | null = null;
   private connectFailures = 0;
@@ -66,11 +107,14 @@ export class Pool {
    * (memcached's `-c` limit), restored when the backoff ends.
    */
   private connectionLimit: number;
+  /** The last evidence against the server was slowness (see Pipeline): a handshake does not clear it. */
+  private slowSuspected = false;
 
   constructor(endpoint: ServerEndpoint, options: PoolOptions) {
     this.endpoint = endpoint;
     this.options = options;
     this.clock = options.clock ?? systemClock;
+    this.openConnection = options.connectionFactory ?? openSocketConnection;
     this.pipelineDepth = options.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH;
     this.connectionLimit = options.maxConnections;
   }
@@ -100,7 +144,7 @@ export class Pool {
   }
 
   /** Opens one connection and waits for its handshake (used by `open()` and probes to verify a server). */
-  async connect(): Promise<Connection> {
+  async connect(): Promise<PoolConnection> {
     const connection = this.acquire(true);
     if (connection === null) {
       if (this.closed)
@@ -134,27 +178,27 @@ export class Pool {
     }
     if (this.connections.length === 0) this.close();
     // A reply that never comes: its caller's deadline has passed by then.
-    else this.drainTimer = setTimeout(() => this.close(), this.options.requestTimeoutMs);
+    else this.drainTimer = this.clock.setTimer(() => this.close(), this.options.requestTimeoutMs);
     return drained;
   }
 
   close(): void {
     this.closed = true;
-    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    if (this.sweepTimer !== null) this.clock.clearTimer(this.sweepTimer);
     this.sweepTimer = null;
-    if (this.drainTimer !== null) clearTimeout(this.drainTimer);
+    if (this.drainTimer !== null) this.clock.clearTimer(this.drainTimer);
     this.drainTimer = null;
     for (const connection of this.connections.splice(0)) connection.close();
     this.drained?.();
     this.drained = null;
   }
 
-  private acquire(forceOpen = false): Connection | null {
+  private acquire(forceOpen = false): PoolConnection | null {
     if (this.closed) return null;
     // No clock read on the hot path: nextConnectAt is 0 unless a connect failed recently.
     const mayConnect = this.nextConnectAt === 0 || this.clock.now() >= this.nextConnectAt;
     if (mayConnect) this.connectionLimit = this.options.maxConnections;
-    let best: Connection | null = null;
+    let best: PoolConnection | null = null;
     for (const connection of this.connections) {
       if (best === null || connection.inflight < best.inflight) best = connection;
     }
@@ -165,10 +209,10 @@ export class Pool {
     return best;
   }
 
-  private open(): Connection {
+  private open(): PoolConnection {
     const connection = connectTracing.hasSubscribers
       ? this.tracedConnection()
-      : new Connection(this.endpoint, this.options);
+      : this.openConnection(this.endpoint, this.options);
     this.connections.push(connection);
     connection.onClose((closed, error, evidence, unsent) =>
       this.onConnectionClosed(closed, error, evidence, unsent),
@@ -178,7 +222,13 @@ export class Pool {
         this.connectFailures = 0;
         this.lastConnectError = null;
         this.nextConnectAt = 0;
-        this.options.onServerReady?.();
+        if (!this.slowSuspected) this.options.onServerReady?.();
+        else
+          connection.onIdle(() => {
+            if (!this.slowSuspected) return;
+            this.slowSuspected = false;
+            this.options.onServerReady?.();
+          });
       },
       (error: unknown) => {
         this.lastConnectError = error instanceof Error ? error : new Error(String(error));
@@ -192,20 +242,20 @@ export class Pool {
   }
 
   /** A new connection, its connect and handshake traced on `memcached-cache:connect`. */
-  private tracedConnection(): Connection {
+  private tracedConnection(): PoolConnection {
     const endpoint = this.endpoint;
     const context = { tls: endpoint.tls !== undefined } as ConnectTraceContext;
     describeServer(context, endpoint);
-    let connection: Connection | undefined;
+    let connection: PoolConnection | undefined;
     tracePromise(connectTracing, context, () => {
-      connection = new Connection(endpoint, this.options);
+      connection = this.openConnection(endpoint, this.options);
       return connection.ready;
     }).catch(() => {}); // the pool observes `ready` itself
     return connection!;
   }
 
   private onConnectionClosed(
-    connection: Connection,
+    connection: PoolConnection,
     error: MemcachedCacheError,
     evidence: boolean,
     unsent: Request[],
@@ -219,7 +269,10 @@ export class Pool {
     const refused = error instanceof ServerError && error.details?.refused === true;
     if (refused && serving !== null) {
       this.connectionLimit = Math.max(1, this.connections.length);
-    } else if (evidence) this.options.onServerFailure?.(error);
+    } else if (evidence) {
+      if (error.details?.slow === true) this.slowSuspected = true;
+      this.options.onServerFailure?.(error);
+    }
     for (const request of unsent) {
       if (request.settled) continue;
       const target = this.closed || this.draining ? null : this.readyConnection();
@@ -230,8 +283,8 @@ export class Pool {
   }
 
   /** The least busy connection that finished its handshake, if any. */
-  private readyConnection(): Connection | null {
-    let best: Connection | null = null;
+  private readyConnection(): PoolConnection | null {
+    let best: PoolConnection | null = null;
     for (const connection of this.connections) {
       if (!connection.isHandshakeDone || connection.isClosed) continue;
       if (best === null || connection.inflight < best.inflight) best = connection;
@@ -265,19 +318,18 @@ export class Pool {
 
   private ensureSweep(): void {
     const idle = this.options.idleTimeoutMs;
-    if (idle <= 0 || this.sweepTimer !== null) return;
-    this.sweepTimer = setInterval(() => this.sweep(), Math.max(10, Math.min(idle / 2, 1000)));
-    this.sweepTimer.unref();
+    if (idle <= 0 || this.sweepTimer !== null || this.closed) return;
+    // The clock's timers never keep the process alive.
+    this.sweepTimer = this.clock.setTimer(() => this.sweep(), Math.max(10, Math.min(idle / 2, 1000)));
   }
 
+  /** Closes connections idle for `idle`; one with requests in its queue is busy, however quiet. */
   private sweep(): void {
+    this.sweepTimer = null;
     const cutoff = this.clock.now() - this.options.idleTimeoutMs;
     for (const connection of [...this.connections]) {
       if (connection.inflight === 0 && connection.lastActiveAt <= cutoff) connection.close();
     }
-    if (this.connections.length === 0 && this.sweepTimer !== null) {
-      clearInterval(this.sweepTimer);
-      this.sweepTimer = null;
-    }
+    if (this.connections.length > 0) this.ensureSweep();
   }
 }

@@ -36,8 +36,13 @@ export class Request implements ReplyTarget {
   next: Request | null = null;
   /** Clock time it was handed to the socket; 0 while it is held back or queued. */
   sentAt = 0;
-  /** Set once the caller's promise is settled (reply, timeout or abort); a late reply is dropped. */
+  /**
+   * Set once the caller's promise is settled (reply, timeout or abort); a late reply is dropped,
+   * and a request settled before it was written is never written (see `abandon`).
+   */
   settled = false;
+  /** The queue it was written to, told when its caller gives up on it (see `abandon`). */
+  owner: AbandonListener | null = null;
   /** Handshake requests: sent before the connection is ready. */
   internal = false;
   collected: Array<MetaResponse | undefined> | Map<string, string> | null = null;
@@ -72,6 +77,22 @@ export interface RequestListener {
 }
 
 const IGNORED: RequestListener = { onReply() {}, onFailure() {} };
+
+/** The queue a request was written to: counts the requests whose callers gave up on them. */
+export interface AbandonListener {
+  abandoned(request: Request): void;
+}
+
+/**
+ * The caller stopped waiting (its deadline passed, or it aborted). A request not yet written is
+ * then never written — `requestSent: false` is a promise; one already written stays in its queue
+ * (its reply keeps the stream in step), and the queue counts it, to bound that pile.
+ */
+export function abandon(request: Request): void {
+  if (request.settled) return;
+  request.settled = true;
+  if (request.sentAt > 0) request.owner?.abandoned(request);
+}
 
 /** Fails `request` unless its caller was already settled (a reply, a timeout, an abort). */
 export function failRequest(request: Request, error: Error): void {
@@ -119,8 +140,8 @@ export function sendRequest<T>(
     if (signal) {
       onAbort = () => {
         if (request.settled) return;
-        request.settled = true;
-        reject(abortError(request, serverId, true));
+        abandon(request);
+        reject(abortError(request, serverId, request.sentAt > 0));
       };
       signal.addEventListener('abort', onAbort, { once: true });
     }

@@ -3,3 +3,4 @@ export * from './dnsServer.js';
 export * from './events.js';
 export * from './memcached.js';
 export * from './rawClient.js';
+export * from './trickleProxy.js';

@@ -136,13 +136,18 @@ describe('Pipeline: judging the server', () => {
     assert.equal(p.closed?.evidence, true);
   });
 
-  it('a long queue whose replies keep streaming in is not stuck, however long ago its head was written', () => {
+  it('a stream whose replies each come within request_timeout is not stuck, however long it runs', () => {
     const p = new ScriptedPipeline(1000);
     p.handshake();
-    const gets = Array.from({ length: 30 }, (_, i) => p.get(`k${i}`));
-    for (const g of gets) p.clock.advance(100, () => p.reply(`EN O${g.opaque}\r\n`));
+    // Five in flight, a new request and a reply every 100 ms: each waits 500 ms, for 30 s in all.
+    const gets = Array.from({ length: 5 }, (_, i) => p.get(`k${i}`));
+    for (let i = 5; i < 300; i++) {
+      const head = gets[i - 5]!;
+      p.clock.advance(100, () => p.reply(`EN O${head.opaque}\r\n`));
+      gets.push(p.get(`k${i}`));
+    }
     assert.equal(p.pipeline.isClosed, false);
-    assert.ok(gets.every((g) => g.outcome.value !== undefined));
+    assert.ok(gets.slice(0, 295).every((g) => g.outcome.value !== undefined));
   });
 
   it('settled requests keep their place: a late reply is consumed, the next one matched', () => {
@@ -181,5 +186,141 @@ describe('Pipeline: a starved process still notices a dead server', () => {
     p.clock.stall(400); // 1,200 ms of real silence ≥ 3 × 300 ms
     assert.equal(p.closed?.evidence, true);
     assert.equal(p.closed?.error.code, 'TIMEOUT');
+  });
+});
+
+describe('Pipeline: a settled request is never written (requestSent: false is a promise)', () => {
+  it('a request whose caller gave up while it was held for the handshake is dropped, not written', () => {
+    const p = new ScriptedPipeline();
+    p.internal(RequestKind.Version, 'version\r\n');
+    p.internal(RequestKind.Noop, 'mn\r\n');
+    const a = p.get('a');
+    const b = p.get('b');
+    p.pipeline.markConnected();
+    // The caller's deadline passed (or it aborted) during a slow handshake: told "never sent".
+    a.request.settled = true;
+    p.reply('VERSION 1.6.18\r\nMN\r\n');
+    assert.deepEqual(
+      p.written.filter((line) => line.startsWith('mg ')).map((line) => line.split(' ')[1]),
+      ['b'],
+      'only the request whose caller still waits is written',
+    );
+    assert.equal(p.pipeline.inflight, 1, 'the dropped one is no longer queued');
+    p.reply(`EN O${b.opaque}\r\n`);
+    assert.equal((b.outcome.value as MetaResponse).opaque, b.opaque, 'the stream is in step');
+    assert.equal(p.pipeline.inflight, 0);
+  });
+
+  it('when every held request was given up, the queue is empty and idle after the handshake', () => {
+    const p = new ScriptedPipeline();
+    let idle = 0;
+    p.pipeline.onIdle(() => idle++);
+    p.internal(RequestKind.Version, 'version\r\n');
+    p.internal(RequestKind.Noop, 'mn\r\n');
+    const a = p.get('a');
+    p.pipeline.markConnected();
+    a.request.settled = true;
+    p.reply('VERSION 1.6.18\r\nMN\r\n');
+    assert.equal(p.written.length, 2, 'nothing but the handshake was written');
+    assert.equal(p.pipeline.inflight, 0);
+    assert.ok(idle >= 1, 'the connection is told it is idle (it may unref its socket)');
+  });
+
+  it('a request already settled when it is queued (moved from a failed connection) is never written', () => {
+    const p = new ScriptedPipeline();
+    p.handshake();
+    const opaque = reserveOpaques(1);
+    const request = new Request(
+      RequestKind.Meta,
+      metaGet(encodeKey('late', 250), 'v' as MetaGetFlags, opaque),
+      null,
+      opaque,
+      0,
+    );
+    request.settled = true;
+    p.enqueue(request);
+    assert.equal(p.written.length, 2);
+    assert.equal(p.pipeline.inflight, 0);
+  });
+});
+
+describe('Pipeline: a slow server is judged (bytes trickling in do not reset it forever)', () => {
+  it('the oldest request unanswered 2 × request_timeout after it was written, bytes arriving all along: too slow, evidence', () => {
+    const p = new ScriptedPipeline(500);
+    p.handshake();
+    const a = p.get('a');
+    const b = p.get('b');
+    const reply = `VA 5 O${a.opaque}\r\nhello\r\n`;
+    // One byte every 100 ms: never silent for request_timeout.
+    for (let i = 0; i < 9; i++) p.clock.advance(100, () => p.reply(reply[i]!));
+    assert.equal(p.pipeline.isClosed, false, 'at 900 ms: not yet');
+    p.clock.advance(100, () => p.reply(reply[9]!));
+    assert.equal(p.closed?.evidence, true, 'a server too slow for request_timeout is failing');
+    assert.equal(p.closed?.error.code, 'TIMEOUT');
+    assert.equal(p.closed?.error.details?.slow, true);
+    assert.equal(p.closed?.error.details?.cause, 'server');
+    assert.match(p.closed!.error.message, /answers too slowly: a request written 1000 ms ago/);
+    assert.equal(a.outcome.error?.code, 'TIMEOUT');
+    assert.equal(b.outcome.error?.key, 'b');
+    assert.equal(b.outcome.error?.details?.requestSent, undefined, 'written: it may have been applied');
+  });
+
+  it('a slow handshake (bytes trickling) is judged the same way', () => {
+    const p = new ScriptedPipeline(500);
+    p.internal(RequestKind.Version, 'version\r\n');
+    p.internal(RequestKind.Noop, 'mn\r\n');
+    p.get('a');
+    p.pipeline.markConnected();
+    const reply = 'VERSION 1.6.18\r\nMN\r\n';
+    for (let i = 0; i < 10 && !p.pipeline.isClosed; i++) p.clock.advance(100, () => p.reply(reply[i]!));
+    assert.equal(p.closed?.evidence, true);
+    assert.equal(p.closed?.error.details?.slow, true);
+    assert.deepEqual(
+      p.closed?.unsent.map((r) => r.key),
+      ['a'],
+      'the held request was never written: the pool may send it elsewhere',
+    );
+  });
+
+  it('our own stall is not the server being slow: the 2 × request_timeout is measured from its end', () => {
+    const p = new ScriptedPipeline(500);
+    p.handshake();
+    const a = p.get('a');
+    p.clock.advance(400, () => p.reply('V'));
+    p.clock.stall(700, () => p.reply('A'));
+    assert.equal(p.pipeline.isClosed, false, 'the late timer was our stall');
+    p.clock.advance(900, () => p.reply(' '));
+    assert.equal(p.pipeline.isClosed, false);
+    p.clock.advance(150, () => p.reply('1'));
+    assert.equal(p.closed?.error.details?.slow, true);
+    assert.equal(a.outcome.error?.code, 'TIMEOUT');
+  });
+});
+
+describe('Pipeline: a saturated loop of ours is not the server being slow', () => {
+  it('timers on time but our loop ~100 % busy (reading a burst of replies): the 2 × request_timeout restarts', () => {
+    const p = new ScriptedPipeline(500);
+    p.handshake();
+    const a = p.get('a');
+    p.clock.busy = 0.95;
+    for (let i = 0; i < 10; i++) p.clock.advance(100, () => p.reply('V'));
+    assert.equal(p.pipeline.isClosed, false, 'our loop could not read: not judged');
+    p.clock.busy = 0;
+    for (let i = 0; i < 9; i++) p.clock.advance(100, () => p.reply('A'));
+    assert.equal(p.pipeline.isClosed, false);
+    p.clock.advance(101, () => p.reply(' '));
+    assert.equal(p.closed?.error.details?.slow, true, 'responsive again for 2 × request_timeout: judged');
+    assert.equal(a.outcome.error?.code, 'TIMEOUT');
+  });
+
+  it('a server too slow through 3 × 2 request_timeouts of our saturation is judged anyway', () => {
+    const p = new ScriptedPipeline(500);
+    p.handshake();
+    p.get('a');
+    p.clock.busy = 1;
+    for (let i = 0; i < 29 && !p.pipeline.isClosed; i++) p.clock.advance(100, () => p.reply('V'));
+    assert.equal(p.pipeline.isClosed, false);
+    for (let i = 0; i < 10 && !p.pipeline.isClosed; i++) p.clock.advance(100, () => p.reply('A'));
+    assert.equal(p.closed?.error.details?.slow, true);
   });
 });

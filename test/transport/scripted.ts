@@ -1,13 +1,15 @@
 // A scripted world for the pipeline: a clock that moves only when told, timers that can be made
 // to fire late (our loop "stalled"), an explicit I/O poll, and a writer that records the bytes.
 
-import type { MemcachedCacheError } from '../../src/component/errors.js';
+import { ConnectionError, type MemcachedCacheError } from '../../src/component/errors.js';
 import { encodeKey } from '../../src/protocol/KeyEncoder.js';
 import { type MetaGetFlags, metaGet, metaNoop, versionCommand } from '../../src/protocol/RequestEncoder.js';
 import { ResponseParser } from '../../src/protocol/ResponseParser.js';
 import type { Clock } from '../../src/transport/Clock.js';
 import { Pipeline } from '../../src/transport/Pipeline.js';
+import type { PoolConnection } from '../../src/transport/Pool.js';
 import { Request, RequestKind, reserveOpaques } from '../../src/transport/Request.js';
+import type { ServerEndpoint } from '../../src/transport/ServerEndpoint.js';
 
 interface Timer {
   at: number;
@@ -37,6 +39,14 @@ export class ScriptedClock implements Clock {
   }
   endOfTick(callback: () => void): void {
     this.tickEnd.push(callback);
+  }
+  /** The share of time our loop is busy, as `busySince` reports it (0: always waiting for I/O). */
+  busy = 0;
+  loopMark(): unknown {
+    return this.time;
+  }
+  busySince(_mark: unknown): number {
+    return this.busy;
   }
 
   /**
@@ -118,14 +128,14 @@ export class ScriptedPipeline {
   readonly parser: ResponseParser;
   closed: Closed | null = null;
 
-  constructor(requestTimeoutMs = 1000, maxValueBytes = 1024) {
+  constructor(requestTimeoutMs = 1000, maxValueBytes = 1024, maxAbandoned?: number) {
     this.pipeline = new Pipeline(
       'test:11211',
       {
         append: (payload, data) =>
           this.written.push(String(payload) + (data ? `${data.toString('latin1')}\r\n` : '')),
       },
-      { requestTimeoutMs, clock: this.clock },
+      { requestTimeoutMs, clock: this.clock, ...(maxAbandoned === undefined ? {} : { maxAbandoned }) },
     );
     this.parser = new ResponseParser(this.pipeline, maxValueBytes);
     this.pipeline.onClose((error, evidence, unsent) => {
@@ -179,5 +189,125 @@ export class ScriptedPipeline {
     };
     this.pipeline.enqueue(request);
     return outcome;
+  }
+}
+
+type CloseListener = (
+  connection: PoolConnection,
+  error: MemcachedCacheError,
+  evidence: boolean,
+  unsent: Request[],
+) => void;
+
+/**
+ * A connection for the pool with no socket: a real Pipeline (with its handshake) on the scripted
+ * clock, a byte transcript, and methods that script what the server does.
+ */
+export class ScriptedConnection implements PoolConnection {
+  readonly pipeline: Pipeline;
+  readonly parser: ResponseParser;
+  readonly written: string[] = [];
+  readonly ready: Promise<void>;
+  private listeners: CloseListener[] = [];
+  private idleListeners: Array<() => void> = [];
+  private closeOnIdle = false;
+
+  constructor(
+    readonly endpoint: ServerEndpoint,
+    clock: Clock,
+    requestTimeoutMs: number,
+  ) {
+    this.pipeline = new Pipeline(
+      endpoint.id,
+      {
+        append: (payload, data) =>
+          this.written.push(String(payload) + (data ? `${data.toString('latin1')}\r\n` : '')),
+      },
+      { requestTimeoutMs, clock },
+    );
+    this.parser = new ResponseParser(this.pipeline, 1024);
+    this.pipeline.onClose((error, evidence, unsent) => {
+      for (const listener of this.listeners.splice(0)) listener(this, error, evidence, unsent);
+    });
+    this.pipeline.onIdle(() => {
+      for (const listener of this.idleListeners) listener();
+      if (this.closeOnIdle) this.close();
+    });
+    this.ready = new Promise<void>((resolve, reject) => {
+      const version = new Request(RequestKind.Version, versionCommand(), null, -1, 0);
+      version.internal = true;
+      version.listener = { onReply() {}, onFailure: (_r, error) => reject(error) };
+      const noop = new Request(RequestKind.Noop, metaNoop(), null, -1, 0);
+      noop.internal = true;
+      noop.listener = { onReply: () => resolve(), onFailure: (_r, error) => reject(error) };
+      this.pipeline.enqueue(version);
+      this.pipeline.enqueue(noop);
+    });
+    this.ready.catch(() => {});
+  }
+
+  get inflight(): number {
+    return this.pipeline.inflight;
+  }
+  get isClosed(): boolean {
+    return this.pipeline.isClosed;
+  }
+  get isHandshakeDone(): boolean {
+    return this.pipeline.isReady;
+  }
+  get serverVersion(): string {
+    return this.pipeline.serverVersion;
+  }
+  get lastActiveAt(): number {
+    return this.pipeline.lastActiveAt;
+  }
+  get bufferedBytes(): number {
+    return 0;
+  }
+  /** The user requests written on it (`mg <key> …` lines), by key. */
+  get keysWritten(): string[] {
+    return this.written.filter((line) => line.startsWith('mg ')).map((line) => line.split(' ')[1]!);
+  }
+  onClose(listener: CloseListener): void {
+    this.listeners.push(listener);
+  }
+  onIdle(listener: () => void): void {
+    this.idleListeners.push(listener);
+  }
+  dispatch(request: Request): void {
+    this.pipeline.enqueue(request);
+  }
+  close(): void {
+    this.pipeline.destroy(
+      new ConnectionError(`Connection to ${this.endpoint.id} was closed by the client`, {
+        server: this.endpoint.id,
+      }),
+      false,
+    );
+  }
+  closeWhenIdle(): void {
+    if (this.pipeline.inflight === 0) this.close();
+    else this.closeOnIdle = true;
+  }
+
+  // ---- what the server does ----
+
+  /** The socket connected and the server completed the handshake. */
+  accept(): void {
+    this.pipeline.markConnected();
+    this.reply('VERSION 1.6.18\r\nMN\r\n');
+  }
+  /** memcached's `-c` limit: it turns the connection away. */
+  refuse(): void {
+    this.pipeline.markConnected();
+    this.reply('ERROR Too many open connections\r\n');
+  }
+  /** The connection was reset. */
+  reset(): void {
+    this.pipeline.destroy(new ConnectionError(`Connection to ${this.endpoint.id} failed: ECONNRESET`), true);
+  }
+  reply(text: string): void {
+    this.pipeline.received();
+    this.parser.feed(Buffer.from(text, 'latin1'));
   }
 }
