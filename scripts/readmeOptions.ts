@@ -3,7 +3,7 @@
 // markers; test/docs/readme.test.ts fails when the README and the table disagree.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { COMPONENT_OPTIONS, type OptionSpec } from '../src/client/ComponentOptions.js';
+import { COMPONENT_OPTIONS, type OptionSpec } from '../src/connector/ComponentOptions.js';
 
 export const BEGIN = '<!-- options table: generated from COMPONENT_OPTIONS by `npm run docs:options` -->';
 export const END = '<!-- end of options table -->';

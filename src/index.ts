@@ -28,8 +28,6 @@ export {
   type ClientOptionSpec,
   type MemcachedClientOptions,
 } from './client/ClientOptions.js';
-export type { AutoDiscoveryMode, DiscoverySource, DiscoveryStatus } from './client/ClusterDiscovery.js';
-export { COMPONENT_OPTIONS, type ComponentOptionName, type OptionSpec } from './client/ComponentOptions.js';
 // The client
 export type { Value } from './client/commands/WriteCommands.js';
 export {
@@ -95,9 +93,15 @@ export type * from './component/interfaces.js';
 export { MemoryCredentialStore } from './component/MemoryCredentialStore.js';
 export { MemoryDiscovery } from './component/MemoryDiscovery.js';
 export { References } from './component/References.js';
+export {
+  COMPONENT_OPTIONS,
+  type ComponentOptionName,
+  type OptionSpec,
+} from './connector/ComponentOptions.js';
 export { Lock } from './lock/Lock.js';
 export { MemcachedLock } from './lock/MemcachedLock.js';
 export { MemoryLock, MemoryLockStore } from './lock/MemoryLock.js';
 export { NullLock } from './lock/NullLock.js';
+export type { AutoDiscoveryMode, DiscoverySource, DiscoveryStatus } from './topology/ClusterDiscovery.js';
 export type { ServerEndpoint } from './transport/ServerEndpoint.js';
 export { CONNECT_TRACING, type ConnectTraceContext, type ServerAttributes } from './transport/tracing.js';

@@ -1,12 +1,12 @@
-import { readOption } from '../client/ComponentOptions.js';
 import type { MemcachedClient } from '../client/MemcachedClient.js';
-import { MemcachedComponent } from '../client/MemcachedComponent.js';
 import { withTrace } from '../component/ComponentKey.js';
 import { ConfigParams } from '../component/ConfigParams.js';
 import { atEntry, ContentionError, InvalidValueError } from '../component/errors.js';
 import type { ContextLike } from '../component/IContext.js';
 import type { IReferences } from '../component/IReferences.js';
 import type { ICache, IConfigurable } from '../component/interfaces.js';
+import { readOption } from '../connector/ComponentOptions.js';
+import { MemcachedComponent } from '../connector/MemcachedComponent.js';
 import { secondsForMs } from '../protocol/TtlEncoder.js';
 import { CacheInstrumentation, TIMING_RETRIEVE, TIMING_STORE } from './CacheInstrumentation.js';
 import { JsonCodec } from './codec/JsonCodec.js';

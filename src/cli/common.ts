@@ -3,11 +3,11 @@
  * error reporting.
  */
 import type { ParseArgsConfig } from 'node:util';
-import { AUTO_DISCOVERY_MODES, type AutoDiscoveryMode } from '../client/ClusterDiscovery.js';
 import { endpointsFromServerList } from '../client/endpoints.js';
 import { MemcachedClient } from '../client/MemcachedClient.js';
 import { rendezvousSelector } from '../cluster/RendezvousSelector.js';
 import { MemcachedCacheError, type MemcachedErrorCode } from '../component/errors.js';
+import { AUTO_DISCOVERY_MODES, type AutoDiscoveryMode } from '../topology/ClusterDiscovery.js';
 import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
 
 /** Exit codes, documented in `memcached-cache --help`. */

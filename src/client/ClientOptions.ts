@@ -1,8 +1,8 @@
 import type { SelectorFactory } from '../cluster/ServerSelector.js';
 import { ConfigError } from '../component/errors.js';
 import { frozenTable } from '../component/frozenTable.js';
+import { AUTO_DISCOVERY_MODES, type AutoDiscoveryMode } from '../topology/ClusterDiscovery.js';
 import { type ServerEndpoint, withHiddenPassword } from '../transport/ServerEndpoint.js';
-import { AUTO_DISCOVERY_MODES, type AutoDiscoveryMode } from './ClusterDiscovery.js';
 
 export interface MemcachedClientOptions {
   /**

@@ -2,6 +2,7 @@ import { atEntry, InvalidStateError, InvalidValueError } from '../component/erro
 import { type EncodedKey, encodeKey } from '../protocol/KeyEncoder.js';
 import type { MetaResponse } from '../protocol/MetaResponse.js';
 import { wireCas } from '../protocol/WireFields.js';
+import type { ClusterDiscovery, DiscoveryStatus } from '../topology/ClusterDiscovery.js';
 import { type ClusterView, Topology } from '../topology/Topology.js';
 import type { TopologyChange } from '../topology/TopologyChange.js';
 import { type Clock, systemClock } from '../transport/Clock.js';
@@ -10,7 +11,6 @@ import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
 import { CallExecutor, type CallOptions } from './CallExecutor.js';
 import type { MemcachedClientOptions, ResolvedClientOptions } from './ClientOptions.js';
 import { resolveClientOptions } from './ClientOptions.js';
-import { type ClusterDiscovery, type DiscoveryStatus, discoveryFor } from './ClusterDiscovery.js';
 import type { Command, WriteKind } from './Command.js';
 import type { CommandLimits } from './commands/CommandLimits.js';
 import {
@@ -44,6 +44,7 @@ import {
   type WriteArguments,
   writeCommand,
 } from './commands/WriteCommands.js';
+import { discoveryFor } from './discoveryFor.js';
 import type { Item, LeasedItem } from './Item.js';
 import { toVoid } from './ReplyTransforms.js';
 

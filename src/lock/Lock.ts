@@ -12,7 +12,6 @@
  * (code `LOCK_TIMEOUT`) carrying the key and the trace id.
  */
 
-import { COMPONENT_OPTIONS, readOption } from '../client/ComponentOptions.js';
 import { checkComponentKey } from '../component/ComponentKey.js';
 import type { ConfigParams } from '../component/ConfigParams.js';
 import { readInteger } from '../component/ConfigReaders.js';
@@ -20,6 +19,7 @@ import { ContextResolver } from '../component/ContextResolver.js';
 import { InvalidValueError, LockTimeoutError } from '../component/errors.js';
 import type { ContextLike } from '../component/IContext.js';
 import type { IConfigurable, ILock } from '../component/interfaces.js';
+import { COMPONENT_OPTIONS, readOption } from '../connector/ComponentOptions.js';
 
 export abstract class Lock implements ILock, IConfigurable {
   static readonly DEFAULT_RETRY_TIMEOUT = COMPONENT_OPTIONS.retry_timeout.default;

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { MemcachedComponent } from '../client/MemcachedComponent.js';
 import { ConfigParams } from '../component/ConfigParams.js';
 import { InvalidValueError } from '../component/errors.js';
 import type { ContextLike } from '../component/IContext.js';
 import type { IConfigurable, ILock } from '../component/interfaces.js';
+import { MemcachedComponent } from '../connector/MemcachedComponent.js';
 import { secondsForMs } from '../protocol/TtlEncoder.js';
 import { acquireWithRetries, Lock, readRetryTimeout } from './Lock.js';
 

@@ -9,8 +9,8 @@ import {
   type ComponentOptionName,
   type OptionSpec,
   readOption,
-} from '../../src/client/ComponentOptions.js';
-import type { ConnectorOptions, MemcachedConnector } from '../../src/client/MemcachedConnector.js';
+} from '../../src/connector/ComponentOptions.js';
+import type { ConnectorOptions, MemcachedConnector } from '../../src/connector/MemcachedConnector.js';
 import * as root from '../../src/index.js';
 import { ConfigParams, MemcachedCache, MemcachedLock } from '../../src/index.js';
 

@@ -3,15 +3,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CLIENT_OPTIONS } from '../../src/client/ClientOptions.js';
+import { MemcachedClient } from '../../src/client/MemcachedClient.js';
+import { ConfigParams } from '../../src/component/ConfigParams.js';
+import { ConfigError } from '../../src/component/errors.js';
 import {
   COMPONENT_OPTIONS,
   type ComponentOptionName,
   type OptionSpec,
-} from '../../src/client/ComponentOptions.js';
-import { MemcachedClient } from '../../src/client/MemcachedClient.js';
-import { MemcachedConnector, readConnectorOptions } from '../../src/client/MemcachedConnector.js';
-import { ConfigParams } from '../../src/component/ConfigParams.js';
-import { ConfigError } from '../../src/component/errors.js';
+} from '../../src/connector/ComponentOptions.js';
+import { MemcachedConnector, readConnectorOptions } from '../../src/connector/MemcachedConnector.js';
 
 const servers = [{ id: '127.0.0.1:1', host: '127.0.0.1', port: 1 }];
 

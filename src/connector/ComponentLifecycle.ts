@@ -1,10 +1,10 @@
+import type { MemcachedClient } from '../client/MemcachedClient.js';
 import { checkComponentKey, withTrace } from '../component/ComponentKey.js';
 import type { ConfigParams } from '../component/ConfigParams.js';
 import { ContextResolver } from '../component/ContextResolver.js';
 import { InvalidStateError } from '../component/errors.js';
 import type { ContextLike } from '../component/IContext.js';
 import type { IReferences } from '../component/IReferences.js';
-import type { MemcachedClient } from './MemcachedClient.js';
 import { MemcachedConnector } from './MemcachedConnector.js';
 
 /** What a component does when it opens or closes (logging, clearing its near cache). */

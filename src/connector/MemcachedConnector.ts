@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { toTransportEndpoint } from '../client/endpoints.js';
+import { MemcachedClient } from '../client/MemcachedClient.js';
 import { rendezvousSelector } from '../cluster/RendezvousSelector.js';
 import { withTrace } from '../component/ComponentKey.js';
 import type { ConfigParams } from '../component/ConfigParams.js';
@@ -10,11 +12,9 @@ import { ConfigError } from '../component/errors.js';
 import type { ContextLike } from '../component/IContext.js';
 import type { IReferences } from '../component/IReferences.js';
 import { parseServerList } from '../component/ServerList.js';
+import type { AutoDiscoveryMode } from '../topology/ClusterDiscovery.js';
 import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
-import type { AutoDiscoveryMode } from './ClusterDiscovery.js';
 import { type ClientNumbers, readClientOptions, readOption } from './ComponentOptions.js';
-import { toTransportEndpoint } from './endpoints.js';
-import { MemcachedClient } from './MemcachedClient.js';
 
 /** The connection-level options shared by MemcachedCache and MemcachedLock (COMPONENT_OPTIONS). */
 export interface ConnectorOptions {

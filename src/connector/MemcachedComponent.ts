@@ -1,8 +1,8 @@
+import type { MemcachedClient } from '../client/MemcachedClient.js';
 import type { ContextLike } from '../component/IContext.js';
 import type { IReferences } from '../component/IReferences.js';
 import type { IOpenable, IReferenceable } from '../component/interfaces.js';
 import { ComponentLifecycle } from './ComponentLifecycle.js';
-import type { MemcachedClient } from './MemcachedClient.js';
 
 /**
  * The base of MemcachedCache and MemcachedLock: references, open, close and the lifecycle rules

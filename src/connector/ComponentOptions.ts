@@ -1,7 +1,7 @@
+import { CLIENT_OPTIONS, type ClientOptionSpec, MS_MAX } from '../client/ClientOptions.js';
 import type { ConfigParams } from '../component/ConfigParams.js';
 import { readBoolean, readEnum, readInteger, readString } from '../component/ConfigReaders.js';
 import { frozenTable } from '../component/frozenTable.js';
-import { CLIENT_OPTIONS, type ClientOptionSpec, MS_MAX } from './ClientOptions.js';
 
 /** Which components read an option. */
 export type OptionUsers = 'cache and lock' | 'cache' | 'lock';
