@@ -25,8 +25,9 @@ after(async () => {
 
 /** Requests in the queues of one server's connections, answered or abandoned (test-only peek). */
 function queued(client: MemcachedClient, id: string): number {
-  const pools = (client as unknown as { pools: { get(id: string): { inflight: number } | undefined } }).pools;
-  return pools.get(id)?.inflight ?? 0;
+  const pools = (client as unknown as { topology: { poolFor(id: string): { inflight: number } | undefined } })
+    .topology;
+  return pools.poolFor(id)?.inflight ?? 0;
 }
 
 interface Run {
