@@ -10,6 +10,7 @@ import {
   type HistogramMetricData,
   MeterProvider,
   MetricReader,
+  type SumMetricData,
 } from '@opentelemetry/sdk-metrics';
 import {
   BasicTracerProvider,
@@ -58,6 +59,28 @@ async function underParent(
   const finished = exporter.getFinishedSpans();
   const parent = finished.find((s) => s.name === 'parent')!;
   return { parent, spans: finished.filter((s) => s !== parent) };
+}
+
+async function collected() {
+  const { resourceMetrics, errors } = await reader.collect();
+  assert.deepEqual(errors, []);
+  return resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
+}
+
+async function durationPoints(): Promise<HistogramMetricData['dataPoints']> {
+  const metric = (await collected()).find((m) => m.descriptor.name === 'db.client.operation.duration');
+  return (metric as HistogramMetricData | undefined)?.dataPoints ?? [];
+}
+
+/** The cumulative `memcached_cache.client.reads` counter, summed by hit. */
+async function readsByHit(): Promise<{ hit: number; miss: number }> {
+  const metric = (await collected()).find((m) => m.descriptor.name === 'memcached_cache.client.reads') as
+    | SumMetricData
+    | undefined;
+  const sums = { hit: 0, miss: 0 };
+  for (const point of metric?.dataPoints ?? [])
+    sums[point.attributes['memcached_cache.hit'] === true ? 'hit' : 'miss'] += point.value;
+  return sums;
 }
 
 function assertChild(span: ReadableSpan, parent: ReadableSpan, name: string): void {
@@ -120,12 +143,52 @@ describe('MemcachedCacheInstrumentation with the OpenTelemetry SDK', () => {
     }
   });
 
-  it('a 100-key getMany is one span with db.operation.batch.size 100', async () => {
+  it('a hit and a miss differ: memcached_cache.hit on the span', async () => {
+    await client.set('otel:hit', 'v');
+    const { parent, spans } = await underParent(async () => {
+      await client.get('otel:hit');
+      await client.get('otel:absent');
+    });
+    const [hit, miss] = spans as [ReadableSpan, ReadableSpan];
+    assertChild(hit, parent, 'get');
+    assertChild(miss, parent, 'get');
+    assert.equal(hit.attributes['memcached_cache.hit'], true);
+    assert.equal(miss.attributes['memcached_cache.hit'], false);
+  });
+
+  it('a 100-key getMany is one span named BATCH get, with its batch size, keys and hits', async () => {
     const keys = Array.from({ length: 100 }, (_, i) => `otel:many:${i}`);
+    await Promise.all(keys.slice(0, 40).map((k) => client.set(k, 'v')));
     const { parent, spans } = await underParent(() => client.getMany(keys));
     assert.equal(spans.length, 1);
-    assertChild(spans[0]!, parent, 'getMany');
+    // The conventions: a batch of operations with one name is `BATCH <name>`; each key is an `mg`.
+    assertChild(spans[0]!, parent, 'BATCH get');
     assert.equal(spans[0]!.attributes['db.operation.batch.size'], 100);
+    assert.equal(spans[0]!.attributes['memcached_cache.keys'], 100);
+    assert.equal(spans[0]!.attributes['memcached_cache.hits'], 40);
+    assert.equal(spans[0]!.attributes['memcached_cache.hit'], undefined);
+  });
+
+  it('a one-key getMany request is not a batch: a get span with memcached_cache.hit', async () => {
+    const { parent, spans } = await underParent(() => client.getMany(['otel:many:0']));
+    assert.equal(spans.length, 1);
+    assertChild(spans[0]!, parent, 'get');
+    assert.equal(spans[0]!.attributes['db.operation.batch.size'], undefined);
+    assert.equal(spans[0]!.attributes['memcached_cache.hit'], true);
+  });
+
+  it('metrics give the hit ratio: the duration histogram by hit, and memcached_cache.client.reads by key', async () => {
+    const before = await readsByHit();
+    await client.set('otel:ratio', 'v');
+    await client.get('otel:ratio');
+    await client.get('otel:ratio-missing');
+    await client.getMany(['otel:ratio', 'otel:ratio-missing', 'otel:ratio-missing-2']);
+    const after = await readsByHit();
+    assert.deepEqual({ hit: after.hit - before.hit, miss: after.miss - before.miss }, { hit: 2, miss: 3 });
+    const durations = await durationPoints();
+    const gets = durations.filter((p) => p.attributes['db.operation.name'] === 'get');
+    assert.ok(gets.some((p) => p.attributes['memcached_cache.hit'] === true));
+    assert.ok(gets.some((p) => p.attributes['memcached_cache.hit'] === false));
   });
 
   it('a timeout on a SIGSTOPped server is an error span with error.type', async () => {
@@ -156,10 +219,13 @@ describe('MemcachedCacheInstrumentation with the OpenTelemetry SDK', () => {
     const gets = metric.dataPoints.filter(
       (p) => p.attributes['db.operation.name'] === 'get' && p.attributes['error.type'] === undefined,
     );
-    assert.ok(gets.length === 1 && gets[0]!.value.count >= 3, 'successful gets are counted');
-    assert.equal(gets[0]!.attributes['db.system.name'], 'memcached');
-    assert.equal(gets[0]!.attributes['server.port'], server.port);
-    assert.ok(gets[0]!.value.max! < 1, 'seconds, not milliseconds');
+    assert.equal(gets.length, 2, 'successful gets: one series for hits, one for misses');
+    assert.ok(gets.reduce((n, p) => n + p.value.count, 0) >= 3, 'successful gets are counted');
+    for (const get of gets) {
+      assert.equal(get.attributes['db.system.name'], 'memcached');
+      assert.equal(get.attributes['server.port'], server.port);
+      assert.ok(get.value.max! < 1, 'seconds, not milliseconds');
+    }
     const failed = metric.dataPoints.find((p) => p.attributes['error.type'] === 'TimeoutError');
     assert.ok(failed && failed.value.min! >= 0.25, 'the timed-out get took ~request_timeout');
   });
