@@ -6,7 +6,14 @@ import keyvTestSuite, { keyvApiTests, keyvNamespaceTest, keyvValueTests } from '
 import Keyv from 'keyv';
 import { KeyvMemcachedStore } from '../../src/adapters/KeyvMemcachedStore.js';
 import { MemcachedClient } from '../../src/client/MemcachedClient.js';
-import { type MemcachedProcess, rawCommand, startMemcached, stopAllMemcached } from '../support/index.js';
+import {
+  type MemcachedProcess,
+  rawCommand,
+  recordCommands,
+  startMemcached,
+  stopAllMemcached,
+  waitFor,
+} from '../support/index.js';
 
 void keyvTestSuite; // the default export runs the same three suites as below, unnamed
 
@@ -72,11 +79,57 @@ describe('@keyv/test-suite values', () => keyvValueTests(vitestLike as never, Ke
 describe('@keyv/test-suite namespace', () => keyvNamespaceTest(vitestLike as never, Keyv, store));
 
 describe('KeyvMemcachedStore', () => {
-  it('clear() hides a namespace in every process sharing it and leaves others alone', async () => {
+  it('a namespaced operation is one request: no generation traffic per operation (no hot key)', async () => {
+    const keyv = new Keyv({ store: store(), namespace: 'rt' });
+    await keyv.set('k', 'v');
+    const recorded = recordCommands();
+    try {
+      for (let i = 0; i < 100; i++) assert.equal(await keyv.get('k'), 'v');
+      await Promise.all(Array.from({ length: 100 }, () => keyv.get('k')));
+      await keyv.set('k2', 'v2');
+      await keyv.delete('k2');
+    } finally {
+      recorded.stop();
+    }
+    const counts: Record<string, number> = {};
+    for (const c of recorded.started) counts[c.command] = (counts[c.command] ?? 0) + 1;
+    assert.deepEqual(counts, { get: 200, set: 1, delete: 1 });
+  });
+
+  it('clear() in another process is seen within generationRefreshMs; in this client at once', async () => {
     const otherClient = new MemcachedClient({ servers: [endpoint()] }); // "another process"
     try {
-      const a1 = new Keyv({ store: store(), namespace: 'ns-a' });
-      const a2 = new Keyv({ store: new KeyvMemcachedStore({ client: otherClient }), namespace: 'ns-a' });
+      const refreshMs = 300;
+      const here = new Keyv({
+        store: new KeyvMemcachedStore({ client, generationRefreshMs: refreshMs }),
+        namespace: 'w',
+      });
+      const sameClient = new Keyv({ store: store(), namespace: 'w' });
+      const there = new Keyv({ store: new KeyvMemcachedStore({ client: otherClient }), namespace: 'w' });
+      await here.set('k', 'old');
+      assert.equal(await there.get('k'), 'old');
+      await sameClient.clear(); // another store on the same client: shares the generation
+      assert.equal(await here.get('k'), undefined);
+      await here.set('k', 'kept');
+      const cleared = Date.now();
+      await there.clear();
+      // The window: `here` may read 'kept' until its generation is older than refreshMs.
+      assert.ok(await waitFor(async () => (await here.get('k')) === undefined, refreshMs + 2000));
+      assert.ok(Date.now() - cleared <= refreshMs + 2000);
+    } finally {
+      otherClient.close();
+    }
+  });
+
+  it('clear() hides a namespace in every process sharing it and leaves others alone (generationRefreshMs 0)', async () => {
+    const otherClient = new MemcachedClient({ servers: [endpoint()] }); // "another process"
+    try {
+      const strict = () => new KeyvMemcachedStore({ client, generationRefreshMs: 0 });
+      const a1 = new Keyv({ store: strict(), namespace: 'ns-a' });
+      const a2 = new Keyv({
+        store: new KeyvMemcachedStore({ client: otherClient, generationRefreshMs: 0 }),
+        namespace: 'ns-a',
+      });
       const b = new Keyv({ store: store(), namespace: 'ns-b' });
       await a1.set('k', 'a-value');
       await b.set('k', 'b-value');
