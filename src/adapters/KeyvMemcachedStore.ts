@@ -104,8 +104,8 @@ export class KeyvMemcachedStore extends EventEmitter {
       });
       this.ownsClient = true;
     }
-    let generations = generationsByClient.get(this.client);
-    if (generations === undefined) generationsByClient.set(this.client, (generations = new Map()));
+    const generations = generationsByClient.get(this.client) ?? new Map<string, Generation>();
+    generationsByClient.set(this.client, generations);
     this.generations = generations;
   }
 
