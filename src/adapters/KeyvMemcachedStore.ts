@@ -30,7 +30,7 @@
  * one in another process within `generationRefreshMs` (default 1,000): until then this process
  * may still read the cleared values and write into the cleared generation (such writes are lost,
  * as a cleared namespace's are). `generationRefreshMs: 0` reads the generation on every
- * operation, as 0.3 did.
+ * operation, as 0.2 did.
  *
  * Errors: a failed operation emits `error` (when someone listens) and rejects; Keyv turns
  * rejections into its own `error` events.
