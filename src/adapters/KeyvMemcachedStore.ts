@@ -51,7 +51,7 @@ const DEFAULT_GENERATION_REFRESH_MS = 1000;
 /** A namespace's generation as this process last read or set it. */
 interface Generation {
   value: number;
-  /** When the request that read it was sent (the value is at least this fresh). */
+  /** When (`performance.now()`, immune to clock steps) the request that read it was sent. */
   readAt: number;
   /** The order in which that request was sent: a later request's answer replaces an earlier's. */
   sequence: number;
@@ -175,8 +175,8 @@ export class KeyvMemcachedStore extends EventEmitter {
         return;
       }
       const namespace = this.namespace;
-      const sent = { at: Date.now(), sequence: ++generationRequests };
-      const value = await this.client.incr(GENERATION_PREFIX + namespace, 1, { initial: sent.at });
+      const sent = { at: performance.now(), sequence: ++generationRequests };
+      const value = await this.client.incr(GENERATION_PREFIX + namespace, 1, { initial: Date.now() });
       this.learn(namespace, Number(value ?? 0n), sent);
     });
   }
@@ -193,7 +193,7 @@ export class KeyvMemcachedStore extends EventEmitter {
   private generation(namespace: string): number | Promise<number> {
     const cached = this.generations.get(namespace);
     if (cached === undefined) return this.readGeneration(namespace);
-    const age = Date.now() - cached.readAt;
+    const age = performance.now() - cached.readAt;
     if (age >= this.generationRefreshMs) return cached.refreshing ?? this.readGeneration(namespace);
     if (age >= this.generationRefreshMs / 2 && cached.refreshing === null)
       // A failed background read is not this operation's failure: the next one past the full
@@ -204,10 +204,11 @@ export class KeyvMemcachedStore extends EventEmitter {
 
   /** Reads the generation key (shared by concurrent callers) and caches what it says. */
   private readGeneration(namespace: string): Promise<number> {
-    const sent = { at: Date.now(), sequence: ++generationRequests };
-    // delta 0 reads the counter; `initial` creates it atomically when missing.
+    const sent = { at: performance.now(), sequence: ++generationRequests };
+    // delta 0 reads the counter; `initial` (the wall clock, so a re-created generation is newer
+    // than any before it) creates it atomically when missing.
     const reading = this.client
-      .incr(GENERATION_PREFIX + namespace, 0, { initial: sent.at })
+      .incr(GENERATION_PREFIX + namespace, 0, { initial: Date.now() })
       .then((value) => this.learn(namespace, Number(value ?? 0n), sent))
       .finally(() => {
         const cached = this.generations.get(namespace);
