@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { MemcachedClient } from '../client/MemcachedClient.js';
 import { MemcachedComponent } from '../client/MemcachedComponent.js';
 import { ConfigParams } from '../component/ConfigParams.js';
 import { InvalidValueError } from '../component/errors.js';
@@ -35,6 +36,11 @@ export class MemcachedLock extends MemcachedComponent implements ILock, IConfigu
         this.#retryTimeout = retryTimeout;
       };
     });
+  }
+
+  /** The underlying client (for diagnostics: `cluster`, `serverFor`). */
+  getClient(context?: ContextLike): MemcachedClient {
+    return this.lifecycle.openClient(context);
   }
 
   /** Milliseconds between acquisition attempts in `acquireLock` (`options.retry_timeout`). */
