@@ -142,13 +142,18 @@ describe('a retried batch read goes to each key’s own server', () => {
   });
 
   test('getMany of 200 keys of a server killed with the batch in flight finds all 200 on their new owners', async () => {
-    const [a, b, c] = (await startMemcachedCluster(3)) as [MemcachedProcess, MemcachedProcess, MemcachedProcess];
+    const [a, b, c] = (await startMemcachedCluster(3)) as [
+      MemcachedProcess,
+      MemcachedProcess,
+      MemcachedProcess,
+    ];
     const opened = recordSockets();
     const client = makeClient([a, b, c], { failures: 1, retries: 3, requestTimeoutMs: 2000 });
     await client.connect();
     opened.stop();
     const keys: string[] = [];
-    for (let i = 0; keys.length < 200; i++) if (client.serverFor(`batch:${i}`) === a.address) keys.push(`batch:${i}`);
+    for (let i = 0; keys.length < 200; i++)
+      if (client.serverFor(`batch:${i}`) === a.address) keys.push(`batch:${i}`);
     // Where the keys live once A is out: a client of B and C routes like the ring without A.
     const survivors = makeClient([b, c]);
     await Promise.all(keys.map((k) => survivors.set(k, `on-survivor:${k}`)));
@@ -189,7 +194,10 @@ class Writer {
     this.child.stdin.write(`${command}\n`);
     const answered = await waitFor(() => this.replies.length > 0 || this.child.exitCode !== null, 60_000);
     const reply = this.replies.shift();
-    assert.ok(answered && reply === expected, `${command}: got ${reply ?? 'nothing'}; stderr: ${this.stderr}`);
+    assert.ok(
+      answered && reply === expected,
+      `${command}: got ${reply ?? 'nothing'}; stderr: ${this.stderr}`,
+    );
   }
 
   close(): void {

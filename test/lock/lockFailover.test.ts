@@ -9,7 +9,8 @@ import { type MemcachedProcess, startMemcachedCluster, stopAllMemcached, waitFor
 
 function lockOf(servers: MemcachedProcess[]): MemcachedLock {
   const tuples: unknown[] = ['options.request_timeout', 300, 'options.failures', 1, 'options.retry', 300];
-  servers.forEach((s, i) => tuples.push(`connections.${i}.host`, s.host, `connections.${i}.port`, s.port));
+  for (const [i, s] of servers.entries())
+    tuples.push(`connections.${i}.host`, s.host, `connections.${i}.port`, s.port);
   const lock = new MemcachedLock();
   lock.configure(ConfigParams.fromTuples(...tuples));
   return lock;
