@@ -7,8 +7,10 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import type { MemcachedClient } from '../../src/client/MemcachedClient.js';
+import { ConnectionError } from '../../src/component/errors.js';
 import {
   type MemcachedProcess,
+  rawCommand,
   recordSockets,
   startMemcachedCluster,
   stopAllMemcached,
@@ -132,6 +134,80 @@ describe('a server that rejoins serves nothing older than what this process wrot
     } finally {
       for (const w of workers) w.close();
     }
+  });
+});
+
+/** The remaining TTL memcached reports for `key` on `server` (-1: never expires; null: missing). */
+async function ttlOn(server: MemcachedProcess, key: string): Promise<number | null> {
+  const reply = (await rawCommand(server.target, `mg ${key} t\r\n`)).toString('latin1');
+  if (reply.startsWith('EN')) return null;
+  return Number(/ t(-?\d+)/.exec(reply)![1]);
+}
+
+describe('while a server is out', () => {
+  let servers: MemcachedProcess[];
+  before(async () => {
+    servers = await startMemcachedCluster(3);
+  });
+  after(async () => {
+    closeAll();
+    await stopAllMemcached();
+  });
+
+  test('writes that go to a substitute live at most failover_ttl (60 s by default), TTL 0 included; failover:false calls fail at once', async () => {
+    const [a] = servers as [MemcachedProcess];
+    const client = makeClient(servers, SHORT);
+    await client.connect();
+    const keys = scenarioKeys().filter((k) => client.serverFor(k) === a.address);
+    await pauseAndWait(a);
+    try {
+      await ejectBy(client, a, keys);
+      const [never, long, short, counter, touched] = keys as [string, string, string, string, string];
+      await client.set(never, 'x'); // ttl 0: never expires
+      await client.set(long, 'x', { ttl: 3600 });
+      await client.set(short, 'x', { ttl: 10 });
+      await client.incr(counter, 1, { initial: 5, ttl: 0 });
+      await client.set(touched, 'x', { ttl: 5 });
+      await client.touch(touched, 86_400 * 60); // 60 days: an absolute time on the wire
+      const ttl = async (k: string) => ttlOn(servers.find((s) => s.address === client.serverFor(k))!, k);
+      for (const k of [never, long, counter, touched]) {
+        const left = await ttl(k);
+        assert.ok(left !== null && left > 0 && left <= 60, `${k}: TTL ${left} on the substitute`);
+      }
+      const left = await ttl(short);
+      assert.ok(left !== null && left > 0 && left <= 10, `a shorter TTL is kept: ${left}`);
+
+      const started = performance.now();
+      const refused = await client.set(never, 'y', { failover: false }).catch((e: unknown) => e);
+      assert.ok(performance.now() - started < 50, 'at once');
+      assert.ok(refused instanceof ConnectionError, String(refused));
+      assert.equal(refused.server, a.address);
+      assert.equal(refused.details?.requestSent, false);
+      assert.match(refused.message, /does not fail over/);
+      await assert.rejects(client.getMany([never, 'elsewhere'], { failover: false }), ConnectionError);
+      assert.equal((await client.get(never))?.value.toString(), 'x', 'the substitute copy is untouched');
+    } finally {
+      a.resume();
+    }
+  });
+
+  test('a record that overflows outage_record_size: the server is flushed before it rejoins', async () => {
+    const [a] = servers as [MemcachedProcess];
+    const client = makeClient(servers, { ...SHORT, outageRecordSize: 10 });
+    await client.connect();
+    await client.flush();
+    const keys = scenarioKeys().filter((k) => client.serverFor(k) === a.address);
+    await Promise.all(keys.map((k) => client.set(k, `v0:${k}`)));
+    await pauseAndWait(a);
+    try {
+      await ejectBy(client, a, keys);
+      await Promise.all(keys.slice(0, 20).map((k) => client.set(k, `v1:${k}`)));
+    } finally {
+      a.resume();
+    }
+    assert.ok(await waitFor(() => client.cluster.isAlive(a.address), 15_000), 'A was re-admitted');
+    const after = await client.getMany(keys);
+    assert.equal(after.size, 0, `${after.size} of ${keys.length} keys of A kept their pre-outage value`);
   });
 });
 
