@@ -4,10 +4,12 @@
 // retried after its server died must find every key on its own new owner.
 import assert from 'node:assert/strict';
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createInterface, type Interface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import type { MemcachedClient } from '../../src/client/MemcachedClient.js';
 import { ConnectionError } from '../../src/component/errors.js';
+import { type OutageReplayed, REPLAY_CHANNEL } from '../../src/topology/TopologyChange.js';
 import {
   type MemcachedProcess,
   rawCommand,
@@ -62,7 +64,7 @@ describe('a server that rejoins serves nothing older than what this process wrot
     await stopAllMemcached();
   });
 
-  test('one writer: 1,000 keys rewritten and half of the paused server’s keys removed → 0 stale, 0 resurrected', async () => {
+  test('one writer: 1,000 keys rewritten and half of the paused server’s keys removed → 0 stale, 0 resurrected', async (t) => {
     const [a] = servers as [MemcachedProcess];
     for (const server of servers) server.resume();
     const writer = makeClient(servers, SHORT);
@@ -73,6 +75,11 @@ describe('a server that rejoins serves nothing older than what this process wrot
     const victimKeys = keys.filter((k) => writer.serverFor(k) === a.address);
     const removed = new Set(removedDuringOutage(victimKeys));
 
+    const replays: OutageReplayed[] = [];
+    const onReplay = (message: unknown): void => {
+      replays.push(message as OutageReplayed);
+    };
+    subscribe(REPLAY_CHANNEL, onReplay);
     await pauseAndWait(a);
     try {
       await ejectBy(writer, a, victimKeys);
@@ -82,6 +89,13 @@ describe('a server that rejoins serves nothing older than what this process wrot
       a.resume();
     }
     assert.ok(await waitFor(() => writer.cluster.isAlive(a.address), 15_000), 'A was re-admitted');
+    unsubscribe(REPLAY_CHANNEL, onReplay);
+    assert.deepEqual(
+      replays.map((r) => [r.server, r.keys, r.flushed]),
+      [[a.address, victimKeys.length, false]],
+      'one replay: every key of A changed during the outage, deleted on A',
+    );
+    t.diagnostic(`replay of ${replays[0]!.keys} keys took ${replays[0]!.ms} ms`);
 
     const seenByWriter = await readAll(writer, removed);
     // A reader that never saw the outage routes A's keys to A from the start.
