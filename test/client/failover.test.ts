@@ -88,7 +88,9 @@ describe('a server that rejoins serves nothing older than what this process wrot
     } finally {
       a.resume();
     }
+    const resumedAt = performance.now();
     assert.ok(await waitFor(() => writer.cluster.isAlive(a.address), 15_000), 'A was re-admitted');
+    t.diagnostic(`re-admitted ${(performance.now() - resumedAt).toFixed(0)} ms after the resume`);
     unsubscribe(REPLAY_CHANNEL, onReplay);
     assert.deepEqual(
       replays.map((r) => [r.server, r.keys, r.flushed]),
@@ -111,11 +113,14 @@ describe('a server that rejoins serves nothing older than what this process wrot
         `${who}: ${seen.stale.length} stale (of ${victimKeys.length} keys of A), ${seen.resurrected.length} resurrected (of ${removed.size} removed)`,
       );
     }
+    t.diagnostic(
+      `writer read ${seenByWriter.current} current, ${seenByWriter.misses} misses; fresh reader ${seenByReader.current} current, ${seenByReader.misses} misses`,
+    );
     assert.equal(seenByWriter.current + seenByWriter.misses + removed.size, keys.length);
     assert.ok(seenByWriter.current >= keys.length - victimKeys.length, 'the other servers’ keys are current');
   });
 
-  test('two writer processes, each replaying its own record → 0 stale, 0 resurrected', async () => {
+  test('two writer processes, each replaying its own record → 0 stale, 0 resurrected', async (t) => {
     const [a] = servers as [MemcachedProcess];
     for (const server of servers) server.resume();
     const list = servers.map((s) => s.address).join(',');
@@ -140,6 +145,7 @@ describe('a server that rejoins serves nothing older than what this process wrot
 
       const reader = makeClient(servers);
       const seen = await readAll(reader, removed);
+      t.diagnostic(`reader: ${seen.current} current, ${seen.misses} misses, ${removed.size} removed`);
       assert.deepEqual(
         [seen.stale.length, seen.resurrected.length],
         [0, 0],
