@@ -13,7 +13,13 @@ if (gc === undefined) throw new Error('run with node --expose-gc');
 const server = await startMemcached({ memoryMb: 256 });
 const pool = new Pool(
   { id: server.address, host: server.host, port: server.port },
-  { maxConnections: 1, idleTimeoutMs: 0, connectTimeoutMs: 2000, requestTimeoutMs: 1000, maxValueBytes: 2 << 20 },
+  {
+    maxConnections: 1,
+    idleTimeoutMs: 0,
+    connectTimeoutMs: 2000,
+    requestTimeoutMs: 1000,
+    maxValueBytes: 2 << 20,
+  },
 );
 await pool.connect();
 for (const n of sizes.length > 0 ? sizes : [1000, 10_000, 100_000]) {
