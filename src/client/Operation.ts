@@ -326,7 +326,11 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
       return;
     }
     const wait = backoffMs(request.attempt + 1);
-    if (request.attempt >= this.host.retries || this.host.clock.now() + wait >= this.dueAt) {
+    if (
+      request.attempt >= this.host.retries ||
+      !(this.command.idempotent || wasNeverSent(error as MemcachedCacheError)) ||
+      this.host.clock.now() + wait >= this.dueAt
+    ) {
       this.fail(error);
       return;
     }

@@ -1,4 +1,4 @@
-import type { EncodedKey } from '../protocol/KeyEncoder.js';
+import type { EncodedKey, WireKey } from '../protocol/KeyEncoder.js';
 
 /**
  * What must be undone on a server before it takes traffic again: the keys whose copy on it may be
@@ -11,7 +11,11 @@ export interface OutageWork {
 }
 
 interface ServerRecord {
-  keys: Map<string, EncodedKey>;
+  /**
+   * Wire token → key. Not the EncodedKey itself: routing cached the key's bytes on it (a Buffer,
+   * ~100 bytes more per key), and for a printable key the token and the key are one string.
+   */
+  keys: Map<WireKey, string>;
   overflowed: boolean;
 }
 
@@ -56,7 +60,7 @@ export class OutageRecord {
       record.keys = new Map();
       return;
     }
-    keys.set(key.token, key);
+    keys.set(key.token, key.key);
   }
 
   /**
@@ -67,7 +71,9 @@ export class OutageRecord {
   take(id: string): OutageWork | null {
     const record = this.records.get(id);
     if (record === undefined || (!record.overflowed && record.keys.size === 0)) return null;
-    const work: OutageWork = { keys: [...record.keys.values()], flush: record.overflowed };
+    const keys: EncodedKey[] = [];
+    for (const [token, key] of record.keys) keys.push({ token, bytes: null, key });
+    const work: OutageWork = { keys, flush: record.overflowed };
     record.keys = new Map();
     record.overflowed = false;
     return work;
