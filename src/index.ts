@@ -35,6 +35,8 @@ export {
   type CommandName,
   type CommandOutcome,
   type CommandTraceContext,
+  type OutageReplayed,
+  REPLAY_CHANNEL,
   TOPOLOGY_CHANNEL,
   type TopologyChange,
 } from './client/diagnostics.js';

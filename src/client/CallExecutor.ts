@@ -11,6 +11,13 @@ import { Operation, type OperationHost } from './Operation.js';
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /**
+   * `false`: the key never moves to another server. The call goes to the key's server by the
+   * configured list; while that server is ejected it rejects at once with ConnectionError
+   * (`details.requestSent: false`) instead of going to a substitute. For keys whose correctness
+   * needs one home (locks). Default true.
+   */
+  failover?: boolean;
 }
 
 export interface CallExecutorOptions {
@@ -42,7 +49,13 @@ export class CallExecutor {
       callClock: new TickClock(options.clock),
       deadlines: new DeadlineQueue(options.clock),
       closed: false,
-      route: (command) => command.server ?? topology.route(command.key!),
+      route: (command) =>
+        command.server ??
+        (command.mutates ? topology.routeChange(command.key!) : topology.route(command.key!)),
+      ttlCap: () => topology.takeFailoverTtl(),
+      home: (command) => command.server ?? topology.home(command.key!),
+      routeKey: (key, home) => (home ? topology.home(key) : topology.route(key)),
+      isOut: (id) => !topology.isAlive(id),
       poolFor: (id) => topology.poolFor(id),
       release: (weight) => admission.release(weight),
     };
@@ -77,7 +90,16 @@ export class CallExecutor {
     this.admission.admit(weight);
     if (commandTracing.hasSubscribers) return this.traced(command, options, weight);
     const promise = new Promise<T>(capture);
-    new Operation<T>(this.host, command, weight, options?.signal, captured.resolve, captured.reject).start();
+    const operation = new Operation<T>(
+      this.host,
+      command,
+      weight,
+      options?.signal,
+      captured.resolve,
+      captured.reject,
+    );
+    if (options?.failover === false) operation.pinned = true;
+    operation.start();
     return promise;
   }
 
@@ -104,7 +126,17 @@ export class CallExecutor {
       context,
       () =>
         new Promise<T>((resolve, reject) => {
-          new Operation<T>(this.host, command, weight, options?.signal, resolve, reject, context).start();
+          const operation = new Operation<T>(
+            this.host,
+            command,
+            weight,
+            options?.signal,
+            resolve,
+            reject,
+            context,
+          );
+          if (options?.failover === false) operation.pinned = true;
+          operation.start();
         }),
     );
   }

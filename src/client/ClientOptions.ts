@@ -55,6 +55,18 @@ export interface MemcachedClientOptions {
    * behind work that cannot finish within `request_timeout`. Default 16,384.
    */
   maxPending?: number;
+  /**
+   * Longest TTL, ms, of a value written to a substitute server while its key's home server is
+   * ejected (`failover_ttl`; rounded up to whole seconds); a TTL of 0 (never expires) is capped
+   * too. Default 60,000.
+   */
+  failoverTtlMs?: number;
+  /**
+   * Most keys recorded per ejected server (`outage_record_size`): the keys this client changes
+   * while their home server is out, deleted on it before it rejoins. Past it the server is flushed
+   * before it rejoins. Default 100,000.
+   */
+  outageRecordSize?: number;
   /** Key → server distribution; default libmemcached-compatible weighted ketama. */
   selector?: SelectorFactory;
 }
@@ -123,6 +135,22 @@ export const CLIENT_OPTIONS: Readonly<Record<NumericOption, ClientOptionSpec>> =
     default: 256,
     min: 1,
     max: 100_000,
+    unit: 'count',
+  },
+  // At most 30 days: memcached reads a longer TTL as an absolute time, and a cap must compare
+  // with relative ones.
+  failoverTtlMs: {
+    configKey: 'options.failover_ttl',
+    default: 60_000,
+    min: 1000,
+    max: 2_592_000_000,
+    unit: 'ms',
+  },
+  outageRecordSize: {
+    configKey: 'options.outage_record_size',
+    default: 100_000,
+    min: 0,
+    max: 100_000_000,
     unit: 'count',
   },
 });

@@ -8,7 +8,7 @@ import {
   metaSetHeader,
   type SetMode,
 } from '../protocol/RequestEncoder.js';
-import type { WireCas, WireFlags, WireTtl } from '../protocol/WireFields.js';
+import { cappedTtl, type WireCas, type WireFlags, type WireTtl } from '../protocol/WireFields.js';
 import type { CommandName } from './diagnostics.js';
 
 /**
@@ -24,8 +24,18 @@ export interface Command<T> {
   readonly keys: readonly EncodedKey[] | null;
   /** A fixed server (stats, version, flush); otherwise the key decides. */
   readonly server: string | null;
-  /** The request line(s) for the given first opaque token. */
-  encode(opaque: number): string;
+  /**
+   * Whether it changes the key (write, remove, touch, counter, invalidate): while the key's home
+   * server is out, such a call is recorded against it and its TTL capped (`failover_ttl`).
+   */
+  readonly mutates: boolean;
+  /**
+   * The request line(s) for the given first opaque token. `ttlCap`: the longest TTL the call may
+   * set (the key goes to a substitute server), else null.
+   */
+  encode(opaque: number, ttlCap: WireTtl | null): string;
+  /** A batch: the same command for some of its keys (a retry re-splits a batch by server). */
+  part?(keys: readonly EncodedKey[]): Command<T>;
   /** The `ms` data block, or null. */
   readonly data: Buffer | null;
   /** Safe to send twice: a write that may not be repeated is retried only if it was never sent. */
@@ -59,6 +69,7 @@ export class MetaGetCommand<T> implements Command<T> {
   readonly server = null;
   readonly data = null;
   readonly idempotent = true;
+  readonly mutates: boolean = false;
 
   constructor(
     readonly name: CommandName,
@@ -69,13 +80,32 @@ export class MetaGetCommand<T> implements Command<T> {
     private readonly staleWin: StaleWinHandler | null = null,
   ) {}
 
-  encode(opaque: number): string {
+  encode(opaque: number, _ttlCap: WireTtl | null): string {
     return metaGet(this.key, this.flags, opaque);
   }
 
   decode(reply: any): T {
     if (this.staleWin !== null && reply.win && reply.stale) this.staleWin(this.key, reply);
     return this.transform(reply);
+  }
+}
+
+/** `mg <key> v f c t T<ttl>`: gat, a read that changes the key's TTL. */
+export class MetaGatCommand<T> extends MetaGetCommand<T> {
+  override readonly mutates = true;
+
+  constructor(
+    key: EncodedKey,
+    private readonly ttl: WireTtl,
+    transform: (reply: any) => T,
+    staleWin: StaleWinHandler,
+  ) {
+    super('gat', key, metaGetFlags({ item: true, touch: ttl }), transform, staleWin);
+  }
+
+  override encode(opaque: number, ttlCap: WireTtl | null): string {
+    if (ttlCap === null) return super.encode(opaque, null);
+    return metaGet(this.key, metaGetFlags({ item: true, touch: cappedTtl(this.ttl, ttlCap) }), opaque);
   }
 }
 
@@ -95,6 +125,7 @@ export class MetaSetCommand<T> implements Command<T> {
   readonly kind = RequestKind.Meta;
   readonly keys = null;
   readonly server = null;
+  readonly mutates = true;
   readonly name: CommandName;
   readonly idempotent: boolean;
   readonly decode: (reply: any) => T;
@@ -112,12 +143,12 @@ export class MetaSetCommand<T> implements Command<T> {
     this.decode = write.decode;
   }
 
-  encode(opaque: number): string {
+  encode(opaque: number, ttlCap: WireTtl | null): string {
     const { mode, invalidateIfChanged = false } = this.write;
     return metaSetHeader(
       this.key,
       this.data.length,
-      this.ttl,
+      ttlCap === null ? this.ttl : cappedTtl(this.ttl, ttlCap),
       this.flags,
       mode,
       this.cas,
@@ -131,13 +162,17 @@ export class MetaSetCommand<T> implements Command<T> {
 // arrow-function members at each call site: a bundler keeping function names (esbuild
 // `keepNames`, as tsx runs it) renames every such member on every call (~1 µs per set).
 
-/** A single-key meta command without a data block (the less frequent ones; see MetaGetCommand). */
+/**
+ * A single-key meta command without a data block (the less frequent ones; see MetaGetCommand).
+ * Those that change the key (`mutates`) get the TTL cap of a failed-over call in `encode`.
+ */
 export function keyCommand<T>(
   name: CommandName,
   key: EncodedKey,
-  encode: (opaque: number) => string,
+  encode: (opaque: number, ttlCap: WireTtl | null) => string,
   decode: (reply: any) => T,
-  idempotent = true,
+  idempotent: boolean,
+  mutates: boolean,
 ): Command<T> {
   return {
     name,
@@ -145,6 +180,7 @@ export function keyCommand<T>(
     key,
     keys: null,
     server: null,
+    mutates,
     encode,
     data: null,
     idempotent,
@@ -161,5 +197,16 @@ export function serverCommand<T>(
   idempotent: boolean,
   decode: (reply: any) => T,
 ): Command<T> {
-  return { name, kind, key: null, keys: null, server, encode: () => line, data: null, idempotent, decode };
+  return {
+    name,
+    kind,
+    key: null,
+    keys: null,
+    server,
+    mutates: false,
+    encode: () => line,
+    data: null,
+    idempotent,
+    decode,
+  };
 }

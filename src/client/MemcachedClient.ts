@@ -100,6 +100,8 @@ export class MemcachedClient {
       failures: resolved.failures,
       retryMs: resolved.retryMs,
       ...(resolved.selector ? { selector: resolved.selector } : {}),
+      outageRecordSize: resolved.outageRecordSize,
+      failoverTtlSeconds: Math.ceil(resolved.failoverTtlMs / 1000),
       clock,
       makePool: (endpoint, events) =>
         new Pool(endpoint, {
@@ -198,7 +200,7 @@ export class MemcachedClient {
     let groups: EncodedKey[][];
     try {
       this.calls.assertOpen();
-      groups = this.groupByServer(keys);
+      groups = this.groupByServer(keys, options?.failover === false);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -421,15 +423,18 @@ export class MemcachedClient {
     return this.calls.execute(command, options);
   }
 
-  /** Validates and encodes keys (each once) and groups them by server, in first-seen order. */
-  private groupByServer(keys: readonly string[]): EncodedKey[][] {
+  /**
+   * Validates and encodes keys (each once) and groups them by server, in first-seen order; by
+   * their server in the full list for a `failover: false` call (`home`).
+   */
+  private groupByServer(keys: readonly string[], home: boolean): EncodedKey[][] {
     if (!Array.isArray(keys)) throw new InvalidValueError('getMany takes an array of keys');
     const unique = keys.length > 1 ? new Set(keys) : keys;
     const maxKeySize = this.options.maxKeySize;
     const byServer = new Map<string, EncodedKey[]>();
     for (const key of unique) {
       const encoded = encodeKey(key, maxKeySize);
-      const id = this.topology.route(encoded);
+      const id = home ? this.topology.home(encoded) : this.topology.route(encoded);
       const list = byServer.get(id);
       if (list === undefined) byServer.set(id, [encoded]);
       else list.push(encoded);

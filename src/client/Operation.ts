@@ -6,8 +6,10 @@ import {
   TimeoutError,
   withoutStack,
 } from '../component/errors.js';
+import type { EncodedKey } from '../protocol/KeyEncoder.js';
 import type { MetaResponse } from '../protocol/MetaResponse.js';
 import { RequestKind } from '../protocol/ReplyCollector.js';
+import type { WireTtl } from '../protocol/WireFields.js';
 import type { Clock, TickClock } from '../transport/Clock.js';
 import type { Pool } from '../transport/Pool.js';
 import { abandon, Request, type RequestListener, reserveOpaques } from '../transport/Request.js';
@@ -26,7 +28,16 @@ export interface OperationHost {
   /** The clock shared by calls made close together (the deadline's start). */
   readonly callClock: TickClock;
   readonly deadlines: DeadlineQueue;
+  /** Where the command goes now (a change to a key of an ejected server is recorded against it). */
   route(command: Command<unknown>): string;
+  /** The TTL cap when the last `route` of a change went to a substitute server, else null. */
+  ttlCap(): WireTtl | null;
+  /** Where the command goes by the full server list, alive or not (`failover: false`). */
+  home(command: Command<unknown>): string;
+  /** Where one key of a batch goes now (`home`: by the full list). */
+  routeKey(key: EncodedKey, home: boolean): string;
+  /** Whether server `id` is ejected (out of the ring). */
+  isOut(id: string): boolean;
   /** The pool of a server in the list; undefined for one that left it. */
   poolFor(id: string): Pool | undefined;
   /** The call is over: its weight no longer counts toward `max_pending`. */
@@ -56,6 +67,16 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
   private onAbort: (() => void) | null = null;
   /** An earlier attempt may have reached its server: `requestSent: false` can no longer be said. */
   private sentBefore = false;
+  /**
+   * `failover: false`: the call goes to its key's server by the full list, and fails at once when
+   * that server is ejected instead of going to a substitute.
+   */
+  pinned = false;
+  /** A batch sent again after a failure: its requests in flight, one per server (see `resend`). */
+  private parts: Set<PartRequest> | null = null;
+  /** Parts not yet answered, counting those waiting for their retry. */
+  private partsPending = 0;
+  private partValue: T | undefined;
 
   constructor(
     private readonly host: OperationHost,
@@ -92,8 +113,12 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
     this.dispatch();
   }
 
-  onReply(_request: Request, reply: unknown): void {
+  onReply(request: Request, reply: unknown): void {
     if (this.finished) return;
+    if (this.parts !== null) {
+      this.onPartReply(request as PartRequest, reply);
+      return;
+    }
     let value: T;
     try {
       value = this.command.decode(reply);
@@ -106,14 +131,20 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
     this.resolve(value);
   }
 
-  onFailure(_request: Request, error: Error): void {
+  onFailure(request: Request, error: Error): void {
     if (this.finished) return;
+    if (this.parts !== null) {
+      this.onPartFailure(request as PartRequest, error);
+      return;
+    }
+    const keys = this.command.keys;
     if ((error as MemcachedCacheError).details?.moved === true && this.moves < MAX_MOVES) {
       // Its server left the membership before the request was written: route it again now, to
-      // the key's new owner, without spending a retry.
+      // the key's new owner (each key of a batch to its own), without spending a retry.
       this.moves++;
       this.current = null;
-      this.dispatch();
+      if (keys !== null) this.resend(keys, this.attempt, this.moves);
+      else this.dispatch();
       return;
     }
     if (!isTransportFailure(error) || this.host.closed) {
@@ -132,7 +163,9 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
     }
     this.attempt++;
     this.current = null;
-    setTimeout(() => this.dispatch(), wait);
+    // A batch is re-split: its keys may now belong to several servers (the failed one ejected).
+    if (keys !== null) setTimeout(() => this.resend(keys, this.attempt, this.moves), wait);
+    else setTimeout(() => this.dispatch(), wait);
   }
 
   /**
@@ -160,7 +193,7 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
     if (!written) {
       cause = 'local-queue';
       message = `No answer within ${timeout} ms (request_timeout): the request waited in this process for a connection to ${server} and was never written${this.sentBefore ? ' (an earlier attempt was)' : ''}`;
-      if (!this.sentBefore) details.requestSent = false;
+      if (!this.sentBefore && !this.partWritten()) details.requestSent = false;
     } else {
       const now = host.clock.now();
       const sentAt = request.sentAt;
@@ -197,8 +230,15 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
       return;
     }
     const command = this.command;
-    const id = this.host.route(command);
+    const pinned = this.pinned;
+    const id = pinned ? this.host.home(command) : this.host.route(command);
     this.serverId = id;
+    // Asked right after the route it belongs to; a pinned call never goes to a substitute.
+    const ttlCap = command.mutates && !pinned ? this.host.ttlCap() : null;
+    if (pinned && id !== '' && this.host.isOut(id)) {
+      this.fail(this.notFailingOver(id));
+      return;
+    }
     const keys = command.keys;
     const count = keys === null ? 0 : keys.length;
     const opaque = command.kind === RequestKind.Meta || count > 0 ? reserveOpaques(count || 1) : -1;
@@ -206,7 +246,7 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
     // that failed may still be referenced by the connection that failed it.
     const request: Request =
       this.attempt === 0 && this.moves === 0 ? this : new Request(command.kind, '', command.data, -1, 0);
-    request.payload = command.encode(opaque);
+    request.payload = command.encode(opaque, ttlCap);
     request.opaque = opaque;
     request.count = count;
     request.key = command.key?.key;
@@ -236,12 +276,127 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
     pool.dispatch(request);
   }
 
+  /**
+   * Sends a batch's `keys` again, split by the server each key maps to now (its home for a pinned
+   * call): one request per server, each answered into the same result. `attempt` and `moves`
+   * carry on from the request that failed.
+   */
+  private resend(keys: readonly EncodedKey[], attempt: number, moves: number): void {
+    if (this.finished) return;
+    if (this.host.closed) {
+      this.fail(new InvalidStateError('The memcached client was closed', { key: this.command.key?.key }));
+      return;
+    }
+    const byServer = new Map<string, EncodedKey[]>();
+    for (const key of keys) {
+      const id = this.host.routeKey(key, this.pinned);
+      const group = byServer.get(id);
+      if (group === undefined) byServer.set(id, [key]);
+      else group.push(key);
+    }
+    if (this.parts === null) this.parts = new Set();
+    const parts = this.parts;
+    for (const [id, group] of byServer) {
+      if (this.pinned && id !== '' && this.host.isOut(id)) {
+        this.fail(this.notFailingOver(id));
+        return;
+      }
+      const pool = this.host.poolFor(id);
+      if (pool === undefined) {
+        this.fail(
+          new ConnectionError(
+            id === '' ? 'No server to send to' : `Server ${id} is no longer in the server list`,
+            {
+              ...(id === '' ? {} : { server: id }),
+              details: { requestSent: false },
+            },
+          ),
+        );
+        return;
+      }
+      const part = this.command.part!(group);
+      const request = new PartRequest(part, attempt, moves);
+      const opaque = reserveOpaques(group.length);
+      request.payload = part.encode(opaque, null);
+      request.opaque = opaque;
+      request.count = group.length;
+      request.key = group[0]!.key;
+      request.keys = group.map((k) => k.key);
+      request.collected = new Array(group.length);
+      request.listener = this;
+      parts.add(request);
+      this.partsPending++;
+      this.current = request;
+      this.serverId = id;
+      pool.dispatch(request);
+      if (this.finished) return; // the dispatch failed it at once
+    }
+  }
+
+  private onPartReply(request: PartRequest, reply: unknown): void {
+    this.parts!.delete(request);
+    try {
+      this.partValue = request.part.decode(reply);
+    } catch (error) {
+      this.fail(error as Error);
+      return;
+    }
+    if (--this.partsPending > 0) return;
+    this.finish();
+    this.resolve(this.partValue as T);
+  }
+
+  /** A part of a re-split batch failed: re-split its keys again (moved, or a retry), or fail the call. */
+  private onPartFailure(request: PartRequest, error: Error): void {
+    this.parts!.delete(request);
+    if (!wasNeverSent(error as MemcachedCacheError)) this.sentBefore = true;
+    const keys = request.part.keys!;
+    if ((error as MemcachedCacheError).details?.moved === true && request.moves < MAX_MOVES) {
+      this.resend(keys, request.attempt, request.moves + 1);
+      this.partsPending--;
+      return;
+    }
+    if (!isTransportFailure(error) || this.host.closed) {
+      this.fail(error);
+      return;
+    }
+    const wait = backoffMs(request.attempt + 1);
+    if (
+      request.attempt >= this.host.retries ||
+      !(this.command.idempotent || wasNeverSent(error as MemcachedCacheError)) ||
+      this.host.clock.now() + wait >= this.dueAt
+    ) {
+      this.fail(error);
+      return;
+    }
+    setTimeout(() => {
+      // Counted as pending until its keys are sent again, so the call cannot finish meanwhile.
+      this.resend(keys, request.attempt + 1, request.moves);
+      this.partsPending--;
+    }, wait);
+  }
+
+  /** Whether a part of a re-split batch still in flight was written (then `requestSent: false` is untrue). */
+  private partWritten(): boolean {
+    if (this.parts !== null) for (const part of this.parts) if (part.sentAt > 0) return true;
+    return false;
+  }
+
+  /** A `failover: false` call whose key's server is ejected: nothing is sent. */
+  private notFailingOver(id: string): ConnectionError {
+    const key = this.command.key?.key;
+    return new ConnectionError(
+      `Server ${id} is ejected and this key does not fail over (failover: false): nothing was sent`,
+      { server: id, key, details: { requestSent: false } },
+    );
+  }
+
   private abort(): void {
     if (this.finished) return;
     const request = this.current;
     // Not written yet: it never will be, so the caller may be told so.
     if (request !== null) abandon(request);
-    const neverSent = !this.sentBefore && (request === null || request.sentAt === 0);
+    const neverSent = !this.sentBefore && !this.partWritten() && (request === null || request.sentAt === 0);
     this.fail(
       new AbortError('The operation was aborted', {
         server: this.serverId || undefined,
@@ -258,6 +413,9 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
 
   private finish(): void {
     this.finished = true;
+    // The parts of a re-split batch still in flight: their replies, when they come, are dropped;
+    // one not written yet never will be.
+    if (this.parts !== null) for (const part of this.parts) abandon(part);
     this.host.deadlines.remove(this);
     this.host.release(this.weight);
     if (this.onAbort !== null) this.signal!.removeEventListener('abort', this.onAbort);
@@ -282,6 +440,16 @@ const READS = new Set(['get', 'gat', 'getOrLease']);
 
 /** A loop busy this share of the time since the deadline timer was armed read no reply in time. */
 const SATURATED = 0.9;
+/** One server's share of a batch sent again after a failure. */
+class PartRequest extends Request {
+  constructor(
+    readonly part: Command<any>,
+    readonly attempt: number,
+    readonly moves: number,
+  ) {
+    super(part.kind, '', part.data, -1, 0);
+  }
+}
 
 /** A request moves at most this often: memberships change seconds apart, not within one call. */
 const MAX_MOVES = 4;

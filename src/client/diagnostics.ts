@@ -46,7 +46,13 @@ export interface CommandTraceContext extends ServerAttributes {
 /** `tracing:memcached-cache:command:{start,end,asyncStart,asyncEnd,error}`. */
 export const commandTracing: TracingChannel<unknown, CommandTraceContext> = tracingChannel(COMMAND_TRACING);
 
-export { TOPOLOGY_CHANNEL, type TopologyChange, topologyChannel } from '../topology/TopologyChange.js';
+export {
+  type OutageReplayed,
+  REPLAY_CHANNEL,
+  TOPOLOGY_CHANNEL,
+  type TopologyChange,
+  topologyChannel,
+} from '../topology/TopologyChange.js';
 
 export type CommandOutcome =
   | 'hit'

@@ -48,6 +48,11 @@ export class ClusterRouter {
   private selector!: ServerSelector;
   private single: string | undefined;
   private known: ReadonlySet<string> = new Set();
+  /**
+   * True while some servers, not all, are out of the ring: the keys of those go to substitutes.
+   * A plain field: the hot path of every write reads it.
+   */
+  failingOver = false;
   private readonly listeners = new Listeners<ClusterChange>();
   private readonly failingListeners = new Listeners<void>();
 
@@ -94,6 +99,15 @@ export class ClusterRouter {
   pick(key: Uint8Array): string | undefined {
     if (this.single !== undefined) return this.single;
     return this.selector.pick(key);
+  }
+
+  /**
+   * The server for `key` by the full list, alive or not: where the key lives when every server is
+   * up. It differs from `pick` exactly for the keys of ejected servers (while `failingOver`).
+   */
+  home(key: Uint8Array): string | undefined {
+    if (this.single !== undefined) return this.single;
+    return this.full.pick(key);
   }
 
   /** The servers keys are currently routed over (all of them when every server is dead). */
@@ -159,6 +173,7 @@ export class ClusterRouter {
     const live = this.members.filter((s) => this.health.isAlive(s.id));
     const allDead = live.length === 0;
     this.selector = allDead || live.length === this.members.length ? this.full : this.factory(live);
+    this.failingOver = this.selector !== this.full;
     return allDead;
   }
 

@@ -132,6 +132,14 @@ export const COMPONENT_OPTIONS = frozenTable({
     'maxPending',
     '(ours) most calls pending at once in the client (a `retrieveMany` counts one per key). Past it a call rejects at once with `OverloadedError` (code `OVERLOADED`, nothing sent) instead of queueing behind work that cannot finish within `request_timeout`. The default is what this client completes in ~0.2–0.35 s on the 2-core VM of the benchmark (16,384 gets issued amid a 150,000-call burst all answered within 0.72 s of the burst); on a VM twice as slow, a burst like that answers most of them and the rest reach their deadline as `TimeoutError`, with no server blamed',
   ),
+  failover_ttl: clientOption(
+    'failoverTtlMs',
+    '(ours) while a server is ejected, values written to the substitute that takes its keys live at most this long (rounded up to whole seconds; a TTL of 0 is capped too), so they cannot be served again at its next outage. See "Failover and consistency"',
+  ),
+  outage_record_size: clientOption(
+    'outageRecordSize',
+    '(ours) most keys recorded per ejected server: the keys this client changes while their home server is out are deleted on it before it rejoins, so it serves none of its older values. Past this many the record overflows and the server is flushed (`flush_all`) before it rejoins. Measured: 60–120 bytes per key, the key included (100,000 keys ≈ 7–8 MB, deleted in 0.22–0.25 s on an idle 2-core machine). See "Failover and consistency"',
+  ),
   auto_discovery: {
     type: 'enum',
     values: ['none', 'elasticache', 'elasticache_legacy', 'dns'] as const,

@@ -25,6 +25,9 @@ export interface ConnectorOptions {
   /** Key distribution: `ketama` (libmemcached, default) or `rendezvous` (pymemcache HashClient). */
   distribution: 'ketama' | 'rendezvous';
   keyPrefix: string;
+  /** ms */
+  failoverTtl: number;
+  outageRecordSize: number;
 }
 
 /** Reads and validates the `options.*` the client uses; every error names its key. */
@@ -35,6 +38,8 @@ export function readConnectorOptions(config: ConfigParams | null): ConnectorOpti
     tlsRejectUnauthorized: readOption(config, 'tls_reject_unauthorized'),
     distribution: readOption(config, 'distribution'),
     keyPrefix: readOption(config, 'key_prefix'),
+    failoverTtl: readOption(config, 'failover_ttl'),
+    outageRecordSize: readOption(config, 'outage_record_size'),
   };
 }
 

@@ -64,6 +64,8 @@ export function readRetryTimeout(config: ConfigParams, current: number): number 
 /**
  * The waiting acquisition of every lock (Lock subclasses and MemcachedLock): tries at once, then
  * every `retryTimeoutMs`, with a last attempt at the deadline; rejects with LockTimeoutError.
+ * An attempt that rejects with an error `keepTrying` accepts counts as "not acquired" (and is the
+ * LockTimeoutError's `cause` if no later attempt succeeds); any other error rejects at once.
  */
 export async function acquireWithRetries(
   lock: Pick<ILock, 'tryAcquireLock'>,
@@ -72,6 +74,7 @@ export async function acquireWithRetries(
   ttl: number,
   timeout: number,
   retryTimeoutMs: number,
+  keepTrying: (error: unknown) => boolean = () => false,
 ): Promise<void> {
   const traceId = ContextResolver.getTraceId(context);
   if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
@@ -81,14 +84,22 @@ export async function acquireWithRetries(
     });
   }
   const deadline = Date.now() + Math.max(0, timeout);
+  let lastFailure: unknown;
   for (;;) {
-    if (await lock.tryAcquireLock(context, key, ttl)) return;
+    try {
+      if (await lock.tryAcquireLock(context, key, ttl)) return;
+      lastFailure = undefined;
+    } catch (error) {
+      if (!keepTrying(error)) throw error;
+      lastFailure = error;
+    }
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
       throw new LockTimeoutError(`acquiring lock '${key}' failed on timeout after ${timeout} ms`, {
         traceId,
         key,
         details: { timeout },
+        ...(lastFailure === undefined ? {} : { cause: lastFailure }),
       });
     }
     await new Promise<void>((resolve) => setTimeout(resolve, Math.min(retryTimeoutMs, remaining)));

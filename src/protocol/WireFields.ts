@@ -88,6 +88,15 @@ export function wireTtl(seconds: unknown, argument: string, key?: string, nowMs?
   return (now + seconds) as WireTtl;
 }
 
+/**
+ * The TTL of a copy written to a substitute server while the key's home is out: at most `cap`.
+ * `ttl` 0 (never expires) and an absolute time (beyond 30 days; `cap` is at most 30 days) are
+ * both longer than any cap. Null `cap`: the TTL as asked.
+ */
+export function cappedTtl(ttl: WireTtl, cap: WireTtl | null): WireTtl {
+  return cap === null || (ttl !== 0 && ttl <= cap) ? ttl : cap;
+}
+
 export function wireCas(value: unknown, argument: string, key?: string): WireCas {
   if (typeof value === 'bigint') {
     if (value < 0n || value >= UINT64_LIMIT)

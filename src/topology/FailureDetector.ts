@@ -13,12 +13,20 @@ import type { Clock } from '../transport/Clock.js';
 export class FailureDetector {
   private probeTimer: unknown = null;
   private closed = false;
+  /** Ejected servers that answered and are being made fit to rejoin (see `beforeRejoin`). */
+  private readonly rejoining = new Set<string>();
 
   constructor(
     private readonly router: ClusterRouter,
     private readonly clock: Clock,
     /** Opens a connection to `id` and resolves when its handshake succeeded. */
     private readonly probe: (id: string) => Promise<unknown>,
+    /**
+     * What must happen on an ejected server that answers before it rejoins the ring (the outage
+     * replay): null when nothing, else a promise of it. It is asked again when that work is done,
+     * until it answers null; a failure keeps the server out until its next probe.
+     */
+    private readonly beforeRejoin: (id: string) => Promise<void> | null = () => null,
   ) {
     router.onChange(() => this.scheduleProbes());
   }
@@ -29,10 +37,37 @@ export class FailureDetector {
     this.router.reportFailure(id);
   }
 
-  /** `id` completed a handshake: it is up; a dead one rejoins. */
+  /**
+   * `id` completed a handshake: it is up. A dead one rejoins once `beforeRejoin` has nothing left
+   * to do: the check and the rejoin happen in one synchronous step, so no change made in between
+   * can be missed.
+   */
   serverAnswered(id: string): void {
     if (this.closed) return;
-    this.router.reportSuccess(id);
+    if (this.router.isAlive(id)) {
+      this.router.reportSuccess(id);
+      return;
+    }
+    if (this.rejoining.has(id)) return;
+    const work = this.beforeRejoin(id);
+    if (work === null) {
+      this.router.reportSuccess(id);
+      return;
+    }
+    this.rejoining.add(id);
+    work.then(
+      () => {
+        this.rejoining.delete(id);
+        this.serverAnswered(id);
+      },
+      () => {
+        this.rejoining.delete(id);
+        if (this.closed) return;
+        // It answered the probe but not the replay: not fit to rejoin; probed again after `retry`.
+        this.router.reportFailure(id);
+        this.scheduleProbes();
+      },
+    );
   }
 
   close(): void {

@@ -3,12 +3,20 @@ import { Listeners } from '../cluster/Listeners.js';
 import type { SelectorFactory, ServerSpec } from '../cluster/ServerSelector.js';
 import { ConfigError, type MemcachedCacheError } from '../component/errors.js';
 import { type EncodedKey, keyBytes } from '../protocol/KeyEncoder.js';
+import { type WireTtl, wireTtl } from '../protocol/WireFields.js';
 import type { Clock } from '../transport/Clock.js';
 import type { Pool } from '../transport/Pool.js';
 import { type ServerEndpoint, withHiddenPassword } from '../transport/ServerEndpoint.js';
 import { FailureDetector } from './FailureDetector.js';
+import { OutageRecord } from './OutageRecord.js';
+import { replayOutage } from './OutageReplay.js';
 import { ServerPools } from './ServerPools.js';
-import { type TopologyChange, topologyChannel } from './TopologyChange.js';
+import {
+  type OutageReplayed,
+  replayChannel,
+  type TopologyChange,
+  topologyChannel,
+} from './TopologyChange.js';
 
 /** What a pool reports about its server: the evidence the failure detector judges by. */
 export interface ServerEvents {
@@ -24,6 +32,10 @@ export interface TopologyOptions {
   /** How long an ejected server stays out before a probe, ms (`retry`). */
   retryMs: number;
   selector?: SelectorFactory;
+  /** Most keys recorded per ejected server before its content is distrusted (`outage_record_size`). */
+  outageRecordSize: number;
+  /** Longest TTL of a copy written to a substitute server, whole seconds (`failover_ttl`). */
+  failoverTtlSeconds: number;
   clock: Clock;
   /** Builds the pool of one server; the pool reports its server's health to `events`. */
   makePool(endpoint: ServerEndpoint, events: ServerEvents): Pool;
@@ -51,6 +63,10 @@ export class Topology {
   private readonly router: ClusterRouter;
   private readonly pools: ServerPools;
   private readonly detector: FailureDetector;
+  private readonly outage: OutageRecord;
+  private readonly failoverTtl: WireTtl;
+  /** Whether the last `routeChange` sent its key to a substitute (read by `takeFailoverTtl`). */
+  private substituted = false;
   private readonly listeners = new Listeners<TopologyChange>();
   /** Changes applied so far: the version of a change whose source has none. */
   private applied = 0;
@@ -71,15 +87,25 @@ export class Topology {
         }),
       servers,
     );
-    this.detector = new FailureDetector(this.router, options.clock, (id) => {
-      // A server removed while its probe was due has no pool: the probe fails quietly.
-      const pool = this.pools.get(id);
-      return pool === undefined ? Promise.reject(new Error(`${id} left the server list`)) : pool.connect();
-    });
+    this.outage = new OutageRecord(options.outageRecordSize);
+    this.failoverTtl = wireTtl(options.failoverTtlSeconds, 'failoverTtl');
+    this.detector = new FailureDetector(
+      this.router,
+      options.clock,
+      (id) => {
+        // A server removed while its probe was due has no pool: the probe fails quietly.
+        const pool = this.pools.get(id);
+        return pool === undefined ? Promise.reject(new Error(`${id} left the server list`)) : pool.connect();
+      },
+      (id) => this.replayBeforeRejoin(id),
+    );
     this.view = this.makeView();
     this.router.onChange((change) => {
-      // An ejected server's sockets are likely broken; drop them so a rejoin starts fresh.
-      if (change.type === 'eject') this.pools.get(change.id)?.closeConnections();
+      if (change.type === 'eject') {
+        this.outage.begin(change.id);
+        // An ejected server's sockets are likely broken; drop them so a rejoin starts fresh.
+        this.pools.get(change.id)?.closeConnections();
+      } else this.outage.end(change.id);
     });
   }
 
@@ -88,6 +114,82 @@ export class Topology {
     const single = this.pools.single;
     if (single !== null) return single.endpoint.id;
     return this.router.pick(keyBytes(key)) ?? '';
+  }
+
+  /**
+   * `route` for a call that changes the key (write, remove, touch, counter, invalidate). While a
+   * server is out, a key of it goes to a substitute: the change is recorded against the home
+   * server (replayed as a delete there before it rejoins), and `takeFailoverTtl` then answers the
+   * cap for the substitute's copy. With every server in the ring it costs one boolean check.
+   */
+  routeChange(key: EncodedKey): string {
+    const single = this.pools.single;
+    if (single !== null) return single.endpoint.id;
+    const bytes = keyBytes(key);
+    const id = this.router.pick(bytes) ?? '';
+    if (this.router.failingOver) {
+      const home = this.router.home(bytes)!;
+      if (home !== id) {
+        this.outage.record(home, key);
+        this.substituted = true;
+      }
+    }
+    return id;
+  }
+
+  /**
+   * The TTL cap (`failover_ttl`) when the last `routeChange` went to a substitute, else null; asked
+   * once right after it. A copy on a substitute must not outlive the outage for long: at the next
+   * outage of the home server it would be served again, older than what was written since.
+   */
+  takeFailoverTtl(): WireTtl | null {
+    if (!this.substituted) return null;
+    this.substituted = false;
+    return this.failoverTtl;
+  }
+
+  /** The key's server by the full list, whether it is in the ring or not (`failover: false`). */
+  home(key: EncodedKey): string {
+    const single = this.pools.single;
+    if (single !== null) return single.endpoint.id;
+    return this.router.home(keyBytes(key)) ?? '';
+  }
+
+  /** Whether `id` takes keys now (false while it is ejected). */
+  isAlive(id: string): boolean {
+    return this.router.isAlive(id);
+  }
+
+  /** Keys recorded against ejected server `id` (0 when none, or after an overflow). */
+  outageRecordSize(id: string): number {
+    return this.outage.size(id);
+  }
+
+  /**
+   * Before an ejected server that answered rejoins: delete on it what this client changed while it
+   * was out (or flush it when the record overflowed). Null when there is nothing to undo.
+   */
+  private replayBeforeRejoin(id: string): Promise<void> | null {
+    const pool = this.pools.get(id);
+    const work = this.outage.take(id);
+    if (work === null) return null;
+    if (pool === undefined) return Promise.reject(new Error(`${id} left the server list`));
+    const started = Date.now();
+    return replayOutage(pool, work).then(
+      () => {
+        if (replayChannel.hasSubscribers)
+          replayChannel.publish({
+            server: id,
+            keys: work.keys.length,
+            flushed: work.flush,
+            ms: Date.now() - started,
+          } satisfies OutageReplayed);
+      },
+      (error: unknown) => {
+        this.outage.restore(id, work);
+        throw error;
+      },
+    );
   }
 
   /** The pool of a server in the list; undefined for one that is not (or no longer) in it. */
@@ -154,6 +256,7 @@ export class Topology {
       });
     }
     const { added, removed, leaving } = this.pools.replace(next);
+    for (const id of removed) this.outage.end(id);
     this.applied++;
     const applied: TopologyChange = {
       added: added.map((e) => e.id),

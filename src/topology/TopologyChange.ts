@@ -19,3 +19,20 @@ export interface TopologyChange {
    */
   readonly version: number;
 }
+
+export const REPLAY_CHANNEL = 'memcached-cache:outage-replay';
+
+/** Where each completed outage replay is published (`OutageReplayed`). */
+export const replayChannel = channel(REPLAY_CHANNEL);
+
+/** An ejected server was made fit to rejoin: what this client changed while it was out was deleted on it. */
+export interface OutageReplayed {
+  /** The server that is about to rejoin. */
+  readonly server: string;
+  /** Keys deleted on it. */
+  readonly keys: number;
+  /** Whether it was flushed (its record had overflowed `outage_record_size`). */
+  readonly flushed: boolean;
+  /** How long the replay took, ms. */
+  readonly ms: number;
+}

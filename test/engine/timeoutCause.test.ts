@@ -42,6 +42,10 @@ function world(requestTimeoutMs = 1000) {
     route: () => ENDPOINT.id,
     poolFor: () => pool,
     release: () => {},
+    ttlCap: () => null,
+    home: () => ENDPOINT.id,
+    routeKey: () => ENDPOINT.id,
+    isOut: () => false,
   };
   const call = (key: string) => {
     const outcome: { value?: unknown; error?: MemcachedCacheError } = {};

@@ -1,6 +1,6 @@
 import { encodeKey } from '../../protocol/KeyEncoder.js';
 import { metaArithmetic, metaDelete, metaInvalidate } from '../../protocol/RequestEncoder.js';
-import { type WireCas, wireCas, wireTtl, wireUint64 } from '../../protocol/WireFields.js';
+import { cappedTtl, type WireCas, wireCas, wireTtl, wireUint64 } from '../../protocol/WireFields.js';
 import { type Command, keyCommand } from '../Command.js';
 import { isHeader, toCounter } from '../ReplyTransforms.js';
 import type { CommandLimits } from './CommandLimits.js';
@@ -21,6 +21,7 @@ export function deleteCommand(key: string, cas: unknown, limits: CommandLimits):
     (opaque) => metaDelete(encoded, wire, opaque),
     isHeader,
     wire === null,
+    true,
   );
 }
 
@@ -34,7 +35,14 @@ export function invalidateCommand(
   const encoded = encodeKey(key, limits.maxKeySize);
   const ttl = atLeastOneSecond(wireTtl(staleTtl, 'staleTtl', key));
   const wire = optionalCas(cas, key);
-  return keyCommand('invalidate', encoded, (opaque) => metaInvalidate(encoded, ttl, wire, opaque), isHeader);
+  return keyCommand(
+    'invalidate',
+    encoded,
+    (opaque, ttlCap) => metaInvalidate(encoded, cappedTtl(ttl, ttlCap), wire, opaque),
+    isHeader,
+    true,
+    true,
+  );
 }
 
 /** What `incr`/`decr` accept beside the delta. */
@@ -61,8 +69,16 @@ export function counterCommand(
   return keyCommand(
     decrement ? 'decr' : 'incr',
     encoded,
-    (opaque) => metaArithmetic(encoded, decrement, wireDelta, create, opaque),
+    (opaque, ttlCap) =>
+      metaArithmetic(
+        encoded,
+        decrement,
+        wireDelta,
+        create === null || ttlCap === null ? create : { ...create, ttl: cappedTtl(create.ttl, ttlCap) },
+        opaque,
+      ),
     toCounter,
     false,
+    true,
   );
 }

@@ -2,8 +2,15 @@ import { type EncodedKey, encodeKey } from '../../protocol/KeyEncoder.js';
 import type { MetaResponse } from '../../protocol/MetaResponse.js';
 import { RequestKind } from '../../protocol/ReplyCollector.js';
 import { metaGet, metaGetFlags, metaNoop, metaTouch } from '../../protocol/RequestEncoder.js';
-import { type WireTtl, wireTtl } from '../../protocol/WireFields.js';
-import { type Command, ITEM_FLAGS, keyCommand, MetaGetCommand, type StaleWinHandler } from '../Command.js';
+import { cappedTtl, type WireTtl, wireTtl } from '../../protocol/WireFields.js';
+import {
+  type Command,
+  ITEM_FLAGS,
+  keyCommand,
+  MetaGatCommand,
+  MetaGetCommand,
+  type StaleWinHandler,
+} from '../Command.js';
 import type { Item, LeasedItem } from '../Item.js';
 import { isHeader, isLeasePlaceholder, toItem } from '../ReplyTransforms.js';
 import type { CommandLimits } from './CommandLimits.js';
@@ -23,15 +30,20 @@ export function gatCommand(
   limits: CommandLimits,
   staleWin: StaleWinHandler,
 ): MetaGetCommand<Item | null> {
-  const encoded = encodeKey(key, limits.maxKeySize);
-  const flags = metaGetFlags({ item: true, touch: wireTtl(ttl, 'ttl', key) });
-  return new MetaGetCommand('gat', encoded, flags, toItem, staleWin);
+  return new MetaGatCommand(encodeKey(key, limits.maxKeySize), wireTtl(ttl, 'ttl', key), toItem, staleWin);
 }
 
 export function touchCommand(key: string, ttl: number, limits: CommandLimits): Command<boolean> {
   const encoded = encodeKey(key, limits.maxKeySize);
   const wire = wireTtl(ttl, 'ttl', key);
-  return keyCommand('touch', encoded, (opaque) => metaTouch(encoded, wire, opaque), isHeader);
+  return keyCommand(
+    'touch',
+    encoded,
+    (opaque, ttlCap) => metaTouch(encoded, cappedTtl(wire, ttlCap), opaque),
+    isHeader,
+    true,
+    true,
+  );
 }
 
 /**
@@ -88,6 +100,8 @@ export function batchReadCommand(
     key: keys[0]!,
     keys,
     server: null,
+    mutates: false,
+    part: (subset) => batchReadCommand(subset, result, staleWin),
     encode: (first) => {
       let payload = '';
       for (let i = 0; i < keys.length; i++) payload += metaGet(keys[i]!, BATCH_FLAGS, first + i);
