@@ -54,7 +54,7 @@ export class CallExecutor {
         (command.mutates ? topology.routeChange(command.key!) : topology.route(command.key!)),
       ttlCap: () => topology.takeFailoverTtl(),
       home: (command) => command.server ?? topology.home(command.key!),
-      routeKey: (key, home) => (home ? topology.home(key) : topology.route(key)),
+      groupByServer: (keys, home) => topology.groupByServer(keys, home),
       isOut: (id) => !topology.isAlive(id),
       poolFor: (id) => topology.poolFor(id),
       release: (weight) => admission.release(weight),

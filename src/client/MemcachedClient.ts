@@ -3,10 +3,9 @@ import { type EncodedKey, encodeKey } from '../protocol/KeyEncoder.js';
 import type { MetaResponse } from '../protocol/MetaResponse.js';
 import { wireCas } from '../protocol/WireFields.js';
 import type { ClusterDiscovery, DiscoveryStatus } from '../topology/ClusterDiscovery.js';
-import { type ClusterView, Topology } from '../topology/Topology.js';
+import type { ClusterView, Topology } from '../topology/Topology.js';
 import type { TopologyChange } from '../topology/TopologyChange.js';
 import { type Clock, systemClock } from '../transport/Clock.js';
-import { Pool } from '../transport/Pool.js';
 import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
 import { CallExecutor, type CallOptions } from './CallExecutor.js';
 import type { MemcachedClientOptions, ResolvedClientOptions } from './ClientOptions.js';
@@ -47,6 +46,7 @@ import {
 import { discoveryFor } from './discoveryFor.js';
 import type { Item, LeasedItem } from './Item.js';
 import { toVoid } from './ReplyTransforms.js';
+import { topologyFor } from './topologyFor.js';
 
 export type { CallOptions } from './CallExecutor.js';
 
@@ -93,30 +93,7 @@ export class MemcachedClient {
     const resolved = this.options;
     const clock: Clock = systemClock;
     this.limits = { maxKeySize: resolved.maxKeySize, maxValueSize: resolved.maxValueSize };
-    // An auto-discovered cluster starts with no data server: connect() performs the first discovery.
-    const servers = resolved.autoDiscovery === undefined ? resolved.servers : [];
-    this.topology = new Topology({
-      servers,
-      failures: resolved.failures,
-      retryMs: resolved.retryMs,
-      ...(resolved.selector ? { selector: resolved.selector } : {}),
-      outageRecordSize: resolved.outageRecordSize,
-      failoverTtlSeconds: Math.ceil(resolved.failoverTtlMs / 1000),
-      clock,
-      makePool: (endpoint, events) =>
-        new Pool(endpoint, {
-          maxConnections: resolved.poolSize,
-          idleTimeoutMs: resolved.idleTimeoutMs,
-          connectTimeoutMs: resolved.connectTimeoutMs,
-          requestTimeoutMs: resolved.requestTimeoutMs,
-          // Replies are read up to max_value (at least 1 MB, memcached's default item size) plus
-          // 1 KB of slack; a bigger value fails only its own read.
-          maxValueBytes: Math.max(resolved.maxValueSize, 1024 * 1024) + 1024,
-          clock,
-          onServerFailure: events.onServerFailure,
-          onServerReady: events.onServerReady,
-        }),
-    });
+    this.topology = topologyFor(resolved, clock);
     this.calls = new CallExecutor(this.topology, {
       requestTimeoutMs: resolved.requestTimeoutMs,
       retries: resolved.retries,
@@ -430,16 +407,9 @@ export class MemcachedClient {
   private groupByServer(keys: readonly string[], home: boolean): EncodedKey[][] {
     if (!Array.isArray(keys)) throw new InvalidValueError('getMany takes an array of keys');
     const unique = keys.length > 1 ? new Set(keys) : keys;
-    const maxKeySize = this.options.maxKeySize;
-    const byServer = new Map<string, EncodedKey[]>();
-    for (const key of unique) {
-      const encoded = encodeKey(key, maxKeySize);
-      const id = home ? this.topology.home(encoded) : this.topology.route(encoded);
-      const list = byServer.get(id);
-      if (list === undefined) byServer.set(id, [encoded]);
-      else list.push(encoded);
-    }
-    return [...byServer.values()];
+    const encoded: EncodedKey[] = [];
+    for (const key of unique) encoded.push(encodeKey(key, this.options.maxKeySize));
+    return [...this.topology.groupByServer(encoded, home).values()];
   }
 
   /** Sends one server-wide command to every server; resolves each one's result by server id. */

@@ -35,7 +35,8 @@ export interface OperationHost {
   /** Where the command goes by the full server list, alive or not (`failover: false`). */
   home(command: Command<unknown>): string;
   /** Where one key of a batch goes now (`home`: by the full list). */
-  routeKey(key: EncodedKey, home: boolean): string;
+  /** Keys by the server each goes to now (by the full list with `home`). */
+  groupByServer(keys: readonly EncodedKey[], home: boolean): Map<string, EncodedKey[]>;
   /** Whether server `id` is ejected (out of the ring). */
   isOut(id: string): boolean;
   /** The pool of a server in the list; undefined for one that left it. */
@@ -287,13 +288,7 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
       this.fail(new InvalidStateError('The memcached client was closed', { key: this.command.key?.key }));
       return;
     }
-    const byServer = new Map<string, EncodedKey[]>();
-    for (const key of keys) {
-      const id = this.host.routeKey(key, this.pinned);
-      const group = byServer.get(id);
-      if (group === undefined) byServer.set(id, [key]);
-      else group.push(key);
-    }
+    const byServer = this.host.groupByServer(keys, this.pinned);
     if (this.parts === null) this.parts = new Set();
     const parts = this.parts;
     for (const [id, group] of byServer) {

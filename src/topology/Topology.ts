@@ -155,6 +155,22 @@ export class Topology {
     return this.router.home(keyBytes(key)) ?? '';
   }
 
+  /**
+   * Groups keys by the server each goes to now — by the full list with `home` (`failover: false`)
+   * — in first-seen order: a batch's requests, one per server (getMany, and a failed batch's
+   * retry, whose keys may now belong to several servers).
+   */
+  groupByServer(keys: Iterable<EncodedKey>, home: boolean): Map<string, EncodedKey[]> {
+    const byServer = new Map<string, EncodedKey[]>();
+    for (const key of keys) {
+      const id = home ? this.home(key) : this.route(key);
+      const group = byServer.get(id);
+      if (group === undefined) byServer.set(id, [key]);
+      else group.push(key);
+    }
+    return byServer;
+  }
+
   /** Whether `id` takes keys now (false while it is ejected). */
   isAlive(id: string): boolean {
     return this.router.isAlive(id);

@@ -44,7 +44,7 @@ function world(requestTimeoutMs = 1000) {
     release: () => {},
     ttlCap: () => null,
     home: () => ENDPOINT.id,
-    routeKey: () => ENDPOINT.id,
+    groupByServer: (keys) => new Map([[ENDPOINT.id, [...keys]]]),
     isOut: () => false,
   };
   const call = (key: string) => {
