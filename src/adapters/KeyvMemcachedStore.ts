@@ -41,10 +41,8 @@ import { endpointsFromServerList } from '../client/endpoints.js';
 import { MemcachedClient } from '../client/MemcachedClient.js';
 import { secondsForMs } from '../protocol/TtlEncoder.js';
 import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
+import { decode, encode } from './keyvValues.js';
 
-const FLAG_STRING = 0;
-const FLAG_JSON = 2;
-const FLAG_BYTES = 4;
 const GENERATION_PREFIX = 'keyv-namespace:';
 const DEFAULT_GENERATION_REFRESH_MS = 1000;
 
@@ -247,8 +245,11 @@ export class KeyvMemcachedStore extends EventEmitter {
     return cached.value;
   }
 
-  /** `<namespace>:<key>` → `<namespace>@<generation>:<key>`; keys of no namespace unchanged. */
-  private async storageKey(key: string): Promise<string> {
+  /**
+   * The memcached key a key as Keyv hands it (`<namespace>:<key>`) is stored under:
+   * `<namespace>@<generation>:<key>`; keys of no namespace unchanged. For `singleFlight`.
+   */
+  async storageKey(key: string): Promise<string> {
     const ns = this.namespace;
     if (ns === undefined || ns === '' || !key.startsWith(`${ns}:`)) return key;
     return `${ns}@${await this.generation(ns)}${key.substring(ns.length)}`;
@@ -273,18 +274,5 @@ export class KeyvMemcachedStore extends EventEmitter {
   }
 }
 
-function encode(value: unknown): [Buffer | string, number] {
-  if (typeof value === 'string') return [value, FLAG_STRING];
-  if (Buffer.isBuffer(value)) return [value, FLAG_BYTES];
-  if (value instanceof Uint8Array)
-    return [Buffer.from(value.buffer, value.byteOffset, value.byteLength), FLAG_BYTES];
-  return [JSON.stringify(value) ?? 'null', FLAG_JSON];
-}
-
-function decode(data: Buffer, flags: number): unknown {
-  if (flags === FLAG_BYTES) return data;
-  const text = data.toString('utf8');
-  return flags === FLAG_JSON ? JSON.parse(text) : text;
-}
-
+export { type SingleFlightOptions, singleFlight } from './singleFlight.js';
 export default KeyvMemcachedStore;
