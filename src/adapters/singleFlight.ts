@@ -52,7 +52,7 @@ const flightsByKeyv = new WeakMap<KeyvLike, Map<string, Promise<unknown>>>();
  * memcached servers and caches its result. Rejects when memcached cannot be reached (unlike
  * `cache.wrap`, which then loads in every process). Every call settles within
  * ⌈leaseTimeoutMs / 1 s⌉ + 1 s + leaseTimeoutMs + 3 × request timeout (ContentionError when
- * other callers' loads kept the lease that long; errors name `getOrStore`, whose protocol this is).
+ * other callers' loads kept the lease that long; `lease_timeout` in its messages is `leaseTimeoutMs`).
  * `loader` resolving `undefined` is refused (InvalidValueError): resolve `null` to cache "none".
  */
 export async function singleFlight<T>(
@@ -85,6 +85,7 @@ export async function singleFlight<T>(
   const flight = getOrStore<Loaded<T>>(store.client, {
     fullKey: storageKey,
     key,
+    operation: 'singleFlight()',
     ttlSeconds: ttlMs !== undefined && ttlMs > 0 ? secondsForMs(ttlMs) : 0,
     leaseSeconds: secondsForMs(leaseTimeoutMs),
     leaseTimeoutMs,

@@ -39,6 +39,8 @@ export interface LoadRequest<T> {
   readonly fullKey: string;
   /** The caller's key, for errors. */
   readonly key: string;
+  /** What errors name as the call, e.g. `getOrStore()` (the default) or `singleFlight()`. */
+  readonly operation?: string;
   /** TTL of what the loader produces, wire seconds. */
   readonly ttlSeconds: number;
   /** The lease as sent (wire seconds), and the loader's deadline (`lease_timeout`, ms). */
@@ -80,7 +82,7 @@ export async function getOrStore<T>(client: MemcachedClient, request: LoadReques
     const left = giveUpAt - Date.now();
     if (left <= 0) {
       throw new ContentionError(
-        `getOrStore() of key '${request.key}' waited ${waitMs} ms, as long as a lease lives, and other callers still held it (each loader may take lease_timeout, ${request.leaseTimeoutMs} ms)`,
+        `${request.operation ?? 'getOrStore()'} of key '${request.key}' waited ${waitMs} ms, as long as a lease lives, and other callers still held it (each loader may take lease_timeout, ${request.leaseTimeoutMs} ms)`,
         { key: request.key, details: { waitedMs: waitMs } },
       );
     }
@@ -161,7 +163,7 @@ function load<T>(request: LoadRequest<T>): Promise<T> {
     const deadline = setTimeout(
       () => {
         const error = new LoaderTimeoutError(
-          `getOrStore() loader for key '${request.key}' did not settle within lease_timeout (${request.leaseTimeoutMs} ms), its deadline; its lease is released for another caller`,
+          `${request.operation ?? 'getOrStore()'} loader for key '${request.key}' did not settle within lease_timeout (${request.leaseTimeoutMs} ms), its deadline; its lease is released for another caller`,
           { key: request.key },
         );
         controller.abort(error);

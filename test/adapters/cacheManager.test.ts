@@ -122,6 +122,28 @@ describe('cache-manager over KeyvMemcachedStore', () => {
     assert.equal(await cache.get(k('undefined')), undefined);
   });
 
+  it('a loader past leaseTimeoutMs is aborted, its caller rejects, and the key is free again', async () => {
+    const cache = newCache();
+    let aborted = false;
+    await assert.rejects(
+      singleFlight(
+        cache,
+        k('slow'),
+        (signal) =>
+          new Promise<never>(() =>
+            signal.addEventListener('abort', () => {
+              aborted = true;
+            }),
+          ),
+        { leaseTimeoutMs: 1000 },
+      ),
+      (error: { code?: string; message: string }) =>
+        error.code === 'LOADER_TIMEOUT' && error.message.startsWith("singleFlight() loader for key '"),
+    );
+    assert.ok(aborted, 'the loader saw its signal abort');
+    assert.equal(await singleFlight(cache, k('slow'), () => 'fast'), 'fast');
+  });
+
   it('after clear() the value is loaded again (the namespace generation is part of the key)', async () => {
     const cache = newCache();
     assert.equal(await singleFlight(cache, k('cleared'), () => 'old'), 'old');
