@@ -34,6 +34,9 @@
  *
  * Errors: a failed operation emits `error` (when someone listens) and rejects; Keyv turns
  * rejections into its own `error` events.
+ *
+ * cache-manager's `wrap` loads once per process; `singleFlight` (singleFlight.ts, exported here)
+ * loads once across processes.
  */
 import { EventEmitter } from 'node:events';
 import type { MemcachedClientOptions } from '../client/ClientOptions.js';
