@@ -14,7 +14,10 @@ import { type MemcachedProcess, startMemcached, stopAllMemcached } from '../supp
 const worker = new URL('./fixtures/cacheManagerWorker.ts', import.meta.url).pathname;
 const NAMESPACE = 'cm-test';
 
-/** Starts `processes` workers, releases them together once all are ready, returns their results. */
+/**
+ * Starts `processes` workers, releases them together once all are ready, returns their results.
+ * Tells every worker `release` once every one has reported its first miss (`wrap` mode waits for it).
+ */
 async function race(args: string[], processes: number): Promise<unknown[][]> {
   const children: ChildProcess[] = Array.from({ length: processes }, () =>
     spawn(process.execPath, ['--import', 'tsx', worker, ...args], {
@@ -25,6 +28,8 @@ async function race(args: string[], processes: number): Promise<unknown[][]> {
     const [code] = await once(child, 'exit');
     if (code !== 0) throw new Error(`worker exited with ${code}`);
   });
+  const said = (child: ChildProcess, wanted: string) =>
+    new Promise<void>((resolve) => child.on('message', (message) => message === wanted && resolve()));
   const results = children.map(
     (child) =>
       new Promise<unknown[]>((resolve) =>
@@ -33,8 +38,12 @@ async function race(args: string[], processes: number): Promise<unknown[][]> {
         }),
       ),
   );
-  await Promise.all(children.map((child) => once(child, 'message'))); // each says 'ready'
+  const missed = Promise.all(children.map((child) => said(child, 'missed')));
+  await Promise.all(children.map((child) => said(child, 'ready')));
   for (const child of children) child.send('go');
+  void missed.then(() => {
+    for (const child of children) if (child.connected) child.send('release');
+  });
   const [outcome] = await Promise.all([Promise.all(results), Promise.all(exits)]);
   return outcome;
 }
@@ -66,7 +75,8 @@ describe('cache-manager over KeyvMemcachedStore', () => {
       results.map((r) => r.length),
       [25, 25],
     );
-    // Each process coalesces its own 25 callers, and both missed before either stored.
+    // Each process coalesces its own 25 callers; both missed before either stored (the worker
+    // makes sure of it), and nothing in wrap() looks beyond its process.
     assert.equal(await loads(k('wrapped-loads')), 2, 'the problem: one load per process');
     assert.equal(new Set(results.flat().map((r) => JSON.stringify(r))).size, 2);
   });
