@@ -4,3 +4,4 @@ export * from './events.js';
 export * from './memcached.js';
 export * from './rawClient.js';
 export * from './trickleProxy.js';
+export * from './twemproxy.js';
