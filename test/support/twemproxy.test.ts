@@ -189,6 +189,19 @@ describe('test/support twemproxy harness', () => {
     );
   });
 
+  test('a 512 KB value round-trips through it, arriving in many chunks', async () => {
+    const k = key('large:1');
+    const data = Buffer.alloc(512 * 1024);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
+    const requests = Buffer.concat([
+      withDataBlock(textStoreHeader(TextStore.Set, k, data.length, ttl(60), flags(0)), data),
+      Buffer.from(textGet([k], false)),
+    ]);
+    const [stored, read] = await exchange(proxy.target, requests, 2);
+    assert.equal(stored!.status, TextStatus.Stored);
+    assert.ok(read!.values![0]!.value!.equals(data));
+  });
+
   test('stop() ends it by PID', async () => {
     const extra = await startTwemproxy({ servers: servers.slice(0, 1) });
     const pid = extra.pid;
@@ -197,5 +210,42 @@ describe('test/support twemproxy harness', () => {
     assert.equal(extra.running, false);
     assert.equal(isAlive(pid), false);
     assert.ok(!liveTwemproxyPids().includes(pid));
+  });
+});
+
+describe('twemproxy with a server down', () => {
+  after(async () => {
+    await stopAllTwemproxy();
+    await stopAllMemcached();
+  });
+
+  test('a multi-get touching the dead server answers one SERVER_ERROR, no partial values', async () => {
+    const servers = await startMemcachedCluster(2);
+    const proxy = await startTwemproxy({ servers });
+    const keys = Array.from({ length: 16 }, (_, i) => key(`down:${i}`));
+    const sets = keys.map((k) =>
+      withDataBlock(textStoreHeader(TextStore.Set, k, 1, ttl(60), flags(0)), Buffer.from('x')),
+    );
+    await exchange(proxy.target, Buffer.concat(sets), keys.length);
+    // Which keys the server about to die holds, asked of it directly.
+    const doomed = servers[1]!;
+    const onDoomed = await exchange(
+      { host: doomed.host, port: doomed.port },
+      Buffer.from(textGet(keys, false)),
+      1,
+    );
+    const lost = onDoomed[0]!.values!.map((v) => v.key);
+    assert.ok(lost.length > 0 && lost.length < keys.length, `keys on the doomed server: ${lost.length}`);
+    await doomed.kill();
+    const [merged, single] = await exchange(
+      proxy.target,
+      Buffer.from(textGet(keys, false) + textGet([key(lost[0]!)], false)),
+      2,
+    );
+    // The parser relies on this: an error replaces the whole get reply, never follows VALUEs.
+    assert.equal(merged!.status, TextStatus.ServerError);
+    assert.equal(merged!.values, null);
+    assert.match(merged!.text, /refused|closed|reset/i);
+    assert.equal(single!.status, TextStatus.ServerError);
   });
 });
