@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { type TextReply, TextStatus } from '../../src/protocol/TextReply.js';
+import { TextStatus } from '../../src/protocol/TextReply.js';
 import {
   encodeTextKey,
   TextStore,
@@ -14,7 +13,6 @@ import {
   textVersion,
   withDataBlock,
 } from '../../src/protocol/TextRequestEncoder.js';
-import { TextResponseParser } from '../../src/protocol/TextResponseParser.js';
 import { wireCas, wireFlags, wireTtl, wireUint64 } from '../../src/protocol/WireFields.js';
 import {
   liveTwemproxyPids,
@@ -26,6 +24,7 @@ import {
   stopAllMemcached,
   stopAllTwemproxy,
   type TwemproxyProcess,
+  textExchange,
   twemproxyConfig,
 } from './index.js';
 
@@ -38,38 +37,7 @@ const isAlive = (pid: number): boolean => {
   }
 };
 
-/** Writes `requests` on one socket (pipelined) and parses replies until `count` have come. */
-function exchange(
-  target: { host: string; port: number },
-  requests: Buffer,
-  count: number,
-): Promise<TextReply[]> {
-  return new Promise((resolve, reject) => {
-    const replies: TextReply[] = [];
-    const socket = connect(target);
-    const timer = setTimeout(
-      () => finish(new Error(`only ${replies.length} of ${count} replies in 3 s`)),
-      3000,
-    );
-    const finish = (error: Error | null): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      if (error) reject(error);
-      else resolve(replies);
-    };
-    const parser = new TextResponseParser({
-      onReply: (reply) => {
-        replies.push(reply);
-        if (replies.length === count) finish(null);
-      },
-      onError: finish,
-    });
-    socket.on('connect', () => socket.write(requests));
-    socket.on('data', (chunk: Buffer) => parser.feed(chunk));
-    socket.on('error', finish);
-    socket.on('close', () => finish(new Error(`closed after ${replies.length} of ${count} replies`)));
-  });
-}
+const exchange = textExchange;
 
 const key = (k: string) => encodeTextKey(k, 250);
 const ttl = (s: number) => wireTtl(s, 'ttl');
