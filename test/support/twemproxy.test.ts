@@ -86,7 +86,8 @@ describe('test/support twemproxy harness', () => {
   });
 
   test('a meta command makes twemproxy close the connection, with no reply', async () => {
-    for (const meta of ['mn\r\n', 'mg smoke:1 v\r\n']) {
+    // Any command it cannot parse does the same (`bogus`): the connection is its only error channel.
+    for (const meta of ['mn\r\n', 'mg smoke:1 v\r\n', 'ms smoke:1 1\r\nx\r\n', 'bogus\r\n']) {
       await assert.rejects(rawCommand(proxy.target, meta), (error: unknown) => {
         assert.ok(error instanceof RawCommandError);
         assert.match(error.message, /connection closed before the reply was complete/);
@@ -168,6 +169,21 @@ describe('test/support twemproxy harness', () => {
     const [stored, read] = await exchange(proxy.target, requests, 2);
     assert.equal(stored!.status, TextStatus.Stored);
     assert.ok(read!.values![0]!.value!.equals(data));
+  });
+
+  test('a value too large for the servers: SERVER_ERROR through the proxy too, the stream in step', async () => {
+    const data = Buffer.alloc(1100 * 1024, 3);
+    const replies = await exchange(
+      proxy.target,
+      Buffer.concat([
+        withDataBlock(textStoreHeader(TextStore.Set, key('large:2'), data.length, ttl(60), flags(0)), data),
+        Buffer.from(textVersion()),
+      ]),
+      2,
+    );
+    assert.equal(replies[0]!.status, TextStatus.ServerError);
+    assert.match(replies[0]!.text, /too large/);
+    assert.equal(replies[1]!.status, TextStatus.Version);
   });
 
   test('stop() ends it by PID', async () => {
