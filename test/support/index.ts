@@ -3,4 +3,6 @@ export * from './dnsServer.js';
 export * from './events.js';
 export * from './memcached.js';
 export * from './rawClient.js';
+export * from './textExchange.js';
 export * from './trickleProxy.js';
+export * from './twemproxy.js';

@@ -381,15 +381,25 @@ function killAllSync(): void {
   }
 }
 process.on('exit', killAllSync);
+/** Marks the signal handlers of the test support, so each can tell whether anyone else listens. */
+const CLEANUP = Symbol.for('memcached-cache.test-support.cleanup');
+export function markCleanup(handler: (...args: never[]) => void): void {
+  (handler as unknown as Record<symbol, boolean>)[CLEANUP] = true;
+}
+export function isCleanup(listener: unknown): boolean {
+  return (listener as Record<symbol, boolean>)[CLEANUP] === true;
+}
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   const onSignal = (): void => {
     killAllSync();
-    // If nobody else handles this signal, behave as the default would: die by it.
-    if (process.listenerCount(signal) === 1) {
+    // If nobody but the test support's cleanups handles this signal, behave as the default
+    // would: die by it (twemproxy.ts registers a cleanup of its own).
+    if (process.listeners(signal).every(isCleanup)) {
       process.removeListener(signal, onSignal);
       process.kill(process.pid, signal);
     }
   };
+  markCleanup(onSignal);
   process.on(signal, onSignal);
 }
 
