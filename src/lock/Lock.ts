@@ -85,6 +85,10 @@ export async function acquireWithRetries(
   }
   const deadline = Date.now() + Math.max(0, timeout);
   let lastFailure: unknown;
+  // The attempt after the wait that ends at the deadline is the last one, whatever the clock says
+  // then: a timer may fire a millisecond before Date.now() reaches the deadline, which made one
+  // more 1 ms wait and a seventh attempt where six were due.
+  let lastAttempt = false;
   for (;;) {
     try {
       if (await lock.tryAcquireLock(context, key, ttl)) return;
@@ -94,7 +98,7 @@ export async function acquireWithRetries(
       lastFailure = error;
     }
     const remaining = deadline - Date.now();
-    if (remaining <= 0) {
+    if (remaining <= 0 || lastAttempt) {
       throw new LockTimeoutError(`acquiring lock '${key}' failed on timeout after ${timeout} ms`, {
         traceId,
         key,
@@ -102,6 +106,7 @@ export async function acquireWithRetries(
         ...(lastFailure === undefined ? {} : { cause: lastFailure }),
       });
     }
+    if (remaining <= retryTimeoutMs) lastAttempt = true;
     await new Promise<void>((resolve) => setTimeout(resolve, Math.min(retryTimeoutMs, remaining)));
   }
 }
