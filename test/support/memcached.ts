@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type OwnedProcess, ProcessRegistry } from './processRegistry.js';
 import { rawCommand } from './rawClient.js';
 
 export interface StartOptions {
@@ -174,9 +175,9 @@ function buildArgs(opts: StartOptions, port: number | undefined, socketPath: str
   return args;
 }
 
-const registry = new Set<MemcachedProcess>();
+const registry = new ProcessRegistry<MemcachedProcess>();
 
-export class MemcachedProcess {
+export class MemcachedProcess implements OwnedProcess {
   readonly host: string;
   /** TCP port; 0 when listening on a unix socket. */
   readonly port: number;
@@ -186,6 +187,7 @@ export class MemcachedProcess {
   readonly args: string[];
   /** Temp dir holding the unix socket, removed by stopAllMemcached / at exit. */
   readonly tmpDir?: string;
+  readonly ownDir: string | null;
   private spawned: Spawned;
 
   /** @internal use startMemcached() */
@@ -203,6 +205,7 @@ export class MemcachedProcess {
     this.port = port;
     this.socketPath = socketPath;
     this.tmpDir = tmpDir;
+    this.ownDir = tmpDir ?? null;
     this.pid = spawned.child.pid!;
     registry.add(this);
   }
@@ -347,60 +350,13 @@ export async function startMemcachedCluster(n: number, opts: StartOptions = {}):
 }
 
 /** Stops every process this module started that is still running, and removes their temp dirs. */
-export async function stopAllMemcached(): Promise<void> {
-  const all = [...registry];
-  await Promise.all(all.map((p) => p.stop()));
-  for (const p of all) {
-    if (p.tmpDir) rmSync(p.tmpDir, { recursive: true, force: true });
-    registry.delete(p);
-  }
+export function stopAllMemcached(): Promise<void> {
+  return registry.stopAll();
 }
 
 /** PIDs started by this module that are still alive. */
 export function livePids(): number[] {
-  return [...registry].filter((p) => p.running).map((p) => p.pid);
-}
-
-// Cleanup safety: whatever way this process ends, no memcached it started outlives it.
-function killAllSync(): void {
-  for (const p of registry) {
-    if (p.running) {
-      try {
-        process.kill(p.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    if (p.tmpDir) {
-      try {
-        rmSync(p.tmpDir, { recursive: true, force: true });
-      } catch {
-        // best effort
-      }
-    }
-  }
-}
-process.on('exit', killAllSync);
-/** Marks the signal handlers of the test support, so each can tell whether anyone else listens. */
-const CLEANUP = Symbol.for('memcached-cache.test-support.cleanup');
-export function markCleanup(handler: (...args: never[]) => void): void {
-  (handler as unknown as Record<symbol, boolean>)[CLEANUP] = true;
-}
-export function isCleanup(listener: unknown): boolean {
-  return (listener as Record<symbol, boolean>)[CLEANUP] === true;
-}
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  const onSignal = (): void => {
-    killAllSync();
-    // If nobody but the test support's cleanups handles this signal, behave as the default
-    // would: die by it (twemproxy.ts registers a cleanup of its own).
-    if (process.listeners(signal).every(isCleanup)) {
-      process.removeListener(signal, onSignal);
-      process.kill(process.pid, signal);
-    }
-  };
-  markCleanup(onSignal);
-  process.on(signal, onSignal);
+  return registry.livePids();
 }
 
 /** True when every thread of `pid` is in the stopped state (or /proc cannot tell). */

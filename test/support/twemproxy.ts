@@ -15,7 +15,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, isCleanup, markCleanup } from './memcached.js';
+import { freePort } from './memcached.js';
+import { type OwnedProcess, ProcessRegistry } from './processRegistry.js';
 import { rawCommand } from './rawClient.js';
 
 export interface TwemproxyBackend {
@@ -146,9 +147,9 @@ class StartError extends Error {
   }
 }
 
-const registry = new Set<TwemproxyProcess>();
+const registry = new ProcessRegistry<TwemproxyProcess>();
 
-export class TwemproxyProcess {
+export class TwemproxyProcess implements OwnedProcess {
   readonly host = HOST;
   /** Where it stays, config and log, until stopAllTwemproxy / exit. */
   readonly dir: string;
@@ -176,6 +177,10 @@ export class TwemproxyProcess {
 
   get address(): string {
     return `${this.host}:${this.port}`;
+  }
+
+  get ownDir(): string {
+    return this.dir;
   }
 
   /** Target for rawCommand. */
@@ -297,47 +302,11 @@ export async function startTwemproxy(opts: TwemproxyOptions): Promise<TwemproxyP
 }
 
 /** Stops every twemproxy this module started that is still running, and removes their dirs. */
-export async function stopAllTwemproxy(): Promise<void> {
-  const all = [...registry];
-  await Promise.all(all.map((p) => p.stop()));
-  for (const p of all) {
-    rmSync(p.dir, { recursive: true, force: true });
-    registry.delete(p);
-  }
+export function stopAllTwemproxy(): Promise<void> {
+  return registry.stopAll();
 }
 
 /** PIDs started by this module that are still alive. */
 export function liveTwemproxyPids(): number[] {
-  return [...registry].filter((p) => p.running).map((p) => p.pid);
-}
-
-// Whatever way this process ends, no twemproxy it started outlives it.
-function killAllSync(): void {
-  for (const p of registry) {
-    if (p.running) {
-      try {
-        process.kill(p.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    try {
-      rmSync(p.dir, { recursive: true, force: true });
-    } catch {
-      // best effort
-    }
-  }
-}
-process.on('exit', killAllSync);
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  const onSignal = (): void => {
-    killAllSync();
-    // As memcached.ts does: if only the test support's cleanups listen, die by the signal.
-    if (process.listeners(signal).every(isCleanup)) {
-      process.removeListener(signal, onSignal);
-      process.kill(process.pid, signal);
-    }
-  };
-  markCleanup(onSignal);
-  process.on(signal, onSignal);
+  return registry.livePids();
 }
