@@ -227,7 +227,7 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
     timeout?: number | null,
   ): Promise<void> {
     return this.lifecycle.traced(context, async (client) => {
-      if (entries === null || typeof (entries as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function')
+      if (entries == null || typeof (entries as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function')
         throw new InvalidValueError('storeMany takes an iterable of [key, value] pairs (an array, a Map)');
       const prepared = [...entries].map((entry, i) =>
         atEntry(i, () => {

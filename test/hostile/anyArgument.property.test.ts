@@ -280,7 +280,14 @@ describe('any argument to any MemcachedCache method', () => {
         const canary = await raw.get(CANARY);
         assert.equal(canary?.value.toString(), 'alive', `the canary is gone after ${method}`);
       }),
-      { numRuns: 600 },
+      {
+        numRuns: 600,
+        // Found by a random run of this property in CI: kept so every run tries them.
+        examples: [
+          [{ method: 'storeMany', args: [undefined, 0n] }],
+          [{ method: 'retrieveMany', args: [undefined] }],
+        ],
+      },
     );
   });
 });
