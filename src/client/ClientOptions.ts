@@ -2,6 +2,7 @@ import type { SelectorFactory } from '../cluster/ServerSelector.js';
 import { ConfigError } from '../component/errors.js';
 import { frozenTable } from '../component/frozenTable.js';
 import { AUTO_DISCOVERY_MODES, type AutoDiscoveryMode } from '../topology/ClusterDiscovery.js';
+import type { WireProtocol } from '../transport/Connection.js';
 import { type ServerEndpoint, withHiddenPassword } from '../transport/ServerEndpoint.js';
 
 export interface MemcachedClientOptions {
@@ -69,6 +70,14 @@ export interface MemcachedClientOptions {
   outageRecordSize?: number;
   /** Key → server distribution; default libmemcached-compatible weighted ketama. */
   selector?: SelectorFactory;
+  /**
+   * `meta` (default): memcached ≥ 1.6 directly, on the meta protocol. `text`: the classic text
+   * protocol, for a proxy (twemproxy, mcrouter) in front of the pool: the servers are then
+   * interchangeable fronts — no hashing, every key to the first live one, failing over in list
+   * order — and what needs the meta protocol (leases' refresh-ahead, invalidate, gat, stats,
+   * flush) is refused with a ConfigError (see README "Behind a proxy").
+   */
+  protocol?: WireProtocol;
 }
 
 export type ResolvedClientOptions = Required<
@@ -84,8 +93,11 @@ export const MS_MAX = 2_147_483_647;
 
 type NumericOption = Exclude<
   keyof ResolvedClientOptions,
-  'servers' | 'selector' | 'autoDiscovery' | 'discoverServers'
+  'servers' | 'selector' | 'autoDiscovery' | 'discoverServers' | 'protocol'
 >;
+
+/** The wire protocols, the default first (`protocol`, component option `options.protocol`). */
+export const WIRE_PROTOCOLS: readonly WireProtocol[] = Object.freeze(['meta', 'text']);
 
 export interface ClientOptionSpec {
   /** The `options.*` key the component reads it from. */
@@ -189,13 +201,28 @@ export function resolveClientOptions(options: MemcachedClientOptions): ResolvedC
         details: { option: 'discoverServers' },
       },
     );
+  if (options.protocol !== undefined && !WIRE_PROTOCOLS.includes(options.protocol))
+    throw new ConfigError(
+      `MemcachedClient option 'protocol' (options.protocol) must be one of ${WIRE_PROTOCOLS.join(', ')}`,
+      { details: { option: 'protocol', configKey: 'options.protocol' } },
+    );
+  if (options.protocol === 'text' && options.selector !== undefined)
+    throw new ConfigError(
+      "MemcachedClient option 'selector' has no effect with protocol 'text': behind a proxy the proxy spreads keys, the client sends every key to its first live server",
+      { details: { option: 'selector', configKey: 'options.distribution' } },
+    );
   if (!Array.isArray(options.servers))
     throw new ConfigError("MemcachedClient option 'servers' must be an array of endpoints", {
       details: { option: 'servers' },
     });
   // Copies whose password is not enumerable, so inspecting the client never prints it.
   const servers = options.servers.map(withHiddenPassword);
-  const resolved: ResolvedClientOptions = { ...CLIENT_DEFAULTS, ...stripUndefined(options), servers };
+  const resolved: ResolvedClientOptions = {
+    ...CLIENT_DEFAULTS,
+    protocol: WIRE_PROTOCOLS[0]!,
+    ...stripUndefined(options),
+    servers,
+  };
   return resolved;
 }
 

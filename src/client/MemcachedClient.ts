@@ -12,25 +12,10 @@ import type { MemcachedClientOptions, ResolvedClientOptions } from './ClientOpti
 import { resolveClientOptions } from './ClientOptions.js';
 import type { Command, WriteKind } from './Command.js';
 import type { CommandLimits } from './commands/CommandLimits.js';
-import {
-  type CounterArguments,
-  counterCommand,
-  deleteCommand,
-  invalidateCommand,
-} from './commands/KeyCommands.js';
-import {
-  batchReadCommand,
-  gatCommand,
-  getCommand,
-  leaseCommand,
-  touchCommand,
-} from './commands/ReadCommands.js';
-import {
-  flushCommand,
-  type ServerCommandFor,
-  statsCommandFor,
-  versionCommandFor,
-} from './commands/ServerCommands.js';
+import { type CommandSet, META_COMMANDS, TEXT_COMMANDS } from './commands/CommandSet.js';
+import type { CounterArguments } from './commands/KeyCommands.js';
+import { leaseCommand } from './commands/ReadCommands.js';
+import type { ServerCommandFor } from './commands/ServerCommands.js';
 import {
   type Value,
   WRITE_ADD,
@@ -41,11 +26,11 @@ import {
   WRITE_REVALIDATE,
   WRITE_SET,
   type WriteArguments,
-  writeCommand,
 } from './commands/WriteCommands.js';
 import { discoveryFor } from './discoveryFor.js';
 import type { Item, LeasedItem } from './Item.js';
 import { toVoid } from './ReplyTransforms.js';
+import { counterWithCreate, leaseByAdd } from './textEmulation.js';
 import { topologyFor } from './topologyFor.js';
 
 export type { CallOptions } from './CallExecutor.js';
@@ -82,6 +67,9 @@ export class MemcachedClient {
   private readonly topology: Topology;
   private readonly calls: CallExecutor;
   private readonly limits: CommandLimits;
+  /** The commands of the wire protocol in use (`protocol`). */
+  private readonly commands: CommandSet;
+  private readonly textProtocol: boolean;
   private readonly discovery: ClusterDiscovery | null;
   /** The first discovery, while it runs or once it succeeded. */
   private firstDiscovery: Promise<unknown> | null = null;
@@ -93,6 +81,8 @@ export class MemcachedClient {
     const resolved = this.options;
     const clock: Clock = systemClock;
     this.limits = { maxKeySize: resolved.maxKeySize, maxValueSize: resolved.maxValueSize };
+    this.textProtocol = resolved.protocol === 'text';
+    this.commands = this.textProtocol ? TEXT_COMMANDS : META_COMMANDS;
     this.topology = topologyFor(resolved, clock);
     this.calls = new CallExecutor(this.topology, {
       requestTimeoutMs: resolved.requestTimeoutMs,
@@ -152,7 +142,7 @@ export class MemcachedClient {
     if (this.calls.wouldOverload(1)) return this.calls.shed(key);
     let command: Command<Item | null>;
     try {
-      command = getCommand(key, this.limits, this.giveBackWin);
+      command = this.commands.get(key, this.limits, this.giveBackWin);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -161,12 +151,12 @@ export class MemcachedClient {
 
   /** Get and touch: reads the value and sets a new TTL (seconds) in one round trip. */
   async gat(key: string, ttl: number, options?: CallOptions): Promise<Item | null> {
-    return this.calls.execute(gatCommand(key, ttl, this.limits, this.giveBackWin), options);
+    return this.calls.execute(this.commands.gat(key, ttl, this.limits, this.giveBackWin), options);
   }
 
   /** Sets a new TTL (seconds); false when the key does not exist. */
   async touch(key: string, ttl: number, options?: CallOptions): Promise<boolean> {
-    return this.calls.execute(touchCommand(key, ttl, this.limits), options);
+    return this.calls.execute(this.commands.touch(key, ttl, this.limits), options);
   }
 
   /**
@@ -183,7 +173,7 @@ export class MemcachedClient {
     }
     const result = new Map<string, Item>();
     const read = (group: EncodedKey[]) =>
-      this.calls.execute(batchReadCommand(group, result, this.giveBackWin), options, group.length);
+      this.calls.execute(this.commands.batchRead(group, result, this.giveBackWin), options, group.length);
     if (groups.length === 1) return read(groups[0]!).then(() => result);
     return Promise.all(groups.map(read)).then(() => result);
   }
@@ -206,7 +196,9 @@ export class MemcachedClient {
       for (let i = 0; i < entries.length; i++) {
         const entry = entries[i]!;
         commands.push(
-          atEntry(i, () => writeCommand(WRITE_SET, entry?.key, entry?.value, entry, null, this.limits)),
+          atEntry(i, () =>
+            this.commands.write(WRITE_SET, entry?.key, entry?.value, entry, null, this.limits),
+          ),
         );
       }
     } catch (error) {
@@ -237,7 +229,14 @@ export class MemcachedClient {
 
   /** Stores only if the item still has this CAS; false on conflict or when it is gone. */
   async cas(key: string, value: Value, cas: string, options?: StoreOptions): Promise<boolean> {
-    const command = writeCommand(WRITE_CAS, key, value, options, wireCas(cas, 'cas', key), this.limits);
+    const command = this.commands.write(
+      WRITE_CAS,
+      key,
+      value,
+      options,
+      wireCas(cas, 'cas', key),
+      this.limits,
+    );
     return this.calls.execute(command, options);
   }
 
@@ -248,7 +247,7 @@ export class MemcachedClient {
    * and the next reader refreshes again.
    */
   async revalidate(key: string, value: Value, cas: string, options?: StoreOptions): Promise<void> {
-    const command = writeCommand(
+    const command = this.commands.write(
       WRITE_REVALIDATE,
       key,
       value,
@@ -261,7 +260,7 @@ export class MemcachedClient {
 
   /** Deletes; false when the key did not exist (or, with `cas`, was changed meanwhile). */
   async delete(key: string, options?: CallOptions & { cas?: string }): Promise<boolean> {
-    return this.calls.execute(deleteCommand(key, options?.cas, this.limits), options);
+    return this.calls.execute(this.commands.delete(key, options?.cas, this.limits), options);
   }
 
   /**
@@ -270,12 +269,16 @@ export class MemcachedClient {
    * must be a bigint too).
    */
   async incr(key: string, delta: number | bigint = 1, options?: CounterOptions): Promise<bigint | null> {
-    return this.calls.execute(counterCommand(key, false, delta, options, this.limits), options);
+    if (this.textProtocol && options?.initial !== undefined)
+      return counterWithCreate(this, key, false, delta, { ...options, initial: options.initial });
+    return this.calls.execute(this.commands.counter(key, false, delta, options, this.limits), options);
   }
 
   /** Subtracts `delta` (memcached stops at 0); resolves the new value (a bigint), or null when missing. */
   async decr(key: string, delta: number | bigint = 1, options?: CounterOptions): Promise<bigint | null> {
-    return this.calls.execute(counterCommand(key, true, delta, options, this.limits), options);
+    if (this.textProtocol && options?.initial !== undefined)
+      return counterWithCreate(this, key, true, delta, { ...options, initial: options.initial });
+    return this.calls.execute(this.commands.counter(key, true, delta, options, this.limits), options);
   }
 
   /**
@@ -284,6 +287,7 @@ export class MemcachedClient {
    * the value and stores it; the others see `pending` and read again shortly.
    */
   async getOrLease(key: string, leaseTtl: number, options?: LeaseOptions): Promise<LeasedItem> {
+    if (this.textProtocol) return leaseByAdd(this, key, leaseTtl, options);
     return this.calls.execute(leaseCommand(key, leaseTtl, options?.refreshAhead, this.limits), options);
   }
 
@@ -298,22 +302,22 @@ export class MemcachedClient {
     staleTtl: number,
     options?: CallOptions & { cas?: string },
   ): Promise<boolean> {
-    return this.calls.execute(invalidateCommand(key, staleTtl, options?.cas, this.limits), options);
+    return this.calls.execute(this.commands.invalidate(key, staleTtl, options?.cas, this.limits), options);
   }
 
   /** Invalidates every item on every server (after `delaySeconds`, read like a TTL). */
   async flush(delaySeconds = 0, options?: CallOptions): Promise<void> {
-    await this.everyServer(flushCommand(delaySeconds), options);
+    await this.everyServer(this.commands.flush(delaySeconds), options);
   }
 
   /** `stats [group]` of every server, by server id. */
   async stats(group = '', options?: CallOptions): Promise<Map<string, Map<string, string>>> {
-    return this.everyServer(statsCommandFor(group), options);
+    return this.everyServer(this.commands.stats(group), options);
   }
 
   /** The version each server reports, by server id. */
   async version(options?: CallOptions): Promise<Map<string, string>> {
-    return this.everyServer(versionCommandFor(), options);
+    return this.everyServer(this.commands.version(), options);
   }
 
   /**
@@ -393,7 +397,7 @@ export class MemcachedClient {
     if (this.calls.wouldOverload(1)) return this.calls.shed(key);
     let command: Command<T>;
     try {
-      command = writeCommand(write, key, value, options, null, this.limits);
+      command = this.commands.write(write, key, value, options, null, this.limits);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -9,6 +9,7 @@ import {
 import type { EncodedKey } from '../protocol/KeyEncoder.js';
 import type { MetaResponse } from '../protocol/MetaResponse.js';
 import { RequestKind } from '../protocol/ReplyCollector.js';
+import type { TextReply, TextValue } from '../protocol/TextReply.js';
 import type { WireTtl } from '../protocol/WireFields.js';
 import type { Clock, TickClock } from '../transport/Clock.js';
 import type { Pool } from '../transport/Pool.js';
@@ -424,7 +425,7 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
       for (const response of reply as Array<MetaResponse | undefined>) if (response?.value != null) hits++;
       trace.hits = hits;
     } else if (command.key !== null) {
-      const outcome = outcomeOf(command.name, reply as MetaResponse);
+      const outcome = outcomeOf(command.name, reply as MetaResponse | TextReply | TextValue | null);
       trace.outcome = outcome;
       if (READS.has(command.name)) trace.hit = outcome === 'hit';
     }

@@ -16,8 +16,9 @@
  * Nothing is built when nobody subscribes. Contexts never carry the value: values may be secrets.
  */
 import { type TracingChannel, tracingChannel } from 'node:diagnostics_channel';
-import type { MetaResponse } from '../protocol/MetaResponse.js';
+import { MetaResponse } from '../protocol/MetaResponse.js';
 import { ResponseStatus } from '../protocol/ResponseStatus.js';
+import { TextReply, TextStatus, type TextValue } from '../protocol/TextReply.js';
 import type { ServerAttributes } from '../transport/tracing.js';
 
 export const COMMAND_TRACING = 'memcached-cache:command';
@@ -85,7 +86,12 @@ export type CommandName =
   | 'version';
 
 /** The outcome of one reply for `command`. */
-export function outcomeOf(command: CommandName, response: MetaResponse | undefined): CommandOutcome {
+export function outcomeOf(
+  command: CommandName,
+  response: MetaResponse | TextReply | TextValue | null | undefined,
+): CommandOutcome {
+  if (response instanceof TextReply) return textOutcomeOf(command, response);
+  if (!(response instanceof MetaResponse)) return response?.value != null ? 'hit' : 'miss';
   switch (command) {
     case 'set':
     case 'add':
@@ -108,5 +114,22 @@ export function outcomeOf(command: CommandName, response: MetaResponse | undefin
         : 'miss';
     default:
       return response?.value != null ? 'hit' : 'miss';
+  }
+}
+
+/** The same, for a text-protocol reply line (`protocol: 'text'`). */
+function textOutcomeOf(command: CommandName, reply: TextReply): CommandOutcome {
+  switch (command) {
+    case 'delete':
+      // A compare-and-delete is a `cas` (STORED), a plain one a `delete` (DELETED).
+      return reply.status === TextStatus.Deleted || reply.status === TextStatus.Stored
+        ? 'deleted'
+        : 'not_found';
+    case 'touch':
+    case 'incr':
+    case 'decr':
+      return reply.status === TextStatus.Touched || reply.status === TextStatus.Number ? 'hit' : 'miss';
+    default:
+      return reply.status === TextStatus.Stored ? 'stored' : 'not_stored';
   }
 }

@@ -14,6 +14,8 @@ export function topologyFor(resolved: ResolvedClientOptions, clock: Clock): Topo
     failures: resolved.failures,
     retryMs: resolved.retryMs,
     ...(resolved.selector ? { selector: resolved.selector } : {}),
+    // Behind proxies (the text protocol's use) the servers are fronts of one pool, not shards.
+    interchangeable: resolved.protocol === 'text',
     outageRecordSize: resolved.outageRecordSize,
     failoverTtlSeconds: Math.ceil(resolved.failoverTtlMs / 1000),
     clock,
@@ -27,6 +29,7 @@ export function topologyFor(resolved: ResolvedClientOptions, clock: Clock): Topo
         // 1 KB of slack; a bigger value fails only its own read.
         maxValueBytes: Math.max(resolved.maxValueSize, 1024 * 1024) + 1024,
         clock,
+        protocol: resolved.protocol,
         onServerFailure: events.onServerFailure,
         onServerReady: events.onServerReady,
       }),

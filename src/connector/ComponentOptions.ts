@@ -205,6 +205,14 @@ export const COMPONENT_OPTIONS = frozenTable({
     meaning:
       '(ours) key → server mapping: `ketama` (libmemcached weighted ketama, as pylibmc and the `memcached` npm package) or `rendezvous` (pymemcache `HashClient`, as pip-services4-python)',
   } satisfies EnumOption<'ketama' | 'rendezvous'>,
+  protocol: {
+    type: 'enum',
+    values: ['meta', 'text'] as const,
+    default: 'meta',
+    users: 'cache and lock',
+    meaning:
+      '(ours) `meta`: memcached ≥ 1.6 directly. `text`: the classic text protocol, behind a proxy (twemproxy, mcrouter) that does not forward meta commands; the connections are then interchangeable proxies (no hashing: the first live one takes every key, the next ones are for failover), `distribution` is ignored and `invalidate`, `refresh_ahead`, stats and flush are refused. See "Behind a proxy"',
+  } satisfies EnumOption<'meta' | 'text'>,
   tls_reject_unauthorized: {
     type: 'boolean',
     default: true,

@@ -24,6 +24,8 @@ export interface ConnectorOptions {
   autoDiscovery: 'none' | AutoDiscoveryMode;
   /** Key distribution: `ketama` (libmemcached, default) or `rendezvous` (pymemcache HashClient). */
   distribution: 'ketama' | 'rendezvous';
+  /** `meta` (memcached itself) or `text` (behind a proxy). */
+  protocol: 'meta' | 'text';
   keyPrefix: string;
   /** ms */
   failoverTtl: number;
@@ -37,6 +39,7 @@ export function readConnectorOptions(config: ConfigParams | null): ConnectorOpti
     autoDiscovery: readOption(config, 'auto_discovery'),
     tlsRejectUnauthorized: readOption(config, 'tls_reject_unauthorized'),
     distribution: readOption(config, 'distribution'),
+    protocol: readOption(config, 'protocol'),
     keyPrefix: readOption(config, 'key_prefix'),
     failoverTtl: readOption(config, 'failover_ttl'),
     outageRecordSize: readOption(config, 'outage_record_size'),
@@ -90,7 +93,8 @@ export class MemcachedConnector {
         ...o.client,
         ...(o.autoDiscovery === 'none' ? {} : { autoDiscovery: o.autoDiscovery }),
         ...(watched ? { discoverServers: () => this.resolveEndpoints(context) } : {}),
-        ...(o.distribution === 'rendezvous' ? { selector: rendezvousSelector } : {}),
+        protocol: o.protocol,
+        ...(o.distribution === 'rendezvous' && o.protocol === 'meta' ? { selector: rendezvousSelector } : {}),
       });
     } catch (error) {
       throw withTrace(error, context);

@@ -1,5 +1,6 @@
 import type { MetaResponse } from './MetaResponse.js';
 import { ResponseStatus } from './ResponseStatus.js';
+import type { TextValue } from './TextReply.js';
 
 /** What shape of reply a request waits for. */
 export const RequestKind = {
@@ -17,6 +18,10 @@ export const RequestKind = {
   Auth: 5,
   /** `mn` on its own: MN. Part of the handshake (proves meta support). */
   Noop: 6,
+  /** A classic text `get`/`gets`: VALUE blocks up to END, one reply (see TextReplyCollector). */
+  TextGet: 7,
+  /** Any other classic text command: one reply line (STORED, DELETED, a number…). */
+  Text: 8,
 } as const;
 export type RequestKind = (typeof RequestKind)[keyof typeof RequestKind];
 
@@ -46,12 +51,14 @@ export interface ReplyTarget {
   readonly kind: RequestKind;
   /** First opaque token (-1 for commands without one). */
   readonly opaque: number;
-  /** Number of opaque tokens (Batch). */
+  /** Number of opaque tokens (Batch), or of keys (a multi-key TextGet). */
   readonly count: number;
+  /** A multi-key read: the key of each offset (a text reply is matched to them by key). */
+  readonly keys: readonly string[] | null;
   /** Whether the request carries a data block (an `ms`): a CLIENT_ERROR then leaves the stream out of step. */
   readonly hasData: boolean;
-  /** Batch: replies by opaque offset; Stats: name → value. */
-  collected: Array<MetaResponse | undefined> | Map<string, string> | null;
+  /** Batch: replies by opaque offset (TextGet: by key offset); Stats: name → value. */
+  collected: Array<MetaResponse | undefined> | Array<TextValue | undefined> | Map<string, string> | null;
   /** Done: the result. Failed: the reply that failed it (for a batch, the oversize one). */
   result: unknown;
 }
@@ -96,8 +103,13 @@ export function collectReply(target: ReplyTarget, response: MetaResponse): Step 
       return status === ResponseStatus.ClientError ? Step.AuthRefused : Step.Refused;
     case RequestKind.Noop:
       if (status === ResponseStatus.NoOp) return done(target, null);
+      // It follows a `version` that was answered, so the server accepted us: any other answer to
+      // `mn` (mcrouter's error line, an old memcached's ERROR) means no meta protocol.
       target.result = response;
-      return status >= ResponseStatus.Error && response.text !== '' ? Step.Refused : Step.Unsupported;
+      return Step.Unsupported;
+    case RequestKind.TextGet:
+    case RequestKind.Text:
+      return Step.Desync;
   }
 }
 

@@ -1,5 +1,6 @@
 import { InvalidKeyError } from '../component/errors.js';
 import { type EncodedKey, encodeKey } from './KeyEncoder.js';
+import { RELATIVE_TTL_LIMIT_SECONDS } from './TtlEncoder.js';
 import type { WireCas, WireFlags, WireTtl, WireUint64 } from './WireFields.js';
 
 /**
@@ -115,9 +116,26 @@ export function withDataBlock(header: string, data: Uint8Array): Buffer {
   return request;
 }
 
-/** `delete <key>`: DELETED or NOT_FOUND. (The text protocol has no CAS-checked delete.) */
+/** `delete <key>`: DELETED or NOT_FOUND. (For a CAS-checked delete see `textCasDelete`.) */
 export function textDelete(key: TextKey): string {
   return `delete ${key.token}${CRLF}`;
+}
+
+/**
+ * A memcached expiry read as an absolute Unix time (above 30 days) that is long past (1970): an
+ * item stored with it expires at once.
+ */
+const LONG_AGO = (RELATIVE_TTL_LIMIT_SECONDS + 1) as WireTtl;
+
+/**
+ * Compare-and-delete, which the text protocol has no command for: `cas <key> 0 <long ago> 0
+ * <cas>` with an empty data block replaces the item only while its CAS still matches, by an
+ * already expired one, which memcached then treats as absent — atomic, like the meta `md … C`,
+ * and forwarded by proxies as an ordinary `cas`. STORED (deleted), EXISTS (changed since read) or
+ * NOT_FOUND. The empty data block (its CRLF) follows this line.
+ */
+export function textCasDelete(key: TextKey, cas: WireCas): string {
+  return textCasHeader(key, 0, LONG_AGO, 0 as WireFlags, cas);
 }
 
 /**

@@ -67,6 +67,13 @@ export class TextResponseParser {
     return this.rest !== null || this.group !== null;
   }
 
+  /** Values are assembled from the read buffer here (a proxy's large values are rare): no in-place reads. */
+  directTarget(_minBytes: number): Buffer | null {
+    return null;
+  }
+
+  receivedDirect(_bytes: number): void {}
+
   stop(): void {
     this.stopped = true;
     this.rest = null;

@@ -1,5 +1,6 @@
 import { type ClusterChangeListener, ClusterRouter } from '../cluster/ClusterRouter.js';
 import { Listeners } from '../cluster/Listeners.js';
+import { primarySelector } from '../cluster/PrimarySelector.js';
 import type { SelectorFactory, ServerSpec } from '../cluster/ServerSelector.js';
 import { ConfigError, type MemcachedCacheError } from '../component/errors.js';
 import { type EncodedKey, keyBytes } from '../protocol/KeyEncoder.js';
@@ -32,6 +33,12 @@ export interface TopologyOptions {
   /** How long an ejected server stays out before a probe, ms (`retry`). */
   retryMs: number;
   selector?: SelectorFactory;
+  /**
+   * The servers are interchangeable fronts of one pool (proxies): every key goes to the first live
+   * one, and a key has no home — nothing a substitute takes is recorded, capped or replayed, as
+   * every front reaches the same data.
+   */
+  interchangeable?: boolean;
   /** Most keys recorded per ejected server before its content is distrusted (`outage_record_size`). */
   outageRecordSize: number;
   /** Longest TTL of a copy written to a substitute server, whole seconds (`failover_ttl`). */
@@ -65,6 +72,7 @@ export class Topology {
   private readonly detector: FailureDetector;
   private readonly outage: OutageRecord;
   private readonly failoverTtl: WireTtl;
+  private readonly interchangeable: boolean;
   /** Whether the last `routeChange` sent its key to a substitute (read by `takeFailoverTtl`). */
   private substituted = false;
   private readonly listeners = new Listeners<TopologyChange>();
@@ -73,11 +81,13 @@ export class Topology {
 
   constructor(options: TopologyOptions) {
     const servers = checkedServers(options.servers, 'servers');
+    this.interchangeable = options.interchangeable ?? false;
+    const selector = this.interchangeable ? primarySelector : options.selector;
     this.router = new ClusterRouter({
       servers: servers.map(serverSpec),
       failures: options.failures,
       retryMs: options.retryMs,
-      ...(options.selector ? { selector: options.selector } : {}),
+      ...(selector ? { selector } : {}),
     });
     this.pools = new ServerPools(
       (endpoint) =>
@@ -102,7 +112,7 @@ export class Topology {
     this.view = this.makeView();
     this.router.onChange((change) => {
       if (change.type === 'eject') {
-        this.outage.begin(change.id);
+        if (!this.interchangeable) this.outage.begin(change.id);
         // An ejected server's sockets are likely broken; drop them so a rejoin starts fresh.
         this.pools.get(change.id)?.closeConnections();
       } else this.outage.end(change.id);
@@ -127,7 +137,7 @@ export class Topology {
     if (single !== null) return single.endpoint.id;
     const bytes = keyBytes(key);
     const id = this.router.pick(bytes) ?? '';
-    if (this.router.failingOver) {
+    if (this.router.failingOver && !this.interchangeable) {
       const home = this.router.home(bytes)!;
       if (home !== id) {
         this.outage.record(home, key);
@@ -152,6 +162,7 @@ export class Topology {
   home(key: EncodedKey): string {
     const single = this.pools.single;
     if (single !== null) return single.endpoint.id;
+    if (this.interchangeable) return this.route(key);
     return this.router.home(keyBytes(key)) ?? '';
   }
 

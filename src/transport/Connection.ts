@@ -3,9 +3,10 @@ import { ConnectionError, type MemcachedCacheError, TimeoutError } from '../comp
 import { RequestKind } from '../protocol/ReplyCollector.js';
 import { authenticationCommand, metaNoop, versionCommand } from '../protocol/RequestEncoder.js';
 import { ResponseParser } from '../protocol/ResponseParser.js';
+import { TextResponseParser } from '../protocol/TextResponseParser.js';
 import { type Clock, PatientTimer, systemClock } from './Clock.js';
 import { openTlsSocket } from './dial.js';
-import { Pipeline } from './Pipeline.js';
+import { noMetaProtocol, Pipeline } from './Pipeline.js';
 import { Request, sendRequest } from './Request.js';
 import type { ServerEndpoint } from './ServerEndpoint.js';
 import { WriteCoalescer } from './WriteCoalescer.js';
@@ -20,6 +21,22 @@ export interface ConnectionOptions {
   clock?: Clock;
   /** Most written requests whose callers gave up that may wait on it (see Pipeline). */
   maxAbandoned?: number;
+  /**
+   * `meta` (default): memcached ≥ 1.6 itself. `text`: the classic text protocol, for proxies
+   * (twemproxy, mcrouter) that do not forward meta commands; replies are matched by order.
+   */
+  protocol?: WireProtocol;
+}
+
+/** The two dialects a connection can speak. */
+export type WireProtocol = 'meta' | 'text';
+
+/** What the connection feeds received bytes to: the meta or the text reply parser. */
+interface ReplyParser {
+  feed(chunk: Buffer): void;
+  stop(): void;
+  directTarget(minBytes: number): Buffer | null;
+  receivedDirect(bytes: number): void;
 }
 
 /**
@@ -35,7 +52,8 @@ export type ConnectionCloseListener = (
 
 /**
  * One socket to one server (TCP, TLS or unix socket): the thin adapter between the socket and its
- * `Pipeline`. It opens the socket, runs the handshake (auth, `version`, `mn`), feeds received
+ * `Pipeline`. It opens the socket, runs the handshake (auth, `version`, and `mn` for the meta
+ * protocol), feeds received
  * bytes to the parser and the pipeline's writes to a `WriteCoalescer`, and turns socket errors
  * into the pipeline's destruction.
  */
@@ -45,11 +63,14 @@ export class Connection {
   readonly ready: Promise<void>;
   readonly pipeline: Pipeline;
   private readonly socket: net.Socket;
-  private readonly parser: ResponseParser;
+  private readonly parser: ReplyParser;
+  private readonly protocol: WireProtocol;
   private readonly writer: WriteCoalescer;
   private readonly clock: Clock;
   private readonly connectTimer: PatientTimer;
   private closed = false;
+  /** Why the connection closed, once it has. */
+  private closedBy: MemcachedCacheError | null = null;
   /** Close as soon as the last request in flight is answered (see closeWhenIdle). */
   private closeOnIdle = false;
   private closeListeners: ConnectionCloseListener[] = [];
@@ -58,6 +79,7 @@ export class Connection {
   constructor(endpoint: ServerEndpoint, options: ConnectionOptions) {
     this.endpoint = endpoint;
     this.clock = options.clock ?? systemClock;
+    this.protocol = options.protocol ?? 'meta';
     const onData = (chunk: Buffer): void => {
       this.pipeline.received();
       this.parser.feed(chunk);
@@ -70,9 +92,13 @@ export class Connection {
         requestTimeoutMs: options.requestTimeoutMs,
         clock: this.clock,
         ...(options.maxAbandoned === undefined ? {} : { maxAbandoned: options.maxAbandoned }),
+        readyAfter: this.protocol === 'text' ? RequestKind.Version : RequestKind.Noop,
       },
     );
-    this.parser = new ResponseParser(this.pipeline, options.maxValueBytes);
+    this.parser =
+      this.protocol === 'text'
+        ? new TextResponseParser(this.pipeline, options.maxValueBytes)
+        : new ResponseParser(this.pipeline, options.maxValueBytes);
     this.socket = endpoint.tls ? openTlsSocket(endpoint, onData) : this.openPlainSocket(endpoint);
     this.socket.setNoDelay(true);
     this.writer = new WriteCoalescer(this.socket);
@@ -85,14 +111,26 @@ export class Connection {
     });
     this.socket.once(endpoint.tls ? 'secureConnect' : 'connect', () => this.pipeline.markConnected());
     this.socket.on('error', (error) => this.pipeline.destroy(this.connectionError(error), true));
-    this.socket.on('close', () =>
+    this.socket.on('close', () => {
+      // Answered `version`, then hung up on `mn`: twemproxy does this to every meta command.
+      if (this.protocol === 'meta' && !this.pipeline.isReady && this.pipeline.serverVersion !== '') {
+        this.pipeline.destroy(
+          noMetaProtocol(
+            endpoint.id,
+            this.pipeline.serverVersion,
+            'closed the connection on the meta command `mn`',
+          ),
+          false,
+        );
+        return;
+      }
       this.pipeline.destroy(
         new ConnectionError(`Connection to ${endpoint.id} closed by the server`, { server: endpoint.id }),
         // Closing an idle connection is the server's right (memcached's idle_timeout); closing
         // one with requests outstanding, or during the handshake, is a failure.
         this.pipeline.inflight > 0 || !this.pipeline.isReady,
-      ),
-    );
+      );
+    });
     // Patient: a connect "timeout" that only fired late because our loop was blocked would be
     // our stall, not the server's failure.
     this.connectTimer = new PatientTimer(this.clock, () => {
@@ -208,10 +246,18 @@ export class Connection {
       steps.push(this.sendInternal(new Request(RequestKind.Auth, auth, null, -1, 0)));
     }
     steps.push(this.sendInternal(new Request(RequestKind.Version, versionCommand(), null, -1, 0)));
-    steps.push(this.sendInternal(new Request(RequestKind.Noop, metaNoop(), null, -1, 0)));
     try {
       // One Promise.all so that every handshake rejection is observed, not just the first.
       await Promise.all(steps);
+      // `mn` proves the meta protocol before any user request is written (see Pipeline). Only
+      // after `version` was answered: a proxy that closes the connection on a meta command
+      // (twemproxy) would otherwise drop the pipelined `version` too, and a hang-up could not be
+      // told from a crash; this way it is diagnosed (see the socket's close).
+      if (this.protocol === 'meta') {
+        // Closed meanwhile (a reply nobody asked for right after VERSION): that is the reason.
+        if (this.closedBy !== null) throw this.closedBy;
+        await this.sendInternal(new Request(RequestKind.Noop, metaNoop(), null, -1, 0));
+      }
     } finally {
       this.connectTimer.cancel();
     }
@@ -224,6 +270,7 @@ export class Connection {
 
   private onPipelineClosed(error: MemcachedCacheError, evidence: boolean, unsent: Request[]): void {
     this.closed = true;
+    this.closedBy = error;
     this.connectTimer.cancel();
     this.parser.stop();
     this.writer.stop();

@@ -12,6 +12,8 @@ import {
 import type { MetaResponse } from '../protocol/MetaResponse.js';
 import { collectReply, errorWord, RequestKind, Step } from '../protocol/ReplyCollector.js';
 import type { ResponseHandler } from '../protocol/ResponseParser.js';
+import type { TextReply } from '../protocol/TextReply.js';
+import { collectTextReply } from '../protocol/TextReplyCollector.js';
 import { type Clock, stallMs, TickClock } from './Clock.js';
 import { type AbandonListener, failRequest, type Request } from './Request.js';
 
@@ -29,6 +31,11 @@ export interface PipelineOptions {
    * replies on this pipeline; past it the connection is replaced rather than growing forever.
    */
   maxAbandoned?: number;
+  /**
+   * The handshake request whose reply makes the connection ready: `mn` for the meta protocol (it
+   * proves the server speaks it), `version` for the text protocol.
+   */
+  readyAfter?: RequestKind;
 }
 
 /**
@@ -91,6 +98,7 @@ export class Pipeline implements ResponseHandler, AbandonListener {
   /** Written requests in the queue whose callers gave up on them (see `abandon`). */
   private abandonedCount = 0;
   private readonly maxAbandoned: number;
+  private readonly readyAfter: RequestKind;
 
   private closeListener: PipelineCloseListener | null = null;
   private idleListener: (() => void) | null = null;
@@ -106,6 +114,7 @@ export class Pipeline implements ResponseHandler, AbandonListener {
     this.lastActiveAt = this.clock.now();
     this.judgeAfterIO = () => this.judge();
     this.maxAbandoned = options.maxAbandoned ?? DEFAULT_MAX_ABANDONED;
+    this.readyAfter = options.readyAfter ?? RequestKind.Noop;
   }
 
   /** Requests in the queue, answered or not by the caller's clock (settled ones stay until their reply). */
@@ -151,14 +160,19 @@ export class Pipeline implements ResponseHandler, AbandonListener {
       );
       return;
     }
+    this.pendingCount++;
+    // Held apart from the queue until the handshake is done: a handshake step sent later (`mn`
+    // after `version`) must come before them on the wire and in the queue.
+    if (!this.ready && !request.internal) {
+      this.held.push(request);
+      return;
+    }
     if (this.tail === null) this.head = this.tail = request;
     else {
       this.tail.next = request;
       this.tail = request;
     }
-    this.pendingCount++;
-    if (this.ready || request.internal) this.write(request);
-    else this.held.push(request);
+    this.write(request);
   }
 
   /** The socket is connected: what was written so far is on its way, and the server's clock starts. */
@@ -180,13 +194,27 @@ export class Pipeline implements ResponseHandler, AbandonListener {
     this.lastActiveAt = now;
   }
 
+  /** A meta-protocol reply (see ResponseParser). */
   onResponse(response: MetaResponse): void {
     const request = this.head;
-    if (request === null) {
-      this.destroy(this.protocolError('the server sent a reply nobody asked for'), false);
-      return;
-    }
-    switch (collectReply(request, response)) {
+    if (request === null) this.unasked();
+    else this.advance(request, collectReply(request, response));
+  }
+
+  /** A classic text-protocol reply (see TextResponseParser), for `protocol: 'text'`. */
+  onReply(reply: TextReply): void {
+    const request = this.head;
+    if (request === null) this.unasked();
+    else this.advance(request, collectTextReply(request, reply));
+  }
+
+  private unasked(): void {
+    this.destroy(this.protocolError('the server sent a reply nobody asked for'), false);
+  }
+
+  /** What the head request's collector made of a reply: completion, an error or a replaced connection. */
+  private advance(request: Request, step: Step): void {
+    switch (step) {
       case Step.More:
         return;
       case Step.Done:
@@ -205,16 +233,7 @@ export class Pipeline implements ResponseHandler, AbandonListener {
         this.failOutOfStep(request, request.result as MetaResponse);
         return;
       case Step.Desync:
-        this.destroy(
-          this.protocolError(
-            request.kind === RequestKind.Batch
-              ? 'a batched reply did not match any request in the batch'
-              : request.kind === RequestKind.Meta
-                ? 'a reply carried the wrong opaque token (response desync)'
-                : 'an unexpected reply was received (response desync)',
-          ),
-          false,
-        );
+        this.destroy(this.protocolError(DESYNC_REASON[request.kind] ?? UNEXPECTED_REPLY), false);
         return;
       case Step.Refused: {
         const reply = request.result as MetaResponse;
@@ -237,15 +256,15 @@ export class Pipeline implements ResponseHandler, AbandonListener {
           false,
         );
         return;
-      case Step.Unsupported:
+      case Step.Unsupported: {
+        const reply = request.result as MetaResponse;
+        const answer = reply.text ? `${errorWord(reply.status)} ${reply.text}` : errorWord(reply.status);
         this.destroy(
-          new UnsupportedServerError(
-            `Server ${this.serverId} (version ${this.serverVersion || 'unknown'}) does not support the meta protocol; memcached 1.6 or newer is required`,
-            { server: this.serverId },
-          ),
+          noMetaProtocol(this.serverId, this.serverVersion, `answered \`mn\` with ${JSON.stringify(answer)}`),
           false,
         );
         return;
+      }
     }
   }
 
@@ -273,6 +292,7 @@ export class Pipeline implements ResponseHandler, AbandonListener {
     this.pendingCount = 0;
     this.abandonedCount = 0;
     const unsent: Request[] = [];
+    for (const waiting of this.held) if (!waiting.settled) unsent.push(waiting);
     while (request !== null) {
       const next = request.next;
       request.next = null;
@@ -324,26 +344,24 @@ export class Pipeline implements ResponseHandler, AbandonListener {
     // Recorded now, synchronously: the `mn` reply may follow in this same chunk, and an
     // UnsupportedServerError must name the version found.
     if (request.kind === RequestKind.Version) this.serverVersion = request.result as string;
-    if (request.kind !== RequestKind.Noop) return;
+    if (request.kind !== this.readyAfter) return;
     this.ready = true;
     const held = this.held;
     this.held = [];
     if (held.length === 0) return;
     // Requests whose callers gave up while they were held (a timeout, an abort during a slow
-    // handshake) are unlinked and never written: their callers were told `requestSent: false`.
-    // The handshake is done, so every request still queued is a held one, in order.
-    this.head = this.tail = null;
-    this.pendingCount = 0;
+    // handshake) are dropped and never written: their callers were told `requestSent: false`.
     for (const waiting of held) {
-      waiting.next = null;
-      if (waiting.settled) continue;
+      if (waiting.settled) {
+        this.pendingCount--;
+        continue;
+      }
       if (this.tail === null) this.head = waiting;
       else this.tail.next = waiting;
       this.tail = waiting;
-      this.pendingCount++;
       this.write(waiting);
     }
-    if (this.head === null) this.idleListener?.();
+    if (this.pendingCount === 0) this.idleListener?.();
   }
 
   private dequeue(): void {
@@ -355,7 +373,8 @@ export class Pipeline implements ResponseHandler, AbandonListener {
     if (request.settled) this.abandonedCount--;
     if (this.head === null) {
       this.tail = null;
-      this.idleListener?.();
+      // Not idle while requests are held for the handshake.
+      if (this.pendingCount === 0) this.idleListener?.();
     }
   }
 
@@ -475,6 +494,27 @@ export class Pipeline implements ResponseHandler, AbandonListener {
   private protocolError(reason: string): ProtocolError {
     return new ProtocolError(`Protocol error with ${this.serverId}: ${reason}`, { server: this.serverId });
   }
+}
+
+/** Why a reply that did not fit its request broke the stream, by the request's kind. */
+const DESYNC_REASON: Partial<Record<RequestKind, string>> = {
+  [RequestKind.Batch]: 'a batched reply did not match any request in the batch',
+  [RequestKind.Meta]: 'a reply carried the wrong opaque token (response desync)',
+  [RequestKind.TextGet]: 'a get reply did not fit the keys asked (response desync)',
+};
+const UNEXPECTED_REPLY = 'an unexpected reply was received (response desync)';
+
+/**
+ * The server answered `version` but not the meta protocol: an old memcached, or — far more
+ * likely today — a proxy (twemproxy closes the connection on any meta command, mcrouter answers
+ * `mn` with an error). Not evidence against the server: it is reachable and well; the client is
+ * configured for the wrong protocol.
+ */
+export function noMetaProtocol(serverId: string, version: string, what: string): UnsupportedServerError {
+  return new UnsupportedServerError(
+    `Server ${serverId} (version ${version || 'unknown'}) answered \`version\` but ${what}: it does not speak the meta protocol. memcached 1.6 or newer does; a proxy such as twemproxy or mcrouter does not — behind a proxy set protocol: 'text' (component option options.protocol=text)`,
+    { server: serverId, details: { protocol: 'meta', version } },
+  );
 }
 
 /**

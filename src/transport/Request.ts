@@ -1,6 +1,7 @@
 import { AbortError } from '../component/errors.js';
 import type { MetaResponse } from '../protocol/MetaResponse.js';
 import { type ReplyTarget, RequestKind } from '../protocol/ReplyCollector.js';
+import type { TextValue } from '../protocol/TextReply.js';
 
 export { RequestKind };
 
@@ -45,7 +46,8 @@ export class Request implements ReplyTarget {
   owner: AbandonListener | null = null;
   /** Handshake requests: sent before the connection is ready. */
   internal = false;
-  collected: Array<MetaResponse | undefined> | Map<string, string> | null = null;
+  collected: Array<MetaResponse | undefined> | Array<TextValue | undefined> | Map<string, string> | null =
+    null;
   result: unknown = null;
   /** Who hears the outcome: a promise's resolve/reject, or the client's operation. */
   listener: RequestListener = IGNORED;

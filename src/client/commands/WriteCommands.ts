@@ -1,7 +1,7 @@
 import { InvalidValueError, ValueTooLargeError } from '../../component/errors.js';
-import { encodeKey } from '../../protocol/KeyEncoder.js';
+import { type EncodedKey, encodeKey } from '../../protocol/KeyEncoder.js';
 import { SetMode } from '../../protocol/RequestEncoder.js';
-import { type WireCas, wireFlags, wireTtl } from '../../protocol/WireFields.js';
+import { type WireCas, type WireFlags, type WireTtl, wireFlags, wireTtl } from '../../protocol/WireFields.js';
 import { MetaSetCommand, type WriteKind } from '../Command.js';
 import { isHeader, toVoid } from '../ReplyTransforms.js';
 import type { CommandLimits } from './CommandLimits.js';
@@ -27,6 +27,24 @@ export function writeCommand<T>(
   cas: WireCas | null,
   limits: CommandLimits,
 ): MetaSetCommand<T> {
+  const { key: encoded, data, ttl, flags } = checkedWrite(key, value, args, limits);
+  return new MetaSetCommand(write, encoded, data, ttl, flags, cas);
+}
+
+/** A write's checked parts, whatever the protocol: key, value bytes within max_value, TTL, flags. */
+export interface CheckedWrite {
+  key: EncodedKey;
+  data: Buffer;
+  ttl: WireTtl;
+  flags: WireFlags;
+}
+
+export function checkedWrite(
+  key: string,
+  value: Value,
+  args: WriteArguments | undefined,
+  limits: CommandLimits,
+): CheckedWrite {
   const encoded = encodeKey(key, limits.maxKeySize);
   const data = toBuffer(value, key);
   if (data.length > limits.maxValueSize) {
@@ -35,9 +53,12 @@ export function writeCommand<T>(
       { key, details: { requestSent: false } },
     );
   }
-  const ttl = wireTtl(args?.ttl ?? 0, 'ttl', key);
-  const flags = wireFlags(args?.flags ?? 0, 'flags', key);
-  return new MetaSetCommand(write, encoded, data, ttl, flags, cas);
+  return {
+    key: encoded,
+    data,
+    ttl: wireTtl(args?.ttl ?? 0, 'ttl', key),
+    flags: wireFlags(args?.flags ?? 0, 'flags', key),
+  };
 }
 
 function toBuffer(value: Value, key: string): Buffer {
