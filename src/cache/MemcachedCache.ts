@@ -1,7 +1,7 @@
 import type { MemcachedClient } from '../client/MemcachedClient.js';
 import { withTrace } from '../component/ComponentKey.js';
 import { ConfigParams } from '../component/ConfigParams.js';
-import { atEntry, ContentionError, InvalidValueError } from '../component/errors.js';
+import { atEntry, ConfigError, ContentionError, InvalidValueError } from '../component/errors.js';
 import type { ContextLike } from '../component/IContext.js';
 import type { IReferences } from '../component/IReferences.js';
 import type { ICache, IConfigurable } from '../component/interfaces.js';
@@ -68,6 +68,11 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
       const nearTtlMs = readOption(config, 'near_cache_ttl');
       const staleTtlMs = readOption(config, 'stale_ttl');
       const refreshAheadMs = readOption(config, 'refresh_ahead');
+      if (refreshAheadMs > 0 && readOption(config, 'protocol') === 'text')
+        throw new ConfigError(
+          "config key 'options.refresh_ahead' needs the meta protocol, and 'options.protocol' is text (for a proxy): the text protocol has no remaining TTL to refresh ahead by; set refresh_ahead to 0",
+          { details: { configKey: 'options.refresh_ahead' } },
+        );
       const maxValueBytes = readOption(config, 'max_value');
       return () => {
         this.staleTtlMs = staleTtlMs;

@@ -1,4 +1,10 @@
-import { ConnectionError, type MemcachedCacheError, ServerError } from '../component/errors.js';
+import {
+  AuthenticationError,
+  ConnectionError,
+  type MemcachedCacheError,
+  ServerError,
+  UnsupportedServerError,
+} from '../component/errors.js';
 import { type Clock, systemClock } from './Clock.js';
 import { Connection, type ConnectionOptions } from './Connection.js';
 import { copyFor } from './Pipeline.js';
@@ -307,9 +313,13 @@ export class Pool {
     );
   }
 
-  private unreachableError(): ConnectionError {
+  private unreachableError(): MemcachedCacheError {
     const wait = Math.max(0, Math.round(this.nextConnectAt - this.clock.now()));
     const last = this.lastConnectError;
+    // The server was reached and said no (wrong protocol, bad credentials): say that again, with
+    // its class and code, rather than "cannot connect" — waiting will not change the answer.
+    if (last instanceof UnsupportedServerError || last instanceof AuthenticationError)
+      return copyFor(last, undefined, true);
     return new ConnectionError(
       `Cannot connect to ${this.endpoint.id}: ${last ? `the last attempt failed (${last.message})` : 'no connection'}; next attempt in ${wait} ms`,
       { server: this.endpoint.id, cause: last ?? undefined, details: { requestSent: false } },
