@@ -53,6 +53,8 @@ export interface ReplyTarget {
   readonly opaque: number;
   /** Number of opaque tokens (Batch), or of keys (a multi-key TextGet). */
   readonly count: number;
+  /** The key, when the request has one (a text get's VALUE must name it). */
+  readonly key: string | undefined;
   /** A multi-key read: the key of each offset (a text reply is matched to them by key). */
   readonly keys: readonly string[] | null;
   /** Whether the request carries a data block (an `ms`): a CLIENT_ERROR then leaves the stream out of step. */

@@ -41,6 +41,7 @@ export function collectTextReply(target: ReplyTarget, reply: TextReply): Step {
 function singleValue(target: ReplyTarget, values: TextValue[]): Step {
   if (values.length > 1) return Step.Desync;
   const value = values[0] ?? null;
+  if (value !== null && value.key !== target.key) return Step.Desync;
   if (value !== null && value.oversizeBytes >= 0) {
     target.result = oversize(value, target.opaque);
     return Step.Failed;
