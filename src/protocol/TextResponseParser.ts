@@ -1,4 +1,5 @@
 import { ProtocolError } from '../component/errors.js';
+import { quoteBytes } from './quoteBytes.js';
 import { MAX_SANE_VALUE_BYTES } from './ResponseParser.js';
 import { TextReply, TextStatus, TextValue } from './TextReply.js';
 
@@ -84,7 +85,7 @@ export class TextResponseParser {
       const lf = chunk.indexOf(LF);
       if (lf === -1) {
         if (this.rest.length + chunk.length > MAX_LINE_BYTES)
-          return this.fail('a reply line is longer than 8 KB');
+          return this.fail(`a reply line is longer than 8 KB: ${quoteBytes(this.rest)}`);
         this.rest = Buffer.concat([this.rest, chunk]);
         return;
       }
@@ -109,7 +110,8 @@ export class TextResponseParser {
       if (this.target !== null || this.skipRemaining > 0) return; // the data block spans chunks
       const lf = buf.indexOf(LF, pos);
       if (lf === -1) {
-        if (len - pos > MAX_LINE_BYTES) return this.fail('a reply line is longer than 8 KB');
+        if (len - pos > MAX_LINE_BYTES)
+          return this.fail(`a reply line is longer than 8 KB: ${quoteBytes(buf.subarray(pos))}`);
         // Copy: a subarray would keep the whole socket chunk alive.
         this.rest = Buffer.from(buf.subarray(pos));
         return;
@@ -133,7 +135,7 @@ export class TextResponseParser {
     if (this.filled === target.length) {
       const size = target.length - 2;
       if (target[size] !== CR || target[size + 1] !== LF) {
-        this.fail('a value is not followed by CRLF');
+        this.fail(notCrlf(target.subarray(size)));
         return buf.length;
       }
       this.pending!.value = target.subarray(0, size);
@@ -152,7 +154,7 @@ export class TextResponseParser {
       (cr >= start && cr < end && buf[cr] !== CR) ||
       (cr + 1 >= start && cr + 1 < end && buf[cr + 1] !== LF)
     ) {
-      this.fail('a value is not followed by CRLF');
+      this.fail(notCrlf(buf.subarray(Math.max(cr, start), Math.min(cr + 2, end))));
       return buf.length;
     }
     this.skipRemaining = remaining - (end - start);
@@ -166,7 +168,7 @@ export class TextResponseParser {
    */
   private line(buf: Buffer, start: number, lf: number): boolean {
     if (lf === start || buf[lf - 1] !== CR) {
-      this.fail('a reply line does not end with CRLF');
+      this.fail(`a reply line does not end with CRLF: ${quoteBytes(buf.subarray(start, lf + 1))}`);
       return false;
     }
     const text = buf.toString('latin1', start, lf - 1);
@@ -179,11 +181,11 @@ export class TextResponseParser {
     }
     const reply = singleLine(text);
     if (reply === null) {
-      this.fail(`an unexpected reply line was received: ${quote(text)}`);
+      this.fail(`an unexpected reply line was received: ${quoteBytes(text)}`);
       return false;
     }
     if (this.group !== null) {
-      this.fail(`${quote(text)} was received inside a get reply, before its END`);
+      this.fail(`${quoteBytes(text)} was received inside a get reply, before its END`);
       return false;
     }
     this.handler.onReply(reply);
@@ -217,7 +219,7 @@ export class TextResponseParser {
   }
 
   private bad(text: string): false {
-    this.fail(`a VALUE line is malformed: ${quote(text)}`);
+    this.fail(`a VALUE line is malformed: ${quoteBytes(text)}`);
     return false;
   }
 
@@ -225,6 +227,11 @@ export class TextResponseParser {
     this.stop();
     this.handler.onError(new ProtocolError(`Malformed reply from server: ${reason}`));
   }
+}
+
+/** Only the bytes where the CRLF was due are quoted: the value itself is never shown. */
+function notCrlf(received: Uint8Array): string {
+  return `a value is not followed by CRLF: ${quoteBytes(received)} where CRLF was due`;
 }
 
 function newValues(): TextReply {
@@ -278,9 +285,4 @@ function singleLine(text: string): TextReply | null {
   const reply = new TextReply(status);
   reply.text = text.slice(space + 1);
   return reply;
-}
-
-/** What was received, cut and escaped, for an error message (a reply line holds no value). */
-function quote(text: string): string {
-  return JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text);
 }
