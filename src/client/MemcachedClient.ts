@@ -22,6 +22,7 @@ import {
   batchReadCommand,
   gatCommand,
   getCommand,
+  getWithTtlCommand,
   leaseCommand,
   touchCommand,
 } from './commands/ReadCommands.js';
@@ -44,7 +45,7 @@ import {
   writeCommand,
 } from './commands/WriteCommands.js';
 import { discoveryFor } from './discoveryFor.js';
-import type { Item, LeasedItem } from './Item.js';
+import type { Item, ItemWithTtl, LeasedItem } from './Item.js';
 import { toVoid } from './ReplyTransforms.js';
 import { topologyFor } from './topologyFor.js';
 
@@ -157,6 +158,14 @@ export class MemcachedClient {
       return Promise.reject(error);
     }
     return this.calls.execute(command, options);
+  }
+
+  /**
+   * Like `get`, plus the seconds the item has left (null: never expires), read in the same
+   * round trip; for tools that show an item's metadata (the CLI's `get -v`).
+   */
+  async getWithTtl(key: string, options?: CallOptions): Promise<ItemWithTtl | null> {
+    return this.calls.execute(getWithTtlCommand(key, this.limits, this.giveBackWin), options);
   }
 
   /** Get and touch: reads the value and sets a new TTL (seconds) in one round trip. */
