@@ -2,6 +2,7 @@
 // flush (guarded by --yes) and the live top view, against real memcached.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../src/cli/cli.js';
@@ -367,6 +368,32 @@ describe('top', () => {
     for (const frame of frames) {
       assert.match(frame, /^memcached-cache top {2}every 50 ms/);
       assert.match(frame, /^server\s+ops\/s/m);
+    }
+  });
+});
+
+describe('a malformed reply', () => {
+  it('is reported with what was received, quoted and escaped', async () => {
+    // No memcached sends garbage, so this one peer is fake: it answers `version` (the client's
+    // handshake) like memcached, and every other line with bytes no memcached sends.
+    const fake = createServer((socket) =>
+      socket.on('data', (data) => {
+        for (const line of data.toString('latin1').split('\r\n').filter(Boolean))
+          socket.write(line.startsWith('version') ? 'VERSION 1.6.21\r\n' : 'HELLO\x01 garbage\r\n');
+      }),
+    );
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (fake.address() as { port: number }).port;
+      const r = await cli(['get', 'k', '--servers', `127.0.0.1:${port}`]);
+      assert.equal(r.code, 3);
+      assert.match(
+        r.stderr,
+        /Malformed response from server: an unexpected response line was received: "HELLO\\x01 garbage"/,
+      );
+      assertNoStack(r.stderr);
+    } finally {
+      await new Promise((resolve) => fake.close(resolve));
     }
   });
 });
