@@ -1,6 +1,6 @@
 import { ProtocolError } from '../component/errors.js';
 import { MetaResponse } from './MetaResponse.js';
-import { quoteBytes } from './quoteBytes.js';
+import { notFollowedByCrlf, quoteBytes } from './quoteBytes.js';
 import { ResponseStatus } from './ResponseStatus.js';
 
 const CR = 13;
@@ -142,7 +142,7 @@ export class ResponseParser {
       }
       if (len - pos >= size + 2) {
         if (buf[pos + size] !== CR || buf[pos + size + 1] !== LF) {
-          return this.fail(notCrlf(buf.subarray(pos + size, pos + size + 2)));
+          return this.fail(notFollowedByCrlf(buf.subarray(pos + size, pos + size + 2)));
         }
         const value = Buffer.allocUnsafe(size);
         // TypedArray#set from a plain Uint8Array view, made once per chunk: Buffer#copy's argument
@@ -204,7 +204,7 @@ export class ResponseParser {
       (cr >= start && cr < end && chunk[cr] !== CR) ||
       (cr + 1 >= start && cr + 1 < end && chunk[cr + 1] !== LF)
     ) {
-      this.fail(notCrlf(chunk.subarray(Math.max(cr, start), Math.min(cr + 2, end))));
+      this.fail(notFollowedByCrlf(chunk.subarray(Math.max(cr, start), Math.min(cr + 2, end))));
       return end;
     }
     this.skipRemaining = remaining - (end - start);
@@ -220,7 +220,7 @@ export class ResponseParser {
     const target = this.valueTarget!;
     const size = target.length - 2;
     if (target[size] !== CR || target[size + 1] !== LF) {
-      this.fail(notCrlf(target.subarray(size)));
+      this.fail(notFollowedByCrlf(target.subarray(size)));
       return;
     }
     const response = this.valueResponse!;
@@ -313,11 +313,6 @@ export class ResponseParser {
     this.stop();
     this.handler.onError(new ProtocolError(`Malformed response from server: ${reason}`));
   }
-}
-
-/** Only the bytes where the CRLF was due are quoted: the value itself is never shown. */
-function notCrlf(received: Uint8Array): string {
-  return `a value is not followed by CRLF: ${quoteBytes(received)} where CRLF was due`;
 }
 
 function twoLetterStatus(a: number, b: number): ResponseStatus | 0 {

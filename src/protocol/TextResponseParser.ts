@@ -1,5 +1,5 @@
 import { ProtocolError } from '../component/errors.js';
-import { quoteBytes } from './quoteBytes.js';
+import { notFollowedByCrlf, quoteBytes } from './quoteBytes.js';
 import { MAX_SANE_VALUE_BYTES } from './ResponseParser.js';
 import { TextReply, TextStatus, TextValue } from './TextReply.js';
 
@@ -135,7 +135,7 @@ export class TextResponseParser {
     if (this.filled === target.length) {
       const size = target.length - 2;
       if (target[size] !== CR || target[size + 1] !== LF) {
-        this.fail(notCrlf(target.subarray(size)));
+        this.fail(notFollowedByCrlf(target.subarray(size)));
         return buf.length;
       }
       this.pending!.value = target.subarray(0, size);
@@ -154,7 +154,7 @@ export class TextResponseParser {
       (cr >= start && cr < end && buf[cr] !== CR) ||
       (cr + 1 >= start && cr + 1 < end && buf[cr + 1] !== LF)
     ) {
-      this.fail(notCrlf(buf.subarray(Math.max(cr, start), Math.min(cr + 2, end))));
+      this.fail(notFollowedByCrlf(buf.subarray(Math.max(cr, start), Math.min(cr + 2, end))));
       return buf.length;
     }
     this.skipRemaining = remaining - (end - start);
@@ -227,11 +227,6 @@ export class TextResponseParser {
     this.stop();
     this.handler.onError(new ProtocolError(`Malformed reply from server: ${reason}`));
   }
-}
-
-/** Only the bytes where the CRLF was due are quoted: the value itself is never shown. */
-function notCrlf(received: Uint8Array): string {
-  return `a value is not followed by CRLF: ${quoteBytes(received)} where CRLF was due`;
 }
 
 function newValues(): TextReply {

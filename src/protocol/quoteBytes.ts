@@ -35,3 +35,11 @@ function escapeByte(byte: number): string {
   if (byte >= 0x20 && byte < 0x7f) return String.fromCharCode(byte);
   return `\\x${byte.toString(16).padStart(2, '0')}`;
 }
+
+/**
+ * The reason for a data block without its CRLF. Only the bytes where the CRLF was due are quoted:
+ * the value itself is never shown.
+ */
+export function notFollowedByCrlf(received: Uint8Array): string {
+  return `a value is not followed by CRLF: ${quoteBytes(received)} where CRLF was due`;
+}
