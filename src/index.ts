@@ -41,7 +41,7 @@ export {
   type TopologyChange,
 } from './client/diagnostics.js';
 export { endpointsFromServerList } from './client/endpoints.js';
-export type { Item, LeasedItem } from './client/Item.js';
+export type { Item, ItemWithTtl, LeasedItem } from './client/Item.js';
 export {
   type CallOptions,
   type CounterOptions,

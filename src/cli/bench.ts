@@ -1,6 +1,7 @@
 import type { MemcachedClient } from '../client/MemcachedClient.js';
 import { type Command, Exit } from './command.js';
 import { type Io, openClient, UsageError, wholeNumber } from './common.js';
+import { writeJson } from './json.js';
 
 const BAR_WIDTH = 30;
 
@@ -68,7 +69,8 @@ export const bench: Command = {
   usage: 'bench [--ops N] [--concurrency N] [--size bytes]',
   help: `Sets --ops keys (TTL 60 s, prefix memcached-cache:bench:), then gets them, with --concurrency
 requests in flight. Progress goes to stderr; one result line to stdout:
-  set <ops/s> ops/s p50 <ms> p99 <ms> | get <ops/s> ops/s p50 <ms> p99 <ms> hits <n>/<ops>`,
+  set <ops/s> ops/s p50 <ms> p99 <ms> | get <ops/s> ops/s p50 <ms> p99 <ms> hits <n>/<ops>
+With --json: {"ops","set":{"opsPerSecond","p50Ms","p99Ms"},"get":{…,"hits"}}.`,
   options: {
     ops: { type: 'string', short: 'n' },
     concurrency: { type: 'string', short: 'c' },
@@ -94,6 +96,11 @@ requests in flight. Progress goes to stderr; one result line to stdout:
       const getResult = await phase(io, 'get', ops, concurrency, async (i) => {
         if ((await client.get(key(i))) !== null) hits++;
       });
+      if (values.json) {
+        const json = (r: PhaseResult) => ({ opsPerSecond: r.opsPerSecond, p50Ms: r.p50, p99Ms: r.p99 });
+        writeJson(io, { ops, set: json(setResult), get: { ...json(getResult), hits } });
+        return Exit.Ok;
+      }
       const ms = (x: number): string => x.toFixed(3);
       io.stdout.write(
         `set ${setResult.opsPerSecond} ops/s p50 ${ms(setResult.p50)} ms p99 ${ms(setResult.p99)} ms | ` +

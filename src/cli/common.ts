@@ -58,6 +58,7 @@ export const GLOBAL_OPTIONS = {
   timeout: { type: 'string' },
   distribution: { type: 'string' },
   discovery: { type: 'string' },
+  json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
@@ -69,6 +70,11 @@ export const GLOBAL_HELP = `Global options:
       --distribution <name>     ketama (default, libmemcached) or rendezvous (pymemcache)
       --discovery <mode>        discover the servers from --servers/--uri: elasticache
                                 (config get cluster), elasticache_legacy or dns
+      --json                    print one JSON document on stdout (top: one per refresh),
+                                errors as {"error":{"code","message"}} on stderr; exit codes
+                                are the same. Binary values are base64 ("encoding":"base64"),
+                                counters and CAS are strings; unreachable servers are
+                                {"server","error":{"code","message"}} rows
   -h, --help                    show help`;
 
 export interface GlobalValues {
@@ -77,6 +83,7 @@ export interface GlobalValues {
   timeout?: string | undefined;
   distribution?: string | undefined;
   discovery?: string | undefined;
+  json?: boolean | undefined;
 }
 
 /** A mistake in how the command was called: printed with a hint, exit 2. */
@@ -196,12 +203,20 @@ export function perServer<T>(
   );
 }
 
-/** Prints each row's error on stderr; Exit.Server when there was one. */
-export function reportRowErrors(io: Io, command: string, rows: ReadonlyArray<{ error: unknown }>): number {
+/**
+ * Prints each row's error on stderr (not with --json: the rows carry their errors); Exit.Server
+ * when there was one.
+ */
+export function reportRowErrors(
+  io: Io,
+  command: string,
+  rows: ReadonlyArray<{ error: unknown }>,
+  json = false,
+): number {
   let code: number = Exit.Ok;
   for (const row of rows) {
     if (row.error !== null) {
-      io.stderr.write(`memcached-cache: ${command}: ${describeError(row.error)}\n`);
+      if (!json) io.stderr.write(`memcached-cache: ${command}: ${describeError(row.error)}\n`);
       code = Exit.Server;
     }
   }

@@ -8,6 +8,12 @@ export interface Item {
   cas: string;
 }
 
+/** An item with its remaining lifetime, for tools that show it (`getWithTtl`, the CLI's `get -v`). */
+export interface ItemWithTtl extends Item {
+  /** Seconds until it expires; null when it never expires. */
+  ttl: number | null;
+}
+
 /** The reply to a lease-style read used to stop cache stampedes (`getOrLease`). */
 export interface LeasedItem {
   /** The value, or null when missing or when only a placeholder exists. */

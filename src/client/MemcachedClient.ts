@@ -28,7 +28,7 @@ import {
   type WriteArguments,
 } from './commands/WriteCommands.js';
 import { discoveryFor } from './discoveryFor.js';
-import type { Item, LeasedItem } from './Item.js';
+import type { Item, ItemWithTtl, LeasedItem } from './Item.js';
 import { toVoid } from './ReplyTransforms.js';
 import { counterWithCreate, leaseByAdd } from './textEmulation.js';
 import { topologyFor } from './topologyFor.js';
@@ -147,6 +147,14 @@ export class MemcachedClient {
       return Promise.reject(error);
     }
     return this.calls.execute(command, options);
+  }
+
+  /**
+   * Like `get`, plus the seconds the item has left (null: never expires), read in the same
+   * round trip; for tools that show an item's metadata (the CLI's `get -v`).
+   */
+  async getWithTtl(key: string, options?: CallOptions): Promise<ItemWithTtl | null> {
+    return this.calls.execute(this.commands.getWithTtl(key, this.limits, this.giveBackWin), options);
   }
 
   /** Get and touch: reads the value and sets a new TTL (seconds) in one round trip. */

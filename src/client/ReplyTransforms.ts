@@ -1,6 +1,6 @@
 import type { MetaResponse } from '../protocol/MetaResponse.js';
 import { ResponseStatus } from '../protocol/ResponseStatus.js';
-import type { Item } from './Item.js';
+import type { Item, ItemWithTtl } from './Item.js';
 
 // Turn a raw reply into what a client method resolves with. Plain functions, shared by every
 // call, so a call allocates no closure for its result.
@@ -35,6 +35,17 @@ export function isLeasePlaceholder(response: MetaResponse): boolean {
     (response.win || response.winSent) &&
     !response.stale
   );
+}
+
+/**
+ * `toItem` plus the remaining TTL the read asked for anyway (ITEM_FLAGS has `t`); memcached's -1
+ * (never expires) becomes null.
+ */
+export function toItemWithTtl(response: MetaResponse | undefined): ItemWithTtl | null {
+  const item = toItem(response);
+  if (item === null) return null;
+  const ttl = response!.ttl;
+  return { ...item, ttl: ttl < 0 ? null : ttl };
 }
 
 /** The item of a read; null for a miss and for a lease placeholder (nothing is stored yet). */

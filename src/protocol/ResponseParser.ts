@@ -1,5 +1,6 @@
 import { ProtocolError } from '../component/errors.js';
 import { MetaResponse } from './MetaResponse.js';
+import { notFollowedByCrlf, quoteBytes } from './quoteBytes.js';
 import { ResponseStatus } from './ResponseStatus.js';
 
 const CR = 13;
@@ -88,7 +89,7 @@ export class ResponseParser {
       const lf = chunk.indexOf(LF);
       if (lf === -1) {
         if (this.rest.length + chunk.length > MAX_LINE_BYTES)
-          return this.fail('a response line is longer than 8 KB');
+          return this.fail(`a response line is longer than 8 KB: ${quoteBytes(this.rest)}`);
         this.rest = Buffer.concat([this.rest, chunk]);
         return;
       }
@@ -115,12 +116,14 @@ export class ResponseParser {
     while (pos < len && !this.stopped) {
       const lf = buf.indexOf(LF, pos);
       if (lf === -1) {
-        if (len - pos > MAX_LINE_BYTES) return this.fail('a response line is longer than 8 KB');
+        if (len - pos > MAX_LINE_BYTES)
+          return this.fail(`a response line is longer than 8 KB: ${quoteBytes(buf.subarray(pos))}`);
         // Copy: a subarray would keep the whole socket chunk alive.
         this.rest = Buffer.from(buf.subarray(pos));
         return;
       }
-      if (lf === pos || buf[lf - 1] !== CR) return this.fail('a response line does not end with CRLF');
+      if (lf === pos || buf[lf - 1] !== CR)
+        return this.fail(`a response line does not end with CRLF: ${quoteBytes(buf.subarray(pos, lf + 1))}`);
       const response = this.parseLine(buf, pos, lf - 1);
       if (response === null) return;
       pos = lf + 1;
@@ -139,7 +142,7 @@ export class ResponseParser {
       }
       if (len - pos >= size + 2) {
         if (buf[pos + size] !== CR || buf[pos + size + 1] !== LF) {
-          return this.fail('a value is not followed by CRLF');
+          return this.fail(notFollowedByCrlf(buf.subarray(pos + size, pos + size + 2)));
         }
         const value = Buffer.allocUnsafe(size);
         // TypedArray#set from a plain Uint8Array view, made once per chunk: Buffer#copy's argument
@@ -201,7 +204,7 @@ export class ResponseParser {
       (cr >= start && cr < end && chunk[cr] !== CR) ||
       (cr + 1 >= start && cr + 1 < end && chunk[cr + 1] !== LF)
     ) {
-      this.fail('a value is not followed by CRLF');
+      this.fail(notFollowedByCrlf(chunk.subarray(Math.max(cr, start), Math.min(cr + 2, end))));
       return end;
     }
     this.skipRemaining = remaining - (end - start);
@@ -217,7 +220,7 @@ export class ResponseParser {
     const target = this.valueTarget!;
     const size = target.length - 2;
     if (target[size] !== CR || target[size + 1] !== LF) {
-      this.fail('a value is not followed by CRLF');
+      this.fail(notFollowedByCrlf(target.subarray(size)));
       return;
     }
     const response = this.valueResponse!;
@@ -241,14 +244,14 @@ export class ResponseParser {
           while (p < end && buf[p] !== SP) {
             const digit = buf[p]! - 48;
             if (digit < 0 || digit > 9 || p - start > 13) {
-              this.fail('a VA header has a bad size');
+              this.fail(`a VA header has a bad size: ${quoteBytes(buf.subarray(start, end))}`);
               return null;
             }
             size = size * 10 + digit;
             p++;
           }
           if (p === start + 3 || size > this.maxSaneBytes) {
-            this.fail('a VA header has a bad size');
+            this.fail(`a VA header has a bad size: ${quoteBytes(buf.subarray(start, end))}`);
             return null;
           }
           this.valueSize = size;
@@ -258,7 +261,7 @@ export class ResponseParser {
           return response;
         }
         if (flagsStart < end && !parseFlags(buf, flagsStart, end, response)) {
-          this.fail('a response has a malformed flag');
+          this.fail(`a response has a malformed flag: ${quoteBytes(buf.subarray(start, end))}`);
           return null;
         }
         return response;
@@ -298,7 +301,7 @@ export class ResponseParser {
         status = ResponseStatus.ServerError;
         break;
       default:
-        this.fail('an unexpected response line was received');
+        this.fail(`an unexpected response line was received: ${quoteBytes(line)}`);
         return null;
     }
     const response = new MetaResponse(status);

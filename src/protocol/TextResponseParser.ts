@@ -1,4 +1,5 @@
 import { ProtocolError } from '../component/errors.js';
+import { notFollowedByCrlf, quoteBytes } from './quoteBytes.js';
 import { MAX_SANE_VALUE_BYTES } from './ResponseParser.js';
 import { TextReply, TextStatus, TextValue } from './TextReply.js';
 
@@ -91,7 +92,7 @@ export class TextResponseParser {
       const lf = chunk.indexOf(LF);
       if (lf === -1) {
         if (this.rest.length + chunk.length > MAX_LINE_BYTES)
-          return this.fail('a reply line is longer than 8 KB');
+          return this.fail(`a reply line is longer than 8 KB: ${quoteBytes(this.rest)}`);
         this.rest = Buffer.concat([this.rest, chunk]);
         return;
       }
@@ -116,7 +117,8 @@ export class TextResponseParser {
       if (this.target !== null || this.skipRemaining > 0) return; // the data block spans chunks
       const lf = buf.indexOf(LF, pos);
       if (lf === -1) {
-        if (len - pos > MAX_LINE_BYTES) return this.fail('a reply line is longer than 8 KB');
+        if (len - pos > MAX_LINE_BYTES)
+          return this.fail(`a reply line is longer than 8 KB: ${quoteBytes(buf.subarray(pos))}`);
         // Copy: a subarray would keep the whole socket chunk alive.
         this.rest = Buffer.from(buf.subarray(pos));
         return;
@@ -140,7 +142,7 @@ export class TextResponseParser {
     if (this.filled === target.length) {
       const size = target.length - 2;
       if (target[size] !== CR || target[size + 1] !== LF) {
-        this.fail('a value is not followed by CRLF');
+        this.fail(notFollowedByCrlf(target.subarray(size)));
         return buf.length;
       }
       this.pending!.value = target.subarray(0, size);
@@ -159,7 +161,7 @@ export class TextResponseParser {
       (cr >= start && cr < end && buf[cr] !== CR) ||
       (cr + 1 >= start && cr + 1 < end && buf[cr + 1] !== LF)
     ) {
-      this.fail('a value is not followed by CRLF');
+      this.fail(notFollowedByCrlf(buf.subarray(Math.max(cr, start), Math.min(cr + 2, end))));
       return buf.length;
     }
     this.skipRemaining = remaining - (end - start);
@@ -173,7 +175,7 @@ export class TextResponseParser {
    */
   private line(buf: Buffer, start: number, lf: number): boolean {
     if (lf === start || buf[lf - 1] !== CR) {
-      this.fail('a reply line does not end with CRLF');
+      this.fail(`a reply line does not end with CRLF: ${quoteBytes(buf.subarray(start, lf + 1))}`);
       return false;
     }
     const text = buf.toString('latin1', start, lf - 1);
@@ -186,11 +188,11 @@ export class TextResponseParser {
     }
     const reply = singleLine(text);
     if (reply === null) {
-      this.fail(`an unexpected reply line was received: ${quote(text)}`);
+      this.fail(`an unexpected reply line was received: ${quoteBytes(text)}`);
       return false;
     }
     if (this.group !== null) {
-      this.fail(`${quote(text)} was received inside a get reply, before its END`);
+      this.fail(`${quoteBytes(text)} was received inside a get reply, before its END`);
       return false;
     }
     this.handler.onReply(reply);
@@ -224,7 +226,7 @@ export class TextResponseParser {
   }
 
   private bad(text: string): false {
-    this.fail(`a VALUE line is malformed: ${quote(text)}`);
+    this.fail(`a VALUE line is malformed: ${quoteBytes(text)}`);
     return false;
   }
 
@@ -285,9 +287,4 @@ function singleLine(text: string): TextReply | null {
   const reply = new TextReply(status);
   reply.text = text.slice(space + 1);
   return reply;
-}
-
-/** What was received, cut and escaped, for an error message (a reply line holds no value). */
-function quote(text: string): string {
-  return JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text);
 }

@@ -1,10 +1,7 @@
 // End-to-end tests of the `memcached-cache` command: each case spawns the CLI as a child process
 // against real memcached servers and checks stdout, stderr and the exit code.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { MemcachedClient } from '../../src/client/MemcachedClient.js';
 import { rendezvousSelector } from '../../src/cluster/RendezvousSelector.js';
 import {
@@ -14,53 +11,7 @@ import {
   startMemcachedCluster,
   stopAllMemcached,
 } from '../support/index.js';
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function cli(args: string[], timeoutMs = 20_000): Promise<Run> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
-    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`CLI ${args.join(' ')} did not exit within ${timeoutMs} ms; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
-  });
-}
-
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Expected failures explain themselves in one or two lines, without a stack trace. */
-function assertNoStack(stderr: string): void {
-  assert.doesNotMatch(stderr, /^\s+at /m, `stack trace in stderr: ${stderr}`);
-}
+import { assertNoStack, cli, closedPort } from './spawnCli.js';
 
 let servers: MemcachedProcess[];
 let one: string[];

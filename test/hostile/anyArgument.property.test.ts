@@ -74,7 +74,9 @@ const options = fc.oneof(
 
 /** One call: a method and its arguments. */
 const call = fc.oneof(
-  fc.tuple(fc.constantFrom('get', 'delete'), key, options).map(([m, k, o]) => ({ method: m, args: [k, o] })),
+  fc
+    .tuple(fc.constantFrom('get', 'getWithTtl', 'delete'), key, options)
+    .map(([m, k, o]) => ({ method: m, args: [k, o] })),
   fc
     .tuple(fc.constantFrom('gat', 'touch', 'getOrLease', 'invalidate'), key, anything, options)
     .map(([m, k, n, o]) => ({ method: m, args: [k, n, o] })),
@@ -184,6 +186,13 @@ function checkShape(method: string, _args: unknown[], result: unknown): void {
     case 'gat':
       assert.ok(result === null || Buffer.isBuffer((result as { value: unknown }).value), method);
       return;
+    case 'getWithTtl': {
+      const item = result as { value: unknown; ttl: unknown } | null;
+      assert.ok(
+        item === null || (Buffer.isBuffer(item.value) && (item.ttl === null || Number.isInteger(item.ttl))),
+      );
+      return;
+    }
     case 'delete':
     case 'touch':
     case 'add':

@@ -207,6 +207,7 @@ describe('text mode through twemproxy', () => {
     for (const [name, call] of [
       ['invalidate()', () => c.invalidate('k', 5)],
       ['gat()', () => c.gat('k', 5)],
+      ['getWithTtl()', () => c.getWithTtl('k')],
       ['stats()', () => c.stats()],
       ['flush()', () => c.flush()],
       ['getOrLease() with refreshAhead', () => c.getOrLease('k', 5, { refreshAhead: 2 })],

@@ -1,10 +1,10 @@
 import type { EncodedKey } from '../../protocol/KeyEncoder.js';
 import type { WireCas } from '../../protocol/WireFields.js';
 import type { Command, StaleWinHandler, WriteKind } from '../Command.js';
-import type { Item } from '../Item.js';
+import type { Item, ItemWithTtl } from '../Item.js';
 import type { CommandLimits } from './CommandLimits.js';
 import { counterCommand, deleteCommand, invalidateCommand } from './KeyCommands.js';
-import { batchReadCommand, gatCommand, getCommand, touchCommand } from './ReadCommands.js';
+import { batchReadCommand, gatCommand, getCommand, getWithTtlCommand, touchCommand } from './ReadCommands.js';
 import { flushCommand, type ServerCommandFor, statsCommandFor, versionCommandFor } from './ServerCommands.js';
 import {
   needsMeta,
@@ -25,6 +25,7 @@ import { type Value, type WriteArguments, writeCommand } from './WriteCommands.j
  */
 export interface CommandSet {
   get(key: string, limits: CommandLimits, staleWin: StaleWinHandler): Command<Item | null>;
+  getWithTtl(key: string, limits: CommandLimits, staleWin: StaleWinHandler): Command<ItemWithTtl | null>;
   gat(key: string, ttl: number, limits: CommandLimits, staleWin: StaleWinHandler): Command<Item | null>;
   touch(key: string, ttl: number, limits: CommandLimits): Command<boolean>;
   batchRead(keys: readonly EncodedKey[], result: Map<string, Item>, staleWin: StaleWinHandler): Command<void>;
@@ -53,6 +54,7 @@ export interface CommandSet {
 
 export const META_COMMANDS: CommandSet = Object.freeze<CommandSet>({
   get: getCommand,
+  getWithTtl: getWithTtlCommand,
   gat: gatCommand,
   touch: touchCommand,
   batchRead: batchReadCommand,
@@ -67,6 +69,9 @@ export const META_COMMANDS: CommandSet = Object.freeze<CommandSet>({
 
 export const TEXT_COMMANDS: CommandSet = Object.freeze<CommandSet>({
   get: (key, limits) => textGetCommand(key, limits),
+  getWithTtl: () => {
+    throw needsMeta('getWithTtl()', "the text protocol does not return an item's remaining TTL");
+  },
   gat: () => {
     throw needsMeta('gat()', 'proxies do not forward get-and-touch; use get() and touch()');
   },

@@ -11,8 +11,8 @@ import {
   MetaGetCommand,
   type StaleWinHandler,
 } from '../Command.js';
-import type { Item, LeasedItem } from '../Item.js';
-import { isHeader, isLeasePlaceholder, toItem } from '../ReplyTransforms.js';
+import type { Item, ItemWithTtl, LeasedItem } from '../Item.js';
+import { isHeader, isLeasePlaceholder, toItem, toItemWithTtl } from '../ReplyTransforms.js';
 import type { CommandLimits } from './CommandLimits.js';
 
 export function getCommand(
@@ -21,6 +21,15 @@ export function getCommand(
   staleWin: StaleWinHandler,
 ): MetaGetCommand<Item | null> {
   return new MetaGetCommand('get', encodeKey(key, limits.maxKeySize), ITEM_FLAGS, toItem, staleWin);
+}
+
+/** A get that also returns the remaining TTL: the same `mg … v f c t` on the wire as `get`. */
+export function getWithTtlCommand(
+  key: string,
+  limits: CommandLimits,
+  staleWin: StaleWinHandler,
+): MetaGetCommand<ItemWithTtl | null> {
+  return new MetaGetCommand('get', encodeKey(key, limits.maxKeySize), ITEM_FLAGS, toItemWithTtl, staleWin);
 }
 
 /** Get and touch: the item, with a new TTL (seconds). */
