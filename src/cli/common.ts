@@ -3,11 +3,13 @@
  * error reporting.
  */
 import type { ParseArgsConfig } from 'node:util';
+import { WIRE_PROTOCOLS } from '../client/ClientOptions.js';
 import { endpointsFromServerList } from '../client/endpoints.js';
 import { MemcachedClient } from '../client/MemcachedClient.js';
 import { rendezvousSelector } from '../cluster/RendezvousSelector.js';
 import { MemcachedCacheError, type MemcachedErrorCode } from '../component/errors.js';
 import { AUTO_DISCOVERY_MODES, type AutoDiscoveryMode } from '../topology/ClusterDiscovery.js';
+import type { WireProtocol } from '../transport/Connection.js';
 import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
 
 /** Exit codes, documented in `memcached-cache --help`. */
@@ -57,6 +59,7 @@ export const GLOBAL_OPTIONS = {
   uri: { type: 'string' },
   timeout: { type: 'string' },
   distribution: { type: 'string' },
+  protocol: { type: 'string' },
   discovery: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -68,6 +71,8 @@ export const GLOBAL_HELP = `Global options:
                                 memcacheds://… (TLS), memcached://user:pass@host:port
       --timeout <ms>            connect and request timeout (default 2000)
       --distribution <name>     ketama (default, libmemcached) or rendezvous (pymemcache)
+      --protocol <name>         meta (default: memcached itself) or text (behind a proxy
+                                such as twemproxy or mcrouter; stats, flush, top need meta)
       --discovery <mode>        discover the servers from --servers/--uri: elasticache
                                 (config get cluster), elasticache_legacy or dns
       --json                    print one JSON document on stdout (top: one per refresh),
@@ -82,6 +87,7 @@ export interface GlobalValues {
   uri?: string | undefined;
   timeout?: string | undefined;
   distribution?: string | undefined;
+  protocol?: string | undefined;
   discovery?: string | undefined;
   json?: boolean | undefined;
 }
@@ -143,6 +149,10 @@ export async function openClient(
   if (distribution !== 'ketama' && distribution !== 'rendezvous') {
     throw new UsageError(`--distribution must be ketama or rendezvous, got '${distribution}'`);
   }
+  const protocol = values.protocol ?? WIRE_PROTOCOLS[0]!;
+  if (!(WIRE_PROTOCOLS as readonly string[]).includes(protocol)) {
+    throw new UsageError(`--protocol must be one of ${WIRE_PROTOCOLS.join(', ')}, got '${protocol}'`);
+  }
   const discovery = values.discovery;
   if (discovery !== undefined && !(AUTO_DISCOVERY_MODES as readonly string[]).includes(discovery)) {
     throw new UsageError(`--discovery must be one of ${AUTO_DISCOVERY_MODES.join(', ')}, got '${discovery}'`);
@@ -154,8 +164,9 @@ export async function openClient(
     requestTimeoutMs: timeout,
     idleTimeoutMs: 0,
     retries: 0,
+    protocol: protocol as WireProtocol,
     ...(discovery === undefined ? {} : { autoDiscovery: discovery as AutoDiscoveryMode }),
-    ...(distribution === 'rendezvous' ? { selector: rendezvousSelector } : {}),
+    ...(distribution === 'rendezvous' && protocol === 'meta' ? { selector: rendezvousSelector } : {}),
   });
   if (discovery !== undefined) {
     try {
@@ -235,6 +246,9 @@ export function describeError(error: unknown): string {
   if (error instanceof MemcachedCacheError && error.code === 'CONNECTION' && error.server !== undefined) {
     return `cannot reach memcached at ${error.server}: ${error.message}`;
   }
+  // The message names the component and client options; on the command line it is a flag.
+  if (error instanceof MemcachedCacheError && error.code === 'UNSUPPORTED_SERVER')
+    return `${error.message}; on the command line: --protocol text`;
   if (error instanceof UsageError || error instanceof MemcachedCacheError) return error.message;
   if (error instanceof Error) return error.stack ?? error.message;
   return String(error);

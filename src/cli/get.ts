@@ -22,16 +22,17 @@ With --json: {"key","found":true,"value"[,"encoding":"base64"]} (and "flags","tt
     const verbose = values.verbose === true;
     const client = await openClient(values);
     try {
-      // The same `mg … v f c t` as a plain get: the TTL comes in the reply either way.
-      const item = await client.getWithTtl(key);
+      // -v reads the TTL too (the meta protocol's `t` flag; refused with --protocol text, which
+      // cannot return it); a plain get works on either protocol.
+      const item = verbose ? await client.getWithTtl(key) : await client.get(key);
       if (item === null) return reportMiss(io, key, values.json);
       if (values.json) {
-        const meta = verbose ? { flags: item.flags, ttl: item.ttl, cas: item.cas } : {};
+        const meta = 'ttl' in item ? { flags: item.flags, ttl: item.ttl, cas: item.cas } : {};
         writeJson(io, { key, found: true, ...jsonValue(item.value), ...meta });
         return Exit.Ok;
       }
       io.stdout.write(Buffer.concat([item.value, Buffer.from('\n')]));
-      if (verbose) {
+      if ('ttl' in item) {
         io.stderr.write(
           `flags: ${item.flags}\nttl: ${item.ttl === null ? 'never' : item.ttl}\ncas: ${item.cas}\n`,
         );

@@ -43,6 +43,7 @@ const CONNECTOR_FIELDS: Partial<Record<ComponentOptionName, keyof ConnectorOptio
   auto_discovery: 'autoDiscovery',
   key_prefix: 'keyPrefix',
   distribution: 'distribution',
+  protocol: 'protocol',
   tls_reject_unauthorized: 'tlsRejectUnauthorized',
 };
 
