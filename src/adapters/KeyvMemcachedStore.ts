@@ -41,6 +41,7 @@
 import { EventEmitter } from 'node:events';
 import type { MemcachedClientOptions } from '../client/ClientOptions.js';
 import { endpointsFromServerList } from '../client/endpoints.js';
+import type { Item } from '../client/Item.js';
 import { MemcachedClient } from '../client/MemcachedClient.js';
 import { secondsForMs } from '../protocol/TtlEncoder.js';
 import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
@@ -110,11 +111,15 @@ export class KeyvMemcachedStore extends EventEmitter {
     this.generations = generations;
   }
 
-  async get<Value>(key: string): Promise<Value | undefined> {
-    return this.guard(async () => {
-      const item = await this.client.get(await this.storageKey(key));
-      return item === null ? undefined : (decode(item.value, item.flags) as Value);
-    });
+  get<Value>(key: string): Promise<Value | undefined> {
+    // The hot path, one promise chain: no async wrappers, and no await of a generation that is
+    // cached (each would cost microtask turns on every sequential read).
+    const storageKey = this.storageKeyOrPromise(key);
+    const item =
+      typeof storageKey === 'string'
+        ? this.client.get(storageKey)
+        : storageKey.then((k) => this.client.get(k));
+    return item.then(decodeItem, this.reportError) as Promise<Value | undefined>;
   }
 
   async getMany<Value>(keys: string[]): Promise<Array<Value | undefined>> {
@@ -129,13 +134,21 @@ export class KeyvMemcachedStore extends EventEmitter {
   }
 
   /** `ttl` in milliseconds (Keyv's unit), sent as `secondsForMs` (never earlier than asked); none or 0: no expiry. */
-  async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
-    return this.guard(async () => {
-      const seconds = typeof ttl === 'number' && ttl > 0 ? secondsForMs(ttl) : 0;
+  set(key: string, value: unknown, ttl?: number): Promise<boolean> {
+    let written: Promise<void>;
+    try {
+      const options = { ttl: typeof ttl === 'number' && ttl > 0 ? secondsForMs(ttl) : 0, flags: 0 };
       const [data, flags] = encode(value);
-      await this.client.set(await this.storageKey(key), data, { ttl: seconds, flags });
-      return true;
-    });
+      options.flags = flags;
+      const storageKey = this.storageKeyOrPromise(key);
+      written =
+        typeof storageKey === 'string'
+          ? this.client.set(storageKey, data, options)
+          : storageKey.then((k) => this.client.set(k, data, options));
+    } catch (error) {
+      written = Promise.reject(error);
+    }
+    return written.then(stored, this.reportError);
   }
 
   async setMany(entries: Array<{ key: string; value: unknown; ttl?: number }>): Promise<boolean[]> {
@@ -253,9 +266,18 @@ export class KeyvMemcachedStore extends EventEmitter {
    * `<namespace>@<generation>:<key>`; keys of no namespace unchanged. For `singleFlight`.
    */
   async storageKey(key: string): Promise<string> {
+    return this.storageKeyOrPromise(key);
+  }
+
+  /** `storageKey`, synchronously while the generation is cached. */
+  private storageKeyOrPromise(key: string): string | Promise<string> {
     const ns = this.namespace;
     if (ns === undefined || ns === '' || !key.startsWith(`${ns}:`)) return key;
-    return `${ns}@${await this.generation(ns)}${key.substring(ns.length)}`;
+    const generation = this.generation(ns);
+    const rest = key.substring(ns.length);
+    return typeof generation === 'number'
+      ? `${ns}@${generation}${rest}`
+      : generation.then((g) => `${ns}@${g}${rest}`);
   }
 
   private async storageKeys(keys: readonly string[]): Promise<string[]> {
@@ -271,10 +293,23 @@ export class KeyvMemcachedStore extends EventEmitter {
     try {
       return await operation();
     } catch (error) {
-      if (this.listenerCount('error') > 0) this.emit('error', error);
-      throw error;
+      return this.reportError(error);
     }
   }
+
+  /** Keyv turns a store's rejections into its `error` events: emit, then reject with the same error. */
+  private readonly reportError = (error: unknown): never => {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    throw error;
+  };
+}
+
+function decodeItem(item: Item | null): unknown {
+  return item === null ? undefined : decode(item.value, item.flags);
+}
+
+function stored(): boolean {
+  return true;
 }
 
 export { type SingleFlightOptions, singleFlight } from './singleFlight.js';
