@@ -192,7 +192,8 @@ export class Connection {
       callback: (bytes: number, buf: Uint8Array): boolean => {
         this.pipeline.received();
         if (direct) this.parser.receivedDirect(bytes);
-        else this.parser.feed((buf as Buffer).subarray(0, bytes));
+        // The bytes read, without a `subarray` per read (the parser bounds itself by `bytes`).
+        else this.parser.feed(buf as Buffer, bytes);
         return true;
       },
     };
