@@ -30,10 +30,10 @@ interface Case {
 export const CASES: Record<string, Case> = {
   pget: { op: 'get', inflight: 100, size: 100, n: 10_000 },
   pset: { op: 'set', inflight: 100, size: 100, n: 10_000 },
-  sget: { op: 'get', inflight: 1, size: 100, n: 3_000 },
-  sset: { op: 'set', inflight: 1, size: 100, n: 3_000 },
-  pset100k: { op: 'set', inflight: 100, size: 100 * 1024, n: 300 },
-  pget100k: { op: 'get', inflight: 100, size: 100 * 1024, n: 300 },
+  sget: { op: 'get', inflight: 1, size: 100, n: 5_000 },
+  sset: { op: 'set', inflight: 1, size: 100, n: 5_000 },
+  pset100k: { op: 'set', inflight: 100, size: 100 * 1024, n: 1_000 },
+  pget100k: { op: 'get', inflight: 100, size: 100 * 1024, n: 1_000 },
 };
 
 const WARM_UP = 10_000;
@@ -88,6 +88,11 @@ async function collected(
     // lag far behind, and functions would still run unoptimized (or be compiled) inside the
     // measured window, which is then noise, not the cost of a call.
     '--no-concurrent-recompilation',
+    // A young generation of fixed size: V8 otherwise resizes it by its own heuristics, and the
+    // two runs then scavenge a different number of times per call (each scavenge also walks
+    // V8's startup object cache: ±1,000 instructions per call between runs of one build).
+    '--min-semi-space-size=16',
+    '--max-semi-space-size=16',
     bundle,
     'child',
     String(port),
@@ -108,10 +113,14 @@ async function collected(
 }
 
 /**
- * Instructions spent in V8's optimizing compilers (TurboFan, Maglev, their zones): code still
- * being optimized after the warm-up lands in one count and not the other, and is not the cost
- * of a call. Reported apart.
+ * Not the cost of a call, and different from run to run: V8's optimizing compilers (TurboFan,
+ * Maglev, their zones: code still optimized after the warm-up lands in one count and not the
+ * other), and the random hash seed V8 draws at startup (a prime search, `HashSeed` / `sprp`:
+ * ±10 million instructions per process). Reported apart.
  */
+const EXCLUDED =
+  /v8::internal::(compiler|maglev|Zone)|v8::internal::.*Zone|HashSeed::InitializeRoots|detail::sprp/;
+
 function compilerInstructions(out: string): number {
   const text = execFileSync('callgrind_annotate', ['--threshold=100', out], {
     encoding: 'utf8',
@@ -120,8 +129,7 @@ function compilerInstructions(out: string): number {
   let sum = 0;
   for (const line of text.split('\n')) {
     const m = /^\s*([\d,]+) \([^)]*\)\s+(.*)$/.exec(line);
-    if (m && /v8::internal::(compiler|maglev|Zone)|v8::internal::.*Zone/.test(m[2]!))
-      sum += Number(m[1]!.replace(/,/g, ''));
+    if (m && EXCLUDED.test(m[2]!)) sum += Number(m[1]!.replace(/,/g, ''));
   }
   return sum;
 }
@@ -161,7 +169,7 @@ async function main(): Promise<void> {
       const perCall = Math.round((b.total - b.compiler - (a.total - a.compiler)) / (2 * n));
       const compiling = Math.round((b.compiler - a.compiler) / (2 * n));
       process.stdout.write(
-        `${name}: ${perCall} instructions per call (n = ${n}; optimizing compilers ${compiling} more, excluded)\n`,
+        `${name}: ${perCall} instructions per call (n = ${n}; optimizing compilers and startup hash seed ${compiling} more, excluded)\n`,
       );
     }
   } finally {
