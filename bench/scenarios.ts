@@ -133,8 +133,8 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     id: 'seq',
     title: 'Sequential get / set, one op in flight, 100 B',
     description:
-      'One request at a time: per-request latency of the whole client stack (encode, write, parse, promise).',
-    clients: PEER_CLIENTS,
+      'One request at a time: per-request latency of the whole client stack (encode, write, parse, promise). The raw bound here sends one prebuilt request, awaits its reply, then the next.',
+    clients: [...PEER_CLIENTS, 'raw'],
     ops: ['set', 'get'],
     inflight: 1,
     valueBytes: 100,

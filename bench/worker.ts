@@ -270,14 +270,16 @@ async function runRaw(task: Task, spec: ScenarioSpec): Promise<PhaseResult[]> {
   const raw = new RawBound();
   await raw.connect(task.host, task.port);
   const keys = makeKeys(task, spec);
-  const size = 100;
+  // Sequential: one prebuilt request written, its reply awaited, then the next (a client with no
+  // per-request work at all); otherwise batches of 100.
+  const size = spec.inflight === 1 && spec.batch === undefined ? 1 : 100;
   const value = randomBytes(spec.valueBytes);
   const sets = setBatches(keys, size, value, Number.MAX_SAFE_INTEGER);
   const gets = getBatches(keys, size);
   const counters: Counters = { errors: 0 };
-  // One "operation" here is a batch of 100 requests written at once; the next batch goes out
-  // when all 100 replies are in (100 in flight). For the multi-get scenario a batch is one
-  // multi-get of 100 keys.
+  // One "operation" here is a batch of `size` requests written at once; the next batch goes out
+  // when all its replies are in (100 in flight, or 1 for the sequential scenario). For the
+  // multi-get scenario a batch is one multi-get of 100 keys.
   const batchOp =
     (list: Buffer[]): OpFn =>
     async (b) => {

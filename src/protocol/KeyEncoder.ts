@@ -1,3 +1,5 @@
+// Imported: the global `Buffer` is an accessor on globalThis, a getter call on every use.
+import { Buffer } from 'node:buffer';
 import { InvalidKeyError } from '../component/errors.js';
 
 /** memcached's limit on the key token as it appears on the wire. */

@@ -84,8 +84,10 @@ export class TextResponseParser {
     this.skipRemaining = 0;
   }
 
-  feed(chunk: Buffer): void {
-    if (this.stopped || chunk.length === 0) return;
+  /** Parses `chunk[0, end)` (the whole chunk by default), as `ResponseParser.feed`. */
+  feed(whole: Buffer, end = whole.length): void {
+    if (this.stopped || end === 0) return;
+    const chunk = end === whole.length ? whole : whole.subarray(0, end);
     let pos = 0;
     if (this.rest !== null) {
       // Complete the split line from the start of this chunk only (no copy of the whole chunk).

@@ -33,7 +33,8 @@ export type WireProtocol = 'meta' | 'text';
 
 /** What the connection feeds received bytes to: the meta or the text reply parser. */
 interface ReplyParser {
-  feed(chunk: Buffer): void;
+  /** Parses `chunk[0, end)`. */
+  feed(chunk: Buffer, end?: number): void;
   stop(): void;
   directTarget(minBytes: number): Buffer | null;
   receivedDirect(bytes: number): void;
@@ -230,7 +231,8 @@ export class Connection {
       callback: (bytes: number, buf: Uint8Array): boolean => {
         this.pipeline.received();
         if (direct) this.parser.receivedDirect(bytes);
-        else this.parser.feed((buf as Buffer).subarray(0, bytes));
+        // The bytes read, without a `subarray` per read (the parser bounds itself by `bytes`).
+        else this.parser.feed(buf as Buffer, bytes);
         return true;
       },
     };

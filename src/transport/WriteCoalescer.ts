@@ -1,4 +1,7 @@
+// Imported: the global `Buffer` is an accessor on globalThis, a getter call on every use.
+import { Buffer } from 'node:buffer';
 import type net from 'node:net';
+import { atEndOfTick } from './Clock.js';
 
 /** Values up to this size are folded into the pending write string; larger ones go as buffers. */
 const INLINE_VALUE_BYTES = 512;
@@ -27,6 +30,8 @@ export class WriteCoalescer {
   private flushScheduled = false;
   private waitingForDrain = false;
   private stopped = false;
+  /** This tick's flush, sharing the end-of-tick pass with the tick clocks (see `atEndOfTick`). */
+  private readonly flushAtEndOfTick = (): void => this.flush();
 
   constructor(private readonly socket: net.Socket) {
     socket.on('drain', () => {
@@ -65,7 +70,7 @@ export class WriteCoalescer {
     }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      process.nextTick(flushCoalescer, this);
+      atEndOfTick(this.flushAtEndOfTick);
     }
   }
 
@@ -105,10 +110,6 @@ export class WriteCoalescer {
     this.pendingString = '';
     this.parts = [];
   }
-}
-
-function flushCoalescer(coalescer: WriteCoalescer): void {
-  coalescer.flush();
 }
 
 /** Copies `parts[from, to)` (ASCII strings and buffers) into one buffer. */

@@ -682,3 +682,48 @@ test('feedSplit helper feeds every byte exactly once', () => {
     [1, 2],
   );
 });
+
+describe('ResponseParser: one reused read buffer, fed with the bytes read (feed(chunk, end))', () => {
+  // What a connection does: every read lands at the start of the same buffer, and the bytes
+  // after `end` are an earlier read's. They must never be parsed, whatever they contain.
+  function readInto(buffer: Buffer, text: string): number {
+    const bytes = Buffer.from(text, 'latin1');
+    bytes.copy(buffer, 0);
+    return bytes.length;
+  }
+
+  test('stale bytes after the end are not parsed: no line, no value, no partial line completed from them', () => {
+    const rec = recorder();
+    const buffer = Buffer.alloc(256);
+    // An earlier read left whole replies and line ends behind.
+    buffer.write('HD O91\r\nVA 2 O92\r\nzz\r\nEN O93\r\n'.repeat(4), 'latin1');
+    rec.parser.feed(buffer, readInto(buffer, 'VA 3 c77 O1\r\nabc\r\nHD O'));
+    assert.deepEqual(rec.responses.map(plain), [
+      expected(ResponseStatus.Value, { value: '616263', opaque: 1, cas: '77' }),
+    ]);
+    assert.equal(rec.parser.hasPartial, true);
+    rec.parser.feed(buffer, readInto(buffer, '2\r\nVA 4 O3\r\nde'));
+    assert.deepEqual(
+      rec.responses.map((r) => r.opaque),
+      [1, 2],
+    );
+    rec.parser.feed(buffer, readInto(buffer, 'fg\r\nEN O4\r\n'));
+    assert.deepEqual(rec.responses.map(plain).slice(2), [
+      expected(ResponseStatus.Value, { value: '64656667', opaque: 3 }),
+      expected(ResponseStatus.Miss, { opaque: 4 }),
+    ]);
+    assert.equal(rec.parser.hasPartial, false);
+    assert.deepEqual(rec.errors, []);
+  });
+
+  test('a value copied out of the reused buffer keeps its bytes when the next read overwrites it', () => {
+    const rec = recorder();
+    const buffer = Buffer.alloc(64);
+    rec.parser.feed(buffer, readInto(buffer, 'VA 5 O1\r\nhello\r\n'));
+    rec.parser.feed(buffer, readInto(buffer, 'VA 5 O2\r\nworld\r\n'));
+    assert.deepEqual(
+      rec.responses.map((r) => r.value?.toString('latin1')),
+      ['hello', 'world'],
+    );
+  });
+});

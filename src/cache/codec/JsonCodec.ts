@@ -1,3 +1,5 @@
+// Imported: the global `Buffer` is an accessor on globalThis, a getter call on every use.
+import { Buffer } from 'node:buffer';
 import { deflateRawSync } from 'node:zlib';
 import { CLIENT_OPTIONS } from '../../client/ClientOptions.js';
 import { inflateBounded, inflateBoundedLater, inflatesLater } from './boundedInflate.js';

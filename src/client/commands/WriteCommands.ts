@@ -1,3 +1,5 @@
+// Imported: the global `Buffer` is an accessor on globalThis, a getter call on every use.
+import { Buffer } from 'node:buffer';
 import { InvalidValueError, ValueTooLargeError } from '../../component/errors.js';
 import { type EncodedKey, encodeKey } from '../../protocol/KeyEncoder.js';
 import { SetMode } from '../../protocol/RequestEncoder.js';

@@ -1,0 +1,185 @@
+// Instructions per call, counted by callgrind: exact and repeatable whatever else the machine
+// does, unlike ops/s on a shared 2-core box. For each case the child (this file, bundled) runs
+// the same warm-up and then N calls, once with N = n and once with N = 3n, under
+// `valgrind --tool=callgrind`; (Ir(3n) − Ir(n)) ÷ 2n is the steady-state cost of one call, with
+// startup, connect and JIT warm-up cancelled out. What V8's optimizing compilers still spend in
+// the window (functions optimized late, or again after a deopt) is reported apart, not counted.
+//
+//   node --import tsx bench/instructions.ts                 # every case
+//   node --import tsx bench/instructions.ts pget sget       # some of them
+//   IR_N=5000 node --import tsx bench/instructions.ts sget  # another n
+//   IR_OUT=.build-ir-b …                                    # another build directory (runs side by side)
+//
+// Cases: pget / pset (100 in flight, 100 B), sget / sset (one call at a time, 100 B),
+// pset100k / pget100k (100 in flight, 100 KB).
+
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+interface Case {
+  op: 'get' | 'set';
+  inflight: number;
+  size: number;
+  /** n of the two counts (n and 3n calls). */
+  n: number;
+}
+
+export const CASES: Record<string, Case> = {
+  pget: { op: 'get', inflight: 100, size: 100, n: 10_000 },
+  pset: { op: 'set', inflight: 100, size: 100, n: 10_000 },
+  sget: { op: 'get', inflight: 1, size: 100, n: 5_000 },
+  sset: { op: 'set', inflight: 1, size: 100, n: 5_000 },
+  pset100k: { op: 'set', inflight: 100, size: 100 * 1024, n: 1_000 },
+  pget100k: { op: 'get', inflight: 100, size: 100 * 1024, n: 1_000 },
+};
+
+const WARM_UP = 10_000;
+
+/** The child: warm-up, then `calls` calls of the case, then exit. */
+async function child(port: number, name: string, calls: number): Promise<void> {
+  const { MemcachedClient } = await import('../src/index.js');
+  const c = CASES[name]!;
+  // Valgrind runs ~50× slower: a 100 KB call can take longer than the default second.
+  const client = new MemcachedClient({
+    servers: [{ id: 'bench', host: '127.0.0.1', port }],
+    requestTimeoutMs: 60_000,
+  });
+  await client.connect();
+  const keys = Array.from({ length: 1000 }, (_, i) => `ir:${name}:${i}`);
+  const value = randomBytes(c.size);
+  const run = async (n: number, op: 'get' | 'set'): Promise<void> => {
+    let next = 0;
+    const loop = async (): Promise<void> => {
+      while (next < n) {
+        const key = keys[next++ % keys.length]!;
+        if (op === 'get') {
+          const item = await client.get(key);
+          if (item === null || item.value.length !== c.size) throw new Error('bad get');
+        } else await client.set(key, value);
+      }
+    };
+    await Promise.all(Array.from({ length: c.inflight }, loop));
+  };
+  await run(keys.length, 'set');
+  const warm = c.size > 10_000 ? Math.min(WARM_UP, 2_000) : WARM_UP;
+  await run(warm, c.op);
+  await run(calls, c.op);
+  await client.close();
+}
+
+async function collected(
+  bundle: string,
+  port: number,
+  name: string,
+  calls: number,
+  out: string,
+): Promise<{ total: number; compiler: number }> {
+  const args = [
+    '--tool=callgrind',
+    `--callgrind-out-file=${out}`,
+    process.execPath,
+    // Names JIT code in /tmp/perf-<pid>.map (the pid is written beside the output), for reading
+    // the profile by function.
+    '--perf-basic-prof-only-functions',
+    // Optimize on the main thread when a function gets hot: under valgrind the compiler threads
+    // lag far behind, and functions would still run unoptimized (or be compiled) inside the
+    // measured window, which is then noise, not the cost of a call.
+    '--no-concurrent-recompilation',
+    // A young generation of fixed size: V8 otherwise resizes it by its own heuristics, and the
+    // two runs then scavenge a different number of times per call (each scavenge also walks
+    // V8's startup object cache: ±1,000 instructions per call between runs of one build).
+    '--min-semi-space-size=16',
+    '--max-semi-space-size=16',
+    bundle,
+    'child',
+    String(port),
+    name,
+    String(calls),
+  ];
+  const proc = spawn('valgrind', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
+  const m = /Collected : (\d+)/.exec(stderr);
+  if (code !== 0 || !m) throw new Error(`valgrind ${name} ${calls}: exit ${code}\n${stderr.slice(-2000)}`);
+  const pid = /==(\d+)==/.exec(stderr)?.[1] ?? '';
+  writeFileSync(`${out}.pid`, pid);
+  return { total: Number(m[1]), compiler: compilerInstructions(out) };
+}
+
+/**
+ * Not the cost of a call, and different from run to run: V8's optimizing compilers (TurboFan,
+ * Maglev, their zones: code still optimized after the warm-up lands in one count and not the
+ * other), the random hash seed V8 draws at startup (a prime search, `HashSeed` / `sprp`:
+ * ±10 million instructions per process), and major GCs (marking, sweeping: one lands in one
+ * window and not the other, ~10–20 million instructions each). Reported apart. Scavenges stay in:
+ * they follow what a call allocates.
+ */
+const EXCLUDED =
+  /v8::internal::(compiler|maglev|Zone)|v8::internal::.*Zone|HashSeed::InitializeRoots|detail::sprp|ConcurrentMarking|MarkingVisitor|MarkCompact|Sweeper::|IncrementalMarking|MarkingBarrier/;
+
+function compilerInstructions(out: string): number {
+  const text = execFileSync('callgrind_annotate', ['--threshold=100', out], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^\s*([\d,]+) \([^)]*\)\s+(.*)$/.exec(line);
+    if (m && EXCLUDED.test(m[2]!)) sum += Number(m[1]!.replace(/,/g, ''));
+  }
+  return sum;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv[0] === 'child') {
+    await child(Number(argv[1]), argv[2]!, Number(argv[3]));
+    return;
+  }
+  const here = dirname(fileURLToPath(import.meta.url));
+  const outdir = join(here, process.env.IR_OUT ?? '.build-ir');
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: [join(here, 'instructions.ts')],
+    outfile: join(outdir, 'instructions.mjs'),
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  const { startMemcached, stopAllMemcached } = await import('../test/support/memcached.js');
+  const server = await startMemcached({ threads: 4, memoryMb: 1024 });
+  const names = argv.length > 0 ? argv : Object.keys(CASES);
+  try {
+    for (const name of names) {
+      const c = CASES[name];
+      if (!c) throw new Error(`unknown case ${name}`);
+      const n = Number(process.env.IR_N ?? c.n);
+      const bundle = join(outdir, 'instructions.mjs');
+      const a = await collected(bundle, server.port, name, n, join(outdir, `${name}-1.out`));
+      const b = await collected(bundle, server.port, name, 3 * n, join(outdir, `${name}-3.out`));
+      const perCall = Math.round((b.total - b.compiler - (a.total - a.compiler)) / (2 * n));
+      const compiling = Math.round((b.compiler - a.compiler) / (2 * n));
+      process.stdout.write(
+        `${name}: ${perCall} instructions per call (n = ${n}; compilers, startup hash seed and major GC ${compiling} more, excluded)\n`,
+      );
+    }
+  } finally {
+    await stopAllMemcached();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
