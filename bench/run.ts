@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--rounds N] [--only seq,p100-100b,cluster,hotkey] [--no-soak] [--no-memcslap] [--no-cluster] [--no-hotkey] [--before REV] [--clients ours,ours-rev]`
+// `npm run bench [-- --quick] [--rounds N] [--only seq,p100-100b,cluster,hotkey,keyv] [--no-soak] [--no-memcslap] [--no-cluster] [--no-hotkey] [--no-keyv] [--before REV] [--clients ours,ours-rev]`
 // `npm run bench -- --profile p100-100b[:get]`  CPU-profiles our client on one scenario.
 //
 // Starts its own memcached, bundles bench/worker.ts with esbuild (so children start in ~50 ms,
@@ -26,6 +26,7 @@ import { memcachedBinary, startMemcached, stopAllMemcached } from '../test/suppo
 import { type ChildOutcome, mergeProcesses, runChildren } from './children.js';
 import { CLUSTER_SIZES, renderClusterMarkdown, simulateCluster } from './cluster/run.js';
 import { benchHotKey, HOT_KEY_STRATEGIES, renderHotKeyMarkdown } from './hotkey/run.js';
+import { benchKeyv, renderKeyvTable } from './keyv/compare.js';
 import { formatProfile, summarizeProfile } from './profile.js';
 import { updateReadme } from './readme.js';
 import {
@@ -72,6 +73,8 @@ interface Args {
   cluster: boolean;
   /** Run the hot-key scenario (bench/hotkey). */
   hotkey: boolean;
+  /** Run the Keyv comparison (bench/keyv). */
+  keyv: boolean;
   profile: { scenario: ScenarioId; op: OpKind | null } | null;
   /** Also run our client built from this commit, beside the current one (`ours-rev`). */
   before: string | null;
@@ -88,6 +91,7 @@ function parseArgs(argv: string[]): Args {
     memcslap: true,
     cluster: true,
     hotkey: true,
+    keyv: true,
     profile: null,
     before: null,
     clients: null,
@@ -106,6 +110,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-memcslap') args.memcslap = false;
     else if (a === '--no-cluster') args.cluster = false;
     else if (a === '--no-hotkey') args.hotkey = false;
+    else if (a === '--no-keyv') args.keyv = false;
     else if (a === '--before') args.before = value();
     else if (a === '--clients') args.clients = value().split(',') as ClientId[];
     else if (a === '--profile') {
@@ -124,7 +129,9 @@ function parseArgs(argv: string[]): Args {
   if (args.only) {
     args.cluster &&= args.only.includes('cluster' as ScenarioId);
     args.hotkey &&= args.only.includes('hotkey' as ScenarioId);
-    args.only = args.only.filter((id) => id !== ('cluster' as ScenarioId) && id !== ('hotkey' as ScenarioId));
+    args.keyv &&= args.only.includes('keyv' as ScenarioId);
+    const separate = new Set(['cluster', 'hotkey', 'keyv']);
+    args.only = args.only.filter((id) => !separate.has(id));
     for (const id of args.only) scenarioById(id);
   }
   return args;
@@ -327,11 +334,26 @@ async function hotKeyScenario(args: Args, source: string, host: string, port: nu
   log(`wrote ${join('bench', 'results', 'hotkey.md')}, hotkey.json`);
 }
 
+/** The Keyv comparison: bench/results/keyv.{md,json}. */
+async function keyvScenario(args: Args, source: string, host: string, port: number): Promise<void> {
+  log(`Keyv: ours vs @keyv/memcache · ${args.rounds} rounds`);
+  const rows = await benchKeyv(host, port, args.rounds, args.mode === 'quick');
+  const header = `${new Date().toISOString()} · ${args.mode} mode, ${args.rounds} rounds · Node ${process.version} · ${cpus()[0]?.model.trim() ?? 'unknown CPU'} · source ${source}`;
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(
+    join(RESULTS_DIR, 'keyv.md'),
+    `# Keyv store vs @keyv/memcache\n\n${header}\n\n${renderKeyvTable(rows)}\n`,
+  );
+  writeFileSync(join(RESULTS_DIR, 'keyv.json'), `${JSON.stringify({ header, rows }, null, 2)}\n`);
+  formatResults();
+  log(`wrote ${join('bench', 'results', 'keyv.md')}, keyv.json`);
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.cluster && !args.profile) {
     await clusterSimulation(args, describeSource());
-    if (args.only !== null && args.only.length === 0 && !args.hotkey) return;
+    if (args.only !== null && args.only.length === 0 && !args.hotkey && !args.keyv) return;
   }
   const started = Date.now();
   const loadBefore = loadavg()[0]!;
@@ -347,6 +369,7 @@ async function main(): Promise<void> {
       return;
     }
     if (args.hotkey) await hotKeyScenario(args, source, host, port);
+    if (args.keyv) await keyvScenario(args, source, host, port);
     if (args.only !== null && args.only.length === 0) return;
     const scenarios: ScenarioSpec[] = SCENARIOS.filter((s) => !args.only || args.only.includes(s.id));
     const serversNeeded = Math.max(1, ...scenarios.map((s) => s.servers ?? 1));
