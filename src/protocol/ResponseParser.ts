@@ -1,6 +1,7 @@
 // Imported: the global `Buffer` is an accessor on globalThis, a getter call on every use.
 import { Buffer } from 'node:buffer';
 import { ProtocolError } from '../component/errors.js';
+import { DataBlockReader } from './DataBlockReader.js';
 import { MetaResponse } from './MetaResponse.js';
 import { notFollowedByCrlf, quoteBytes } from './quoteBytes.js';
 import { ResponseStatus } from './ResponseStatus.js';
@@ -40,10 +41,8 @@ export class ResponseParser {
   private rest: Buffer | null = null;
   /** The `VA` response whose data block is still arriving (being buffered or skipped). */
   private valueResponse: MetaResponse | null = null;
-  private valueTarget: Buffer | null = null;
-  private valueFilled = 0;
-  /** Bytes of an oversize data block, its CRLF included, still to skip; 0 when not skipping. */
-  private skipRemaining = 0;
+  /** That data block, when it spans chunks (or is skipped). */
+  private readonly block = new DataBlockReader();
   /** Size parsed from the last `VA` header. */
   private valueSize = 0;
   private stopped = false;
@@ -79,14 +78,13 @@ export class ResponseParser {
   stop(): void {
     this.stopped = true;
     this.rest = null;
-    this.valueTarget = null;
     this.valueResponse = null;
-    this.skipRemaining = 0;
+    this.block.reset();
   }
 
   /** True while a response is only partly received (an oversize value being skipped included). */
   get hasPartial(): boolean {
-    return this.rest !== null || this.valueTarget !== null || this.skipRemaining > 0;
+    return this.rest !== null || this.block.active;
   }
 
   /**
@@ -113,12 +111,9 @@ export class ResponseParser {
       pos = lf + 1;
       if (this.stopped) return;
     }
-    if (this.valueTarget !== null) {
-      pos = this.fillValue(chunk, pos, end);
-      if (this.valueTarget !== null || this.stopped) return;
-    } else if (this.skipRemaining > 0) {
-      pos = this.skipValue(chunk, pos, end);
-      if (this.skipRemaining > 0 || this.stopped) return;
+    if (this.block.active) {
+      pos = this.block.consume(chunk, pos, end);
+      if (!this.blockEnded()) return;
     }
     this.parse(chunk, pos, end);
   }
@@ -149,9 +144,9 @@ export class ResponseParser {
       if (size > this.maxValueBytes) {
         response.oversizeBytes = size;
         this.valueResponse = response;
-        this.skipRemaining = size + 2;
-        pos = this.skipValue(buf, pos, len);
-        if (this.skipRemaining > 0) return;
+        this.block.skip(size);
+        pos = this.block.consume(buf, pos, len);
+        if (!this.blockEnded()) return;
         continue;
       }
       if (len - pos >= size + 2) {
@@ -172,11 +167,10 @@ export class ResponseParser {
         pos += size + 2;
         this.handler.onResponse(response);
       } else {
-        const target = Buffer.allocUnsafe(size + 2);
-        buf.copy(target, 0, pos, len);
-        this.valueTarget = target;
-        this.valueFilled = len - pos;
+        // The rest arrives in later reads (or straight into the block: see directTarget).
         this.valueResponse = response;
+        this.block.buffer(size);
+        this.block.consume(buf, pos, len);
         return;
       }
     }
@@ -188,64 +182,33 @@ export class ResponseParser {
    * while an oversize value is skipped: there is no buffer to read it into.
    */
   directTarget(minBytes: number): Buffer | null {
-    const target = this.valueTarget;
-    if (target === null || this.stopped || target.length - this.valueFilled < minBytes) return null;
-    return target.subarray(this.valueFilled);
+    return this.stopped ? null : this.block.directTarget(minBytes);
   }
 
   /** `bytes` were read straight into the buffer `directTarget()` returned. */
   receivedDirect(bytes: number): void {
-    if (this.stopped || this.valueTarget === null) return;
-    this.valueFilled += bytes;
-    if (this.valueFilled === this.valueTarget.length) this.completeValue();
-  }
-
-  /** Copies the next part of a pending data block; returns the position after what it used. */
-  private fillValue(chunk: Buffer, start: number, end: number): number {
-    const target = this.valueTarget!;
-    const used = Math.min(target.length - this.valueFilled, end - start);
-    chunk.copy(target, this.valueFilled, start, start + used);
-    this.valueFilled += used;
-    if (this.valueFilled === target.length) this.completeValue();
-    return start + used;
+    if (this.stopped) return;
+    this.block.receivedDirect(bytes);
+    this.blockEnded();
   }
 
   /**
-   * Skips the next part of an oversize data block, checking its trailing CRLF wherever the chunks
-   * split it; returns the position after what it used. Delivers the response once all is skipped.
+   * Delivers the response whose data block just ended (value kept, or skipped as oversize), or
+   * fails a block without its CRLF. False while the block goes on, or after failing.
    */
-  private skipValue(chunk: Buffer, start: number, chunkEnd: number): number {
-    const remaining = this.skipRemaining;
-    const end = start + Math.min(remaining, chunkEnd - start);
-    const cr = start + remaining - 2;
-    if (
-      (cr >= start && cr < end && chunk[cr] !== CR) ||
-      (cr + 1 >= start && cr + 1 < end && chunk[cr + 1] !== LF)
-    ) {
-      this.fail(notFollowedByCrlf(chunk.subarray(Math.max(cr, start), Math.min(cr + 2, end))));
-      return end;
-    }
-    this.skipRemaining = remaining - (end - start);
-    if (this.skipRemaining === 0) {
-      const response = this.valueResponse!;
-      this.valueResponse = null;
-      this.handler.onResponse(response);
-    }
-    return end;
-  }
-
-  private completeValue(): void {
-    const target = this.valueTarget!;
-    const size = target.length - 2;
-    if (target[size] !== CR || target[size + 1] !== LF) {
-      this.fail(notFollowedByCrlf(target.subarray(size)));
-      return;
+  private blockEnded(): boolean {
+    const block = this.block;
+    if (!block.done) return false;
+    if (block.failure !== null) {
+      this.fail(block.failure);
+      return false;
     }
     const response = this.valueResponse!;
-    response.value = target.subarray(0, size);
-    this.valueTarget = null;
     this.valueResponse = null;
+    const value = block.take();
+    if (value !== null) response.value = value;
     this.handler.onResponse(response);
+    return !this.stopped;
   }
 
   /** Parses the line `buf[start, end)` (without CRLF); returns null after failing. */

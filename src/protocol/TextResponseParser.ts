@@ -1,5 +1,6 @@
 import { ProtocolError } from '../component/errors.js';
-import { notFollowedByCrlf, quoteBytes } from './quoteBytes.js';
+import { DataBlockReader } from './DataBlockReader.js';
+import { quoteBytes } from './quoteBytes.js';
 import { MAX_SANE_VALUE_BYTES } from './ResponseParser.js';
 import { TextReply, TextStatus, TextValue } from './TextReply.js';
 
@@ -39,10 +40,8 @@ export class TextResponseParser {
   private group: TextReply | null = null;
   /** The VALUE whose data block is still arriving (being buffered or skipped). */
   private pending: TextValue | null = null;
-  private target: Buffer | null = null;
-  private filled = 0;
-  /** Bytes of an oversize data block, its CRLF included, still to skip; 0 when not skipping. */
-  private skipRemaining = 0;
+  /** That data block. */
+  private readonly block = new DataBlockReader();
   private stopped = false;
   private readonly maxSaneBytes: number;
 
@@ -68,20 +67,24 @@ export class TextResponseParser {
     return this.rest !== null || this.group !== null;
   }
 
-  /** Values are assembled from the read buffer here (a proxy's large values are rare): no in-place reads. */
-  directTarget(_minBytes: number): Buffer | null {
-    return null;
+  /** Where the next read may land directly: the rest of a large value still to come, or null. */
+  directTarget(minBytes: number): Buffer | null {
+    return this.stopped ? null : this.block.directTarget(minBytes);
   }
 
-  receivedDirect(_bytes: number): void {}
+  /** `bytes` were read straight into the buffer `directTarget()` returned. */
+  receivedDirect(bytes: number): void {
+    if (this.stopped) return;
+    this.block.receivedDirect(bytes);
+    this.blockEnded();
+  }
 
   stop(): void {
     this.stopped = true;
     this.rest = null;
     this.group = null;
     this.pending = null;
-    this.target = null;
-    this.skipRemaining = 0;
+    this.block.reset();
   }
 
   /** Parses `chunk[0, end)` (the whole chunk by default), as `ResponseParser.feed`. */
@@ -105,7 +108,7 @@ export class TextResponseParser {
       // A VALUE line completed from the carried-over bytes: its data block starts in this chunk.
       pos = this.data(chunk, pos);
       if (this.stopped) return;
-    } else if (this.target !== null || this.skipRemaining > 0) {
+    } else if (this.block.active) {
       pos = this.data(chunk, pos);
       if (this.stopped) return;
     }
@@ -116,7 +119,7 @@ export class TextResponseParser {
     const len = buf.length;
     let pos = start;
     while (pos < len && !this.stopped) {
-      if (this.target !== null || this.skipRemaining > 0) return; // the data block spans chunks
+      if (this.block.active) return; // the data block spans chunks
       const lf = buf.indexOf(LF, pos);
       if (lf === -1) {
         if (len - pos > MAX_LINE_BYTES)
@@ -135,40 +138,19 @@ export class TextResponseParser {
    * pending); returns the position after what it used.
    */
   private data(buf: Buffer, start: number): number {
-    if (this.skipRemaining > 0) return this.skip(buf, start);
-    const target = this.target;
-    if (target === null) return start;
-    const used = Math.min(target.length - this.filled, buf.length - start);
-    buf.copy(target, this.filled, start, start + used);
-    this.filled += used;
-    if (this.filled === target.length) {
-      const size = target.length - 2;
-      if (target[size] !== CR || target[size + 1] !== LF) {
-        this.fail(notFollowedByCrlf(target.subarray(size)));
-        return buf.length;
-      }
-      this.pending!.value = target.subarray(0, size);
-      this.pending = null;
-      this.target = null;
-    }
-    return start + used;
+    if (!this.block.active) return start;
+    const pos = this.block.consume(buf, start, buf.length);
+    this.blockEnded();
+    return pos;
   }
 
-  /** Skips part of an oversize data block, checking its CRLF wherever the chunks split it. */
-  private skip(buf: Buffer, start: number): number {
-    const remaining = this.skipRemaining;
-    const end = start + Math.min(remaining, buf.length - start);
-    const cr = start + remaining - 2;
-    if (
-      (cr >= start && cr < end && buf[cr] !== CR) ||
-      (cr + 1 >= start && cr + 1 < end && buf[cr + 1] !== LF)
-    ) {
-      this.fail(notFollowedByCrlf(buf.subarray(Math.max(cr, start), Math.min(cr + 2, end))));
-      return buf.length;
-    }
-    this.skipRemaining = remaining - (end - start);
-    if (this.skipRemaining === 0) this.pending = null;
-    return end;
+  /** The pending VALUE's data block ended: its value kept (null when skipped), or a failure. */
+  private blockEnded(): void {
+    const block = this.block;
+    if (!block.done) return;
+    if (block.failure !== null) return this.fail(block.failure);
+    this.pending!.value = block.take();
+    this.pending = null;
   }
 
   /**
@@ -219,11 +201,8 @@ export class TextResponseParser {
     this.pending = value;
     if (size > this.maxValueBytes) {
       value.oversizeBytes = size;
-      this.skipRemaining = size + 2;
-    } else {
-      this.target = Buffer.allocUnsafe(size + 2);
-      this.filled = 0;
-    }
+      this.block.skip(size);
+    } else this.block.buffer(size);
     return true;
   }
 

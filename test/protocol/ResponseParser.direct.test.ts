@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { MetaResponse } from '../../src/protocol/MetaResponse.js';
 import { ResponseParser } from '../../src/protocol/ResponseParser.js';
+import { type TextReply, TextStatus } from '../../src/protocol/TextReply.js';
+import { TextResponseParser } from '../../src/protocol/TextResponseParser.js';
 
 it('a large value can be read in place: directTarget() then receivedDirect(), no copy', () => {
   const got: MetaResponse[] = [];
@@ -97,5 +99,40 @@ it('while an oversize value is skipped directTarget() is null and receivedDirect
     ],
   );
   assert.ok(got[1]!.value!.equals(small));
+  assert.equal(parser.hasPartial, false);
+});
+
+it('the text parser reads a large VALUE in place too (one shared data-block reader), then its END', () => {
+  const got: TextReply[] = [];
+  const errors: Error[] = [];
+  const parser = new TextResponseParser({ onReply: (r) => got.push(r), onError: (e) => errors.push(e) });
+  const value = Buffer.alloc(150_000);
+  for (let i = 0; i < value.length; i++) value[i] = (i * 13) & 0xff;
+  const wire = Buffer.concat([
+    Buffer.from(`VALUE big 3 ${value.length} 42\r\n`),
+    value,
+    Buffer.from('\r\nEND\r\nSTORED\r\n'),
+  ]);
+  const header = wire.indexOf('\n') + 1;
+  parser.feed(wire.subarray(0, header + 10));
+  let offset = header + 10;
+  let reads = 0;
+  for (;;) {
+    const target = parser.directTarget(64 * 1024);
+    if (target === null) break;
+    const n = Math.min(target.length, 60_000);
+    wire.copy(target, 0, offset, offset + n);
+    parser.receivedDirect(n);
+    offset += n;
+    reads++;
+  }
+  assert.ok(reads >= 2, `read in place ${reads} times`);
+  parser.feed(wire.subarray(offset));
+  assert.deepEqual(errors, []);
+  assert.equal(got.length, 2);
+  const read = got[0]!.values![0]!;
+  assert.deepEqual([read.key, read.clientFlags, read.cas], ['big', 3, '42']);
+  assert.ok(read.value!.equals(value), 'value bytes intact');
+  assert.equal(got[1]!.status, TextStatus.Stored);
   assert.equal(parser.hasPartial, false);
 });
