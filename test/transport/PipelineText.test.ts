@@ -8,7 +8,7 @@ import type { TextReply, TextValue } from '../../src/protocol/TextReply.js';
 import { TextResponseParser } from '../../src/protocol/TextResponseParser.js';
 import { Pipeline } from '../../src/transport/Pipeline.js';
 import { Request, RequestKind, reserveOpaques } from '../../src/transport/Request.js';
-import { type Outcome, ScriptedClock, ScriptedPipeline } from './scripted.js';
+import { type Outcome, recordOutcome, ScriptedClock, ScriptedPipeline } from './scripted.js';
 
 /** A text-mode pipeline: ready after `version`, replies parsed by the text parser. */
 class TextPipeline {
@@ -59,15 +59,7 @@ class TextPipeline {
   }
 
   private enqueue(request: Request): Outcome {
-    const outcome: Outcome = {};
-    request.listener = {
-      onReply: (_r, value) => {
-        outcome.value = value;
-      },
-      onFailure: (_r, error) => {
-        outcome.error = error as MemcachedCacheError;
-      },
-    };
+    const outcome = recordOutcome(request);
     this.pipeline.enqueue(request);
     return outcome;
   }

@@ -178,18 +178,24 @@ export class ScriptedPipeline {
   }
 
   enqueue(request: Request): Outcome {
-    const outcome: Outcome = {};
-    request.listener = {
-      onReply: (_r, value) => {
-        outcome.value = value;
-      },
-      onFailure: (_r, error) => {
-        outcome.error = error as MemcachedCacheError;
-      },
-    };
+    const outcome = recordOutcome(request);
     this.pipeline.enqueue(request);
     return outcome;
   }
+}
+
+/** Sets the request's listener to record its outcome in the object returned. */
+export function recordOutcome(request: Request): Outcome {
+  const outcome: Outcome = {};
+  request.listener = {
+    onReply: (_r, value) => {
+      outcome.value = value;
+    },
+    onFailure: (_r, error) => {
+      outcome.error = error as MemcachedCacheError;
+    },
+  };
+  return outcome;
 }
 
 type CloseListener = (
