@@ -50,8 +50,11 @@ export async function counterWithCreate(
   delta: number | bigint,
   options: CounterOptions & { initial: number | bigint },
 ): Promise<bigint | null> {
+  // Both checked before anything is sent, as the meta `ma` checks them (the TTL is used only if
+  // the counter is missing, but a bad one is refused either way).
   const initial = wireUint64(options.initial, 'initial', key);
   const ttl = options.ttl ?? 0;
+  wireTtl(ttl, 'ttl', key);
   const step = (): Promise<bigint | null> =>
     decrement ? client.decr(key, delta, callOptions(options)) : client.incr(key, delta, callOptions(options));
   const first = await step();

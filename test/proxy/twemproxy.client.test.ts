@@ -275,3 +275,16 @@ describe('two proxies, and a backend down', () => {
     await front.stop();
   });
 });
+
+describe('text mode, checks before anything is sent', () => {
+  test('incr with initial refuses a bad ttl even when the counter exists (as meta does)', async () => {
+    const c = client([proxy.port]);
+    assert.equal(await c.incr('ctr-ttl', 1, { initial: 5 }), 5n);
+    await assert.rejects(c.incr('ctr-ttl', 1, { initial: 5, ttl: -1 }), (e: any) => {
+      assert.equal(e.code, 'INVALID_VALUE');
+      assert.equal(e.details?.argument, 'ttl');
+      return true;
+    });
+    assert.equal(await c.incr('ctr-ttl', 0), 5n, 'nothing was applied');
+  });
+});
