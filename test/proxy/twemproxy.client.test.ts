@@ -288,3 +288,36 @@ describe('text mode, checks before anything is sent', () => {
     assert.equal(await c.incr('ctr-ttl', 0), 5n, 'nothing was applied');
   });
 });
+
+describe('a backend stalled behind the proxy', () => {
+  test('with request_timeout above the proxy timeout: SERVER_ERROR for its keys only, the proxy never ejected', async () => {
+    const own = await startMemcachedCluster(3);
+    const front = await startTwemproxy({ servers: backends(own), hash: 'md5', timeoutMs: 300 });
+    const c = client([front.port], { requestTimeoutMs: 2000, failures: 1, retries: 0 });
+    const keys = Array.from({ length: 60 }, (_, i) => `stall-${i}`);
+    await c.setMany(keys.map((key) => ({ key, value: key })));
+    const onStalled = [...(await direct(own[2]!).getMany(keys)).keys()];
+    const elsewhere = keys.filter((k) => !onStalled.includes(k));
+    assert.ok(onStalled.length > 0 && elsewhere.length > 0);
+    await own[2]!.pauseAndWait();
+    try {
+      const started = Date.now();
+      const results = await Promise.allSettled(keys.map((k) => c.get(k)));
+      assert.ok(Date.now() - started < 1500, `settled in ${Date.now() - started} ms`);
+      results.forEach((result, i) => {
+        const key = keys[i]!;
+        if (onStalled.includes(key)) {
+          assert.equal(result.status, 'rejected', key);
+          assert.equal((result as PromiseRejectedResult).reason.code, 'SERVER_ERROR', key);
+        } else {
+          assert.equal(result.status, 'fulfilled', key);
+          assert.equal((result as PromiseFulfilledResult<any>).value?.value.toString(), key);
+        }
+      });
+      assert.equal(c.cluster.isAlive(`127.0.0.1:${front.port}`), true, 'a SERVER_ERROR is not evidence');
+    } finally {
+      own[2]!.resume();
+      await front.stop();
+    }
+  });
+});
