@@ -6,6 +6,7 @@ import { ResponseParser } from '../protocol/ResponseParser.js';
 import { TextResponseParser } from '../protocol/TextResponseParser.js';
 import { type Clock, PatientTimer, systemClock } from './Clock.js';
 import { openTlsSocket } from './dial.js';
+import { hangsUpOnMeta } from './metaProbe.js';
 import { noMetaProtocol, Pipeline } from './Pipeline.js';
 import { Request, sendRequest } from './Request.js';
 import type { ServerEndpoint } from './ServerEndpoint.js';
@@ -113,24 +114,27 @@ export class Connection {
     this.socket.once(endpoint.tls ? 'secureConnect' : 'connect', () => this.pipeline.markConnected());
     this.socket.on('error', (error) => this.pipeline.destroy(this.connectionError(error), true));
     this.socket.on('close', () => {
-      // Answered `version`, then hung up on `mn`: twemproxy does this to every meta command.
+      const closed = new ConnectionError(`Connection to ${endpoint.id} closed by the server`, {
+        server: endpoint.id,
+      });
+      // Answered `version`, then hung up on `mn`: twemproxy does this to every meta command, and
+      // so may a memcached going away between the two. A fresh connection tells them apart (the
+      // connect timer still bounds the handshake meanwhile).
       if (this.protocol === 'meta' && !this.pipeline.isReady && this.pipeline.serverVersion !== '') {
-        this.pipeline.destroy(
-          noMetaProtocol(
-            endpoint.id,
-            this.pipeline.serverVersion,
-            'closed the connection on the meta command `mn`',
-          ),
-          false,
+        const version = this.pipeline.serverVersion;
+        void hangsUpOnMeta(endpoint, options.connectTimeoutMs).then((proxy) =>
+          proxy
+            ? this.pipeline.destroy(
+                noMetaProtocol(endpoint.id, version, 'closed the connection on the meta command `mn`'),
+                false,
+              )
+            : this.pipeline.destroy(closed, true),
         );
         return;
       }
-      this.pipeline.destroy(
-        new ConnectionError(`Connection to ${endpoint.id} closed by the server`, { server: endpoint.id }),
-        // Closing an idle connection is the server's right (memcached's idle_timeout); closing
-        // one with requests outstanding, or during the handshake, is a failure.
-        this.pipeline.inflight > 0 || !this.pipeline.isReady,
-      );
+      // Closing an idle connection is the server's right (memcached's idle_timeout); closing one
+      // with requests outstanding, or during the handshake, is a failure.
+      this.pipeline.destroy(closed, this.pipeline.inflight > 0 || !this.pipeline.isReady);
     });
     // Patient: a connect "timeout" that only fired late because our loop was blocked would be
     // our stall, not the server's failure.

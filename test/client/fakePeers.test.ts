@@ -75,6 +75,38 @@ describe('a server without the meta protocol', () => {
     );
   });
 
+  test('answers version, hangs up on mn, and a fresh connection does the same → UnsupportedServerError, not ejected', async () => {
+    // What twemproxy does (tested against the real one in test/proxy/), here on a plain peer.
+    const proxyLike = await peer((line, socket) => {
+      if (line === 'version') return 'VERSION 1.6.18\r\n';
+      socket.destroy();
+      return null;
+    });
+    const client = makeClient([fakeEndpoint(proxyLike)], { connectTimeoutMs: 5000, failures: 1 });
+    const result = await timed(client.connect());
+    assert.ok(result.error instanceof UnsupportedServerError, `got ${String(result.error)}`);
+    assert.match(result.error.message, /protocol: 'text'/);
+    assert.equal(client.cluster.isAlive(`127.0.0.1:${proxyLike.port}`), true);
+    assert.ok(result.ms < 1000, `took ${result.ms} ms`);
+  });
+
+  test('answers version, then goes away before mn (a shutdown) → ConnectionError, counted against it', async () => {
+    let going: FakePeer | null = null;
+    const dying = await peer((line, socket) => {
+      if (line === 'version') return 'VERSION 1.6.18\r\n';
+      // The server shuts down between the two commands: this connection and its listener close.
+      socket.destroy();
+      void going?.close();
+      return null;
+    });
+    going = dying;
+    const client = makeClient([fakeEndpoint(dying)], { connectTimeoutMs: 5000, failures: 1 });
+    const result = await timed(client.connect());
+    assert.ok(result.error instanceof ConnectionError, `got ${String(result.error)}`);
+    assert.doesNotMatch(result.error.message, /meta protocol/);
+    assert.equal(client.cluster.isAlive(`127.0.0.1:${dying.port}`), false, 'a failure: evidence');
+  });
+
   test('a peer that sends garbage → ProtocolError or UnsupportedServerError, no hang', async () => {
     const garbage: Array<string | Buffer> = [
       'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n',
