@@ -3,10 +3,9 @@
  * error reporting.
  */
 import type { ParseArgsConfig } from 'node:util';
-import { WIRE_PROTOCOLS } from '../client/ClientOptions.js';
+import { DISTRIBUTIONS, type Distribution, selectorOption, WIRE_PROTOCOLS } from '../client/ClientOptions.js';
 import { endpointsFromServerList } from '../client/endpoints.js';
 import { MemcachedClient } from '../client/MemcachedClient.js';
-import { rendezvousSelector } from '../cluster/RendezvousSelector.js';
 import { MemcachedCacheError, type MemcachedErrorCode } from '../component/errors.js';
 import { AUTO_DISCOVERY_MODES, type AutoDiscoveryMode } from '../topology/ClusterDiscovery.js';
 import type { WireProtocol } from '../transport/Connection.js';
@@ -145,9 +144,9 @@ export async function openClient(
   endpoints = endpointsFrom(values),
 ): Promise<MemcachedClient> {
   const timeout = wholeNumber(values.timeout, 'timeout', 2000, 1);
-  const distribution = values.distribution ?? 'ketama';
-  if (distribution !== 'ketama' && distribution !== 'rendezvous') {
-    throw new UsageError(`--distribution must be ketama or rendezvous, got '${distribution}'`);
+  const distribution = values.distribution ?? DISTRIBUTIONS[0];
+  if (!(DISTRIBUTIONS as readonly string[]).includes(distribution)) {
+    throw new UsageError(`--distribution must be ${DISTRIBUTIONS.join(' or ')}, got '${distribution}'`);
   }
   const protocol = values.protocol ?? WIRE_PROTOCOLS[0]!;
   if (!(WIRE_PROTOCOLS as readonly string[]).includes(protocol)) {
@@ -166,7 +165,7 @@ export async function openClient(
     retries: 0,
     protocol: protocol as WireProtocol,
     ...(discovery === undefined ? {} : { autoDiscovery: discovery as AutoDiscoveryMode }),
-    ...(distribution === 'rendezvous' && protocol === 'meta' ? { selector: rendezvousSelector } : {}),
+    ...selectorOption(distribution as Distribution, protocol as WireProtocol),
   });
   if (discovery !== undefined) {
     try {

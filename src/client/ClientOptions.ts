@@ -1,3 +1,4 @@
+import { rendezvousSelector } from '../cluster/RendezvousSelector.js';
 import type { SelectorFactory } from '../cluster/ServerSelector.js';
 import { ConfigError } from '../component/errors.js';
 import { frozenTable } from '../component/frozenTable.js';
@@ -98,6 +99,21 @@ type NumericOption = Exclude<
 
 /** The wire protocols, the default first (`protocol`, component option `options.protocol`). */
 export const WIRE_PROTOCOLS: readonly WireProtocol[] = Object.freeze(['meta', 'text']);
+
+/** The key distributions by name (`options.distribution`, the CLI's `--distribution`), the default first. */
+export const DISTRIBUTIONS = Object.freeze(['ketama', 'rendezvous'] as const);
+export type Distribution = (typeof DISTRIBUTIONS)[number];
+
+/**
+ * The `selector` option a named distribution and a protocol make: none for ketama (the client's
+ * default) and none behind a proxy, where the client does not hash (protocol `text`).
+ */
+export function selectorOption(
+  distribution: Distribution,
+  protocol: WireProtocol,
+): { selector?: SelectorFactory } {
+  return distribution === 'rendezvous' && protocol === 'meta' ? { selector: rendezvousSelector } : {};
+}
 
 export interface ClientOptionSpec {
   /** The `options.*` key the component reads it from. */

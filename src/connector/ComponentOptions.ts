@@ -1,7 +1,15 @@
-import { CLIENT_OPTIONS, type ClientOptionSpec, MS_MAX } from '../client/ClientOptions.js';
+import {
+  CLIENT_OPTIONS,
+  type ClientOptionSpec,
+  DISTRIBUTIONS,
+  type Distribution,
+  MS_MAX,
+  WIRE_PROTOCOLS,
+} from '../client/ClientOptions.js';
 import type { ConfigParams } from '../component/ConfigParams.js';
 import { readBoolean, readEnum, readInteger, readString } from '../component/ConfigReaders.js';
 import { frozenTable } from '../component/frozenTable.js';
+import type { WireProtocol } from '../transport/Connection.js';
 
 /** Which components read an option. */
 export type OptionUsers = 'cache and lock' | 'cache' | 'lock';
@@ -199,20 +207,20 @@ export const COMPONENT_OPTIONS = frozenTable({
   ),
   distribution: {
     type: 'enum',
-    values: ['ketama', 'rendezvous'] as const,
-    default: 'ketama',
+    values: DISTRIBUTIONS,
+    default: DISTRIBUTIONS[0],
     users: 'cache and lock',
     meaning:
       '(ours) key → server mapping: `ketama` (libmemcached weighted ketama, as pylibmc and the `memcached` npm package) or `rendezvous` (pymemcache `HashClient`, as pip-services4-python)',
-  } satisfies EnumOption<'ketama' | 'rendezvous'>,
+  } satisfies EnumOption<Distribution>,
   protocol: {
     type: 'enum',
-    values: ['meta', 'text'] as const,
-    default: 'meta',
+    values: WIRE_PROTOCOLS,
+    default: WIRE_PROTOCOLS[0]!,
     users: 'cache and lock',
     meaning:
       '(ours) `meta`: memcached ≥ 1.6 directly. `text`: the classic text protocol, behind a proxy (twemproxy, mcrouter) that does not forward meta commands; the connections are then interchangeable proxies (no hashing: the first live one takes every key, the next ones are for failover), `distribution` is ignored and `invalidate`, `refresh_ahead`, stats and flush are refused. See "Behind a proxy"',
-  } satisfies EnumOption<'meta' | 'text'>,
+  } satisfies EnumOption<WireProtocol>,
   tls_reject_unauthorized: {
     type: 'boolean',
     default: true,

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { type Distribution, selectorOption } from '../client/ClientOptions.js';
 import { toTransportEndpoint } from '../client/endpoints.js';
 import { MemcachedClient } from '../client/MemcachedClient.js';
-import { rendezvousSelector } from '../cluster/RendezvousSelector.js';
 import { withTrace } from '../component/ComponentKey.js';
 import type { ConfigParams } from '../component/ConfigParams.js';
 import { ConnectionResolver } from '../component/ConnectionResolver.js';
@@ -13,6 +13,7 @@ import type { ContextLike } from '../component/IContext.js';
 import type { IReferences } from '../component/IReferences.js';
 import { parseServerList } from '../component/ServerList.js';
 import type { AutoDiscoveryMode } from '../topology/ClusterDiscovery.js';
+import type { WireProtocol } from '../transport/Connection.js';
 import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
 import { type ClientNumbers, readClientOptions, readOption } from './ComponentOptions.js';
 
@@ -23,9 +24,9 @@ export interface ConnectorOptions {
   tlsRejectUnauthorized: boolean;
   autoDiscovery: 'none' | AutoDiscoveryMode;
   /** Key distribution: `ketama` (libmemcached, default) or `rendezvous` (pymemcache HashClient). */
-  distribution: 'ketama' | 'rendezvous';
+  distribution: Distribution;
   /** `meta` (memcached itself) or `text` (behind a proxy). */
-  protocol: 'meta' | 'text';
+  protocol: WireProtocol;
   keyPrefix: string;
   /** ms */
   failoverTtl: number;
@@ -94,7 +95,7 @@ export class MemcachedConnector {
         ...(o.autoDiscovery === 'none' ? {} : { autoDiscovery: o.autoDiscovery }),
         ...(watched ? { discoverServers: () => this.resolveEndpoints(context) } : {}),
         protocol: o.protocol,
-        ...(o.distribution === 'rendezvous' && o.protocol === 'meta' ? { selector: rendezvousSelector } : {}),
+        ...selectorOption(o.distribution, o.protocol),
       });
     } catch (error) {
       throw withTrace(error, context);

@@ -55,9 +55,8 @@ export type ConnectionCloseListener = (
 /**
  * One socket to one server (TCP, TLS or unix socket): the thin adapter between the socket and its
  * `Pipeline`. It opens the socket, runs the handshake (auth, `version`, and `mn` for the meta
- * protocol), feeds received
- * bytes to the parser and the pipeline's writes to a `WriteCoalescer`, and turns socket errors
- * into the pipeline's destruction.
+ * protocol), feeds received bytes to the parser and the pipeline's writes to a `WriteCoalescer`,
+ * and turns socket errors into the pipeline's destruction.
  */
 export class Connection {
   readonly endpoint: ServerEndpoint;
@@ -70,8 +69,7 @@ export class Connection {
   private readonly writer: WriteCoalescer;
   private readonly clock: Clock;
   private readonly connectTimer: PatientTimer;
-  private closed = false;
-  /** Why the connection closed, once it has. */
+  /** Why the connection closed, once it has (null while open). */
   private closedBy: MemcachedCacheError | null = null;
   /** Close as soon as the last request in flight is answered (see closeWhenIdle). */
   private closeOnIdle = false;
@@ -159,7 +157,7 @@ export class Connection {
   }
 
   get isClosed(): boolean {
-    return this.closed;
+    return this.closedBy !== null;
   }
 
   get isHandshakeDone(): boolean {
@@ -196,7 +194,7 @@ export class Connection {
   /** Queues a request whose listener is already set (the client's hot path: no extra promise). */
   dispatch(request: Request): void {
     // A connection with requests outstanding keeps the process alive; an idle one does not.
-    if (this.pipeline.inflight === 0 && !this.closed) this.socket.ref();
+    if (this.pipeline.inflight === 0 && this.closedBy === null) this.socket.ref();
     this.pipeline.enqueue(request);
   }
 
@@ -275,7 +273,6 @@ export class Connection {
   }
 
   private onPipelineClosed(error: MemcachedCacheError, evidence: boolean, unsent: Request[]): void {
-    this.closed = true;
     this.closedBy = error;
     this.connectTimer.cancel();
     this.parser.stop();
