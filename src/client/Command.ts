@@ -163,8 +163,9 @@ export class MetaSetCommand<T> implements Command<T> {
 // `keepNames`, as tsx runs it) renames every such member on every call (~1 µs per set).
 
 /**
- * A single-key meta command without a data block (the less frequent ones; see MetaGetCommand).
- * Those that change the key (`mutates`) get the TTL cap of a failed-over call in `encode`.
+ * A single-key command (the less frequent meta ones, see MetaGetCommand; the text protocol's, with
+ * their `kind` and, for a compare-and-delete, an empty data block). Those that change the key
+ * (`mutates`) get the TTL cap of a failed-over call in `encode`.
  */
 export function keyCommand<T>(
   name: CommandName,
@@ -173,16 +174,18 @@ export function keyCommand<T>(
   decode: (reply: any) => T,
   idempotent: boolean,
   mutates: boolean,
+  kind: RequestKind = RequestKind.Meta,
+  data: Buffer | null = null,
 ): Command<T> {
   return {
     name,
-    kind: RequestKind.Meta,
+    kind,
     key,
     keys: null,
     server: null,
     mutates,
     encode,
-    data: null,
+    data,
     idempotent,
     decode,
   };

@@ -26,7 +26,6 @@ import {
   wireUint64,
 } from '../../protocol/WireFields.js';
 import { type Command, keyCommand, type WriteKind } from '../Command.js';
-import type { CommandName } from '../diagnostics.js';
 import type { Item } from '../Item.js';
 import type { CommandLimits } from './CommandLimits.js';
 import { checkedWrite, type Value, type WriteArguments } from './WriteCommands.js';
@@ -58,7 +57,7 @@ export function needsMeta(call: string, why: string): ConfigError {
 export function textGetCommand(key: string, limits: CommandLimits): Command<Item | null> {
   const encoded = encodeTextKey(key, limits.maxKeySize);
   const line = textGet([encoded], true);
-  return textCommand('get', RequestKind.TextGet, encoded, () => line, toTextItem, true, false);
+  return keyCommand('get', encoded, () => line, toTextItem, true, false, RequestKind.TextGet);
 }
 
 /** One `gets` line for a server's share of a getMany; hits are added to `result`. */
@@ -143,18 +142,15 @@ function storageHeader(
 export function textDeleteCommand(key: string, cas: unknown, limits: CommandLimits): Command<boolean> {
   const encoded = encodeTextKey(key, limits.maxKeySize);
   if (cas === undefined || cas === '')
-    return textCommand('delete', RequestKind.Text, encoded, () => textDelete(encoded), isDeleted, true, true);
+    return keyCommand('delete', encoded, () => textDelete(encoded), isDeleted, true, true, RequestKind.Text);
   const line = textCasDelete(encoded, wireCas(cas, 'cas', key));
-  return {
-    ...textCommand('delete', RequestKind.Text, encoded, () => line, isStored, false, true),
-    data: EMPTY,
-  };
+  return keyCommand('delete', encoded, () => line, isStored, false, true, RequestKind.Text, EMPTY);
 }
 
 export function textTouchCommand(key: string, ttl: number, limits: CommandLimits): Command<boolean> {
   const encoded = encodeTextKey(key, limits.maxKeySize);
   const line = textTouch(encoded, wireTtl(ttl, 'ttl', key));
-  return textCommand('touch', RequestKind.Text, encoded, () => line, isTouched, true, true);
+  return keyCommand('touch', encoded, () => line, isTouched, true, true, RequestKind.Text);
 }
 
 /** `incr`/`decr`: the new value, or null when missing (creating it is the client's, see incr). */
@@ -166,27 +162,15 @@ export function textCounterCommand(
 ): Command<bigint | null> {
   const encoded = encodeTextKey(key, limits.maxKeySize);
   const line = textArithmetic(encoded, decrement, wireUint64(delta, 'delta', key));
-  return textCommand(
+  return keyCommand(
     decrement ? 'decr' : 'incr',
-    RequestKind.Text,
     encoded,
     () => line,
     toTextCounter,
     false,
     true,
+    RequestKind.Text,
   );
-}
-
-function textCommand<T>(
-  name: CommandName,
-  kind: RequestKind,
-  key: EncodedKey,
-  encode: () => string,
-  decode: (reply: any) => T,
-  idempotent: boolean,
-  mutates: boolean,
-): Command<T> {
-  return { ...keyCommand(name, key, encode, decode, idempotent, mutates), kind };
 }
 
 const EMPTY = Buffer.alloc(0);
