@@ -3,7 +3,7 @@ import type { WireCas } from '../../protocol/WireFields.js';
 import type { Command, StaleWinHandler, WriteKind } from '../Command.js';
 import type { Item, ItemWithTtl } from '../Item.js';
 import type { CommandLimits } from './CommandLimits.js';
-import { counterCommand, deleteCommand, invalidateCommand } from './KeyCommands.js';
+import { type CounterArguments, counterCommand, deleteCommand, invalidateCommand } from './KeyCommands.js';
 import { batchReadCommand, gatCommand, getCommand, getWithTtlCommand, touchCommand } from './ReadCommands.js';
 import { flushCommand, type ServerCommandFor, statsCommandFor, versionCommandFor } from './ServerCommands.js';
 import {
@@ -44,7 +44,7 @@ export interface CommandSet {
     key: string,
     decrement: boolean,
     delta: unknown,
-    args: { initial?: number | bigint; ttl?: number } | undefined,
+    args: CounterArguments | undefined,
     limits: CommandLimits,
   ): Command<bigint | null>;
   flush(delaySeconds: unknown): ServerCommandFor<void>;
