@@ -341,8 +341,8 @@ export class Pipeline implements ResponseHandler, AbandonListener {
   }
 
   private handshakeStep(request: Request): void {
-    // Recorded now, synchronously: the `mn` reply may follow in this same chunk, and an
-    // UnsupportedServerError must name the version found.
+    // Recorded when it arrives: an UnsupportedServerError for the `mn` that follows names it, and
+    // the connection's close handler reads it to tell a proxy's hang-up from a failure.
     if (request.kind === RequestKind.Version) this.serverVersion = request.result as string;
     if (request.kind !== this.readyAfter) return;
     this.ready = true;
