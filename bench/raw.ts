@@ -2,16 +2,25 @@
 // next batch sent when every reply of the previous one arrived (so 100 in flight). Replies are
 // counted with the least parsing that stays correct (header lines, `VA <n>` data blocks skipped).
 // No client can beat this on one connection; it shows what the socket and the server allow.
+//
+// Two request sets: the plain bound's (`mg <key> v`, `ms <key> <n> T0`: the least a get or set can
+// ask) and our client's (`metaGetBatches`, `metaSetBatches`, `quietGetBatches`): the bytes
+// `src/protocol/RequestEncoder.ts` writes for get, set and getMany, opaque tokens included, so the
+// server does for this bound what it does for ours and what is left between the two is the client.
 
 import { connect, type Socket } from 'node:net';
 
 const LF = 10;
+/** The first two bytes of a reply line, as one number. */
+const HD = (72 << 8) | 68;
+const EN = (69 << 8) | 78;
 
 export class RawBound {
   private socket!: Socket;
   private carry: Buffer | null = null;
   /** Data bytes (+CRLF) of a VA reply still to skip. */
   private skip = 0;
+  /** Replies that end the batch; QUIET: the batch ends at `MN` instead. */
   private expected = 0;
   private received = 0;
   private hits = 0;
@@ -37,7 +46,10 @@ export class RawBound {
     return this.hits;
   }
 
-  /** Writes one batch and resolves when all `replies` replies arrived. */
+  /**
+   * Writes one batch and resolves when all `replies` replies arrived, or with `QUIET` when its
+   * `MN` arrived (a batch of quiet requests ended by `mn`: hits answer, misses do not).
+   */
   send(batch: Buffer, replies: number): Promise<void> {
     this.expected = replies;
     this.received = 0;
@@ -84,24 +96,36 @@ export class RawBound {
         }
         pos = lf + 1 + size + 2;
       } else {
-        if (buf[pos] !== 72 && buf[pos] !== 69) {
-          // Not HD / EN: an error line. A bound that got errors is not a bound.
-          this.failed?.(new Error(`raw bound: unexpected reply ${buf.toString('latin1', pos, lf)}`));
-        }
+        const start = pos;
         pos = lf + 1;
+        if (buf[start] === 77 && buf[start + 1] === 78 && lf - start <= 3) {
+          // MN: the end of a quiet batch, not a reply of its own.
+          if (this.expected === QUIET) this.finish();
+          continue;
+        }
+        const code = (buf[start]! << 8) | buf[start + 1]!;
+        if (code !== HD && code !== EN) {
+          // Not HD / EN: an error line (`ERROR` too). A bound that got errors is not a bound.
+          this.failed?.(new Error(`raw bound: unexpected reply ${buf.toString('latin1', start, lf)}`));
+        }
       }
       this.reply();
     }
   }
 
   private reply(): void {
-    if (++this.received === this.expected) {
-      const done = this.done;
-      this.done = null;
-      done?.();
-    }
+    if (++this.received === this.expected) this.finish();
+  }
+
+  private finish(): void {
+    const done = this.done;
+    this.done = null;
+    done?.();
   }
 }
+
+/** `send`'s reply count for a quiet batch ended by `mn`: it is done when `MN` arrives. */
+export const QUIET = -1;
 
 /** Prebuilt `mg <key> v` batches: batch b holds keys [b*size, (b+1)*size). */
 export function getBatches(keys: readonly string[], size: number): Buffer[] {
@@ -127,6 +151,72 @@ export function setBatches(
     const parts: Buffer[] = [];
     for (let i = start; i < start + size; i++) {
       parts.push(Buffer.from(`ms ${keys[i]} ${value.length} T0\r\n`, 'latin1'), value, crlf);
+    }
+    batches.push(Buffer.concat(parts));
+  }
+  return batches;
+}
+
+/**
+ * Opaque tokens as our client hands them out (`reserveOpaques` in src/transport/Request.ts):
+ * one counter per process, from 1, consecutive within a batch. Prebuilt, they are those of a
+ * fresh client's first requests: at most a digit or two shorter than ours' later in a run.
+ */
+export class Opaques {
+  private last = 0;
+
+  next(): number {
+    return ++this.last;
+  }
+}
+
+/** Our client's get: `mg <key> v f c t O<opaque>` (ITEM_FLAGS), batch b holding keys [b*size, (b+1)*size). */
+export function metaGetBatches(keys: readonly string[], size: number, opaques: Opaques): Buffer[] {
+  const batches: Buffer[] = [];
+  for (let start = 0; start + size <= keys.length; start += size) {
+    let text = '';
+    for (let i = start; i < start + size; i++) text += `mg ${keys[i]} v f c t O${opaques.next()}\r\n`;
+    batches.push(Buffer.from(text, 'latin1'));
+  }
+  return batches;
+}
+
+/**
+ * Our client's getMany on one server: `mg <key> v f c t q O<opaque>` per key (BATCH_FLAGS in
+ * src/client/commands/ReadCommands.ts), then `mn`. Sent with `QUIET`: hits answer `VA`, misses
+ * nothing, `MN` ends the batch.
+ */
+export function quietGetBatches(keys: readonly string[], size: number, opaques: Opaques): Buffer[] {
+  const batches: Buffer[] = [];
+  for (let start = 0; start + size <= keys.length; start += size) {
+    let text = '';
+    for (let i = start; i < start + size; i++) text += `mg ${keys[i]} v f c t q O${opaques.next()}\r\n`;
+    batches.push(Buffer.from(`${text}mn\r\n`, 'latin1'));
+  }
+  return batches;
+}
+
+/**
+ * Our client's set of a Buffer with no TTL or flags given: `ms <key> <n> T0 F0 O<opaque>`
+ * (metaSetHeader), the value and CRLF; at most `maxBatches` distinct batches.
+ */
+export function metaSetBatches(
+  keys: readonly string[],
+  size: number,
+  value: Buffer,
+  maxBatches: number,
+  opaques: Opaques,
+): Buffer[] {
+  const batches: Buffer[] = [];
+  const crlf = Buffer.from('\r\n');
+  for (let start = 0; start + size <= keys.length && batches.length < maxBatches; start += size) {
+    const parts: Buffer[] = [];
+    for (let i = start; i < start + size; i++) {
+      parts.push(
+        Buffer.from(`ms ${keys[i]} ${value.length} T0 F0 O${opaques.next()}\r\n`, 'latin1'),
+        value,
+        crlf,
+      );
     }
     batches.push(Buffer.concat(parts));
   }

@@ -8,7 +8,10 @@ export type Mode = 'full' | 'quick';
  */
 export const TRACING_BEFORE_REV = '0ecbb47';
 
-/** Every client the bench can drive. `raw` is the pipelined-socket bound, not a peer. */
+/**
+ * Every client the bench can drive. `raw` is the pipelined-socket bound, not a peer; `raw-meta`
+ * the same bound sending the requests our client sends (its flags and opaque tokens).
+ */
 export type ClientId =
   | 'ours'
   | 'memjs'
@@ -16,6 +19,7 @@ export type ClientId =
   | 'memcache-client'
   | 'memcache'
   | 'raw'
+  | 'raw-meta'
   | 'ours-cache'
   | 'pip-memcached'
   | 'ours-traced'
@@ -30,6 +34,7 @@ export const CLIENT_LABELS: Record<ClientId, string> = {
   'memcache-client': 'memcache-client',
   memcache: 'memcache',
   raw: 'raw socket bound',
+  'raw-meta': 'raw socket bound, our flags',
   'ours-cache': 'MemcachedCache (ours)',
   'pip-memcached': 'pip-services4 way (memcached + JSON)',
   'ours-traced': 'ours, a TracingChannel subscriber',
@@ -37,6 +42,9 @@ export const CLIENT_LABELS: Record<ClientId, string> = {
   'ours-before': `ours before TracingChannels (${TRACING_BEFORE_REV.slice(0, 7)})`,
   'ours-rev': 'ours at the --before commit',
 };
+
+/** The raw socket bounds: never a peer, never given a ratio ("(bound)" in the tables). */
+export const BOUNDS: readonly ClientId[] = ['raw', 'raw-meta'];
 
 /** Clients whose numbers form "the best peer". */
 export const PEERS: readonly ClientId[] = [
@@ -119,9 +127,9 @@ export interface Endpoint {
 
 const PEER_CLIENTS: readonly ClientId[] = ['ours', 'memjs', 'memcached', 'memcache-client', 'memcache'];
 
-/** What the `100 in flight, <size> values` scenarios share: every peer and the raw bound, set then get. */
+/** What the `100 in flight, <size> values` scenarios share: every peer and both raw bounds, set then get. */
 const PIPELINED = {
-  clients: [...PEER_CLIENTS, 'raw'],
+  clients: [...PEER_CLIENTS, ...BOUNDS],
   ops: ['set', 'get'],
   inflight: 100,
   latency: false,
@@ -133,8 +141,8 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     id: 'seq',
     title: 'Sequential get / set, one op in flight, 100 B',
     description:
-      'One request at a time: per-request latency of the whole client stack (encode, write, parse, promise). The raw bound here sends one prebuilt request, awaits its reply, then the next.',
-    clients: [...PEER_CLIENTS, 'raw'],
+      'One request at a time: per-request latency of the whole client stack (encode, write, parse, promise). The raw bounds here send one prebuilt request, await its reply, then the next.',
+    clients: [...PEER_CLIENTS, ...BOUNDS],
     ops: ['set', 'get'],
     inflight: 1,
     valueBytes: 100,
@@ -185,7 +193,7 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     title: 'Multi-get of 100 keys (100 B values), one multi-get in flight',
     description:
       "Each client's best multi-key read: ours getMany (quiet mg + mn), memcached getMulti, memcache-client get([...]), memjs 100 parallel gets. ops/s counts keys.",
-    clients: [...PEER_CLIENTS, 'raw'],
+    clients: [...PEER_CLIENTS, ...BOUNDS],
     ops: ['mget'],
     inflight: 1,
     valueBytes: 100,

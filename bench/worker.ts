@@ -5,7 +5,16 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { type CacheDriver, createCacheDriver, createDriver, type Driver } from './drivers.js';
-import { getBatches, RawBound, setBatches } from './raw.js';
+import {
+  getBatches,
+  metaGetBatches,
+  metaSetBatches,
+  Opaques,
+  QUIET,
+  quietGetBatches,
+  RawBound,
+  setBatches,
+} from './raw.js';
 import {
   LIMITS,
   type OpKind,
@@ -178,8 +187,14 @@ async function measure(
   return toPhase(op, driven, opsPerCall, counters.errors, peak, elu, cpu);
 }
 
+/**
+ * The client's part of its keys where its id would not do: `raw-meta` asks what ours asks, so its
+ * keys are as long as ours (`ours` and `rawm` have four letters).
+ */
+const KEY_TAGS: Partial<Record<Task['client'], string>> = { 'raw-meta': 'rawm' };
+
 function makeKeys(task: Task, spec: ScenarioSpec): string[] {
-  const prefix = `b:${task.runTag}:${task.client}:${spec.id}:${task.process ?? 0}:`;
+  const prefix = `b:${task.runTag}:${KEY_TAGS[task.client] ?? task.client}:${spec.id}:${task.process ?? 0}:`;
   return Array.from({ length: spec.keyCount[task.mode] }, (_, i) => prefix + i);
 }
 
@@ -266,7 +281,13 @@ async function runDriver(task: Task, spec: ScenarioSpec, driver: Driver): Promis
   );
 }
 
-async function runRaw(task: Task, spec: ScenarioSpec): Promise<PhaseResult[]> {
+/**
+ * The raw bounds. `ourFlags` false: the plain bound (`mg <key> v`, `ms <key> <n> T0`, a multi-get
+ * of 100 plain `mg`s). True (`raw-meta`): the requests our client sends for the same calls, byte
+ * for byte — `mg … v f c t O<n>`, `ms … T0 F0 O<n>`, and for the multi-get quiet `mg … q O<n>` ×
+ * 100 + `mn`, done at `MN`.
+ */
+async function runRaw(task: Task, spec: ScenarioSpec, ourFlags: boolean): Promise<PhaseResult[]> {
   const raw = new RawBound();
   await raw.connect(task.host, task.port);
   const keys = makeKeys(task, spec);
@@ -274,20 +295,28 @@ async function runRaw(task: Task, spec: ScenarioSpec): Promise<PhaseResult[]> {
   // per-request work at all); otherwise batches of 100.
   const size = spec.inflight === 1 && spec.batch === undefined ? 1 : 100;
   const value = randomBytes(spec.valueBytes);
-  const sets = setBatches(keys, size, value, Number.MAX_SAFE_INTEGER);
-  const gets = getBatches(keys, size);
+  const opaques = new Opaques();
+  const sets = ourFlags
+    ? metaSetBatches(keys, size, value, Number.MAX_SAFE_INTEGER, opaques)
+    : setBatches(keys, size, value, Number.MAX_SAFE_INTEGER);
+  const gets = ourFlags ? metaGetBatches(keys, size, opaques) : getBatches(keys, size);
+  const mgets = ourFlags ? quietGetBatches(keys, size, opaques) : gets;
   const counters: Counters = { errors: 0 };
   // One "operation" here is a batch of `size` requests written at once; the next batch goes out
   // when all its replies are in (100 in flight, or 1 for the sequential scenario). For the
   // multi-get scenario a batch is one multi-get of 100 keys.
   const batchOp =
-    (list: Buffer[]): OpFn =>
+    (list: Buffer[], replies: number, reads: boolean): OpFn =>
     async (b) => {
       const before = raw.hitCount;
-      await raw.send(list[b % list.length]!, size);
-      if (list === gets && raw.hitCount - before !== size) counters.errors++;
+      await raw.send(list[b % list.length]!, replies);
+      if (reads && raw.hitCount - before !== size) counters.errors++;
     };
-  const fns: Partial<Record<OpKind, OpFn>> = { set: batchOp(sets), get: batchOp(gets), mget: batchOp(gets) };
+  const fns: Partial<Record<OpKind, OpFn>> = {
+    set: batchOp(sets, size, false),
+    get: batchOp(gets, size, true),
+    mget: batchOp(mgets, ourFlags ? QUIET : size, true),
+  };
   const phases = await runPlan(
     task,
     spec,
@@ -452,9 +481,9 @@ async function main(): Promise<void> {
   BARRIER = task.barrier === true && typeof process.send === 'function';
   trace(`start ${task.client}`);
   const result: WorkerResult = { scenario: task.scenario, client: task.client, phases: [], startRssMb: 0 };
-  if (task.client === 'raw') {
+  if (task.client === 'raw' || task.client === 'raw-meta') {
     result.startRssMb = process.memoryUsage.rss() / MB;
-    result.phases = await runRaw(task, spec);
+    result.phases = await runRaw(task, spec, task.client === 'raw-meta');
   } else if (task.client === 'ours-cache' || task.client === 'pip-memcached') {
     const driver = await createCacheDriver(task.client, servers);
     result.startRssMb = process.memoryUsage.rss() / MB;
