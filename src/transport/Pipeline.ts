@@ -4,18 +4,17 @@ import {
   type MemcachedCacheError,
   ProtocolError,
   ServerError,
-  TimeoutError,
-  UnsupportedServerError,
   ValueTooLargeError,
-  withoutStack,
 } from '../component/errors.js';
 import type { MetaResponse } from '../protocol/MetaResponse.js';
 import { collectReply, errorWord, RequestKind, Step } from '../protocol/ReplyCollector.js';
 import type { ResponseHandler } from '../protocol/ResponseParser.js';
 import type { TextReply } from '../protocol/TextReply.js';
 import { collectTextReply } from '../protocol/TextReplyCollector.js';
-import { type Clock, stallMs, TickClock } from './Clock.js';
-import { type AbandonListener, failRequest, type Request } from './Request.js';
+import { type Clock, TickClock } from './Clock.js';
+import { noMetaProtocol } from './metaProbe.js';
+import { type AbandonListener, copyFor, failRequest, type Request } from './Request.js';
+import { ServerWatch } from './ServerWatch.js';
 
 /** Where the pipeline's bytes go: the socket's write coalescer, or a test's transcript. */
 export interface PipelineWriter {
@@ -60,14 +59,11 @@ export type PipelineCloseListener = (
  * User requests are held back until the handshake proved the peer speaks meta (an old memcached
  * would run an `ms` data block as a command).
  *
- * It judges the server, not the caller, after the event loop read the sockets and never across a
- * stall of our own loop: the server is stuck when a written request has waited `request_timeout`
- * with no byte at all arriving meanwhile, and too slow when the oldest written request is still
- * unanswered `SLOW_FACTOR` × `request_timeout` after it was written although bytes keep coming (a
- * trickle would otherwise reset the silence forever, and every caller times out). Callers'
- * deadlines are the client's business: a request settled once written stays queued until its
- * reply comes, to keep the stream in step, and at most `maxAbandoned` of them may wait; one
- * settled before it was written is dropped, never written (`requestSent: false` is a promise).
+ * Its `ServerWatch` judges the server (stuck, too slow), not the caller. Callers' deadlines are
+ * the client's business: a request settled once written stays queued until its reply comes, to
+ * keep the stream in step, and at most `maxAbandoned` of them may wait (past that the server is
+ * judged sooner); one settled before it was written is dropped, never written
+ * (`requestSent: false` is a promise).
  */
 export class Pipeline implements ResponseHandler, AbandonListener {
   /** The server's version, recorded by the handshake. */
@@ -81,20 +77,9 @@ export class Pipeline implements ResponseHandler, AbandonListener {
   private connected = false;
   private ready = false;
   private closed = false;
-  /** Clock time the server last sent anything: replies streaming in mean it is working. */
-  private lastReplyAt = 0;
-  /** Clock time the server's silence is measured from after a stall of our loop (see judge). */
-  private stallEndedAt = 0;
-  private timer: unknown = null;
-  private timerDueAt = 0;
   private readonly clock: Clock;
   private readonly sendClock: TickClock;
-  private readonly judgeAfterIO: () => void;
-  /** The judging timer fired late: our loop was blocked (see `stallMs`). */
-  private stallSeen = false;
-  /** How busy our loop had been when the judging timer was armed (see `Clock.loopMark`). */
-  private armedLoop: unknown = null;
-  private armedAt = 0;
+  private readonly watch: ServerWatch;
   /** Written requests in the queue whose callers gave up on them (see `abandon`). */
   private abandonedCount = 0;
   private readonly maxAbandoned: number;
@@ -106,14 +91,20 @@ export class Pipeline implements ResponseHandler, AbandonListener {
   constructor(
     readonly serverId: string,
     private readonly writer: PipelineWriter,
-    private readonly options: PipelineOptions,
+    options: PipelineOptions,
   ) {
     this.clock = options.clock;
     // The writer sends at the end of the tick anyway: one clock read per tick is exact enough.
     this.sendClock = new TickClock(options.clock, 64, false);
     this.lastActiveAt = this.clock.now();
-    this.judgeAfterIO = () => this.judge();
-    this.maxAbandoned = options.maxAbandoned ?? DEFAULT_MAX_ABANDONED;
+    const maxAbandoned = options.maxAbandoned ?? DEFAULT_MAX_ABANDONED;
+    this.maxAbandoned = maxAbandoned;
+    this.watch = new ServerWatch(serverId, options.clock, options.requestTimeoutMs, {
+      oldest: () => this.head,
+      abandoned: () => this.abandonedCount,
+      maxAbandoned,
+      failed: (error) => this.destroy(error, true),
+    });
     this.readyAfter = options.readyAfter ?? RequestKind.Noop;
   }
 
@@ -180,17 +171,16 @@ export class Pipeline implements ResponseHandler, AbandonListener {
     if (this.closed || this.connected) return;
     this.connected = true;
     const now = this.clock.now();
-    this.lastReplyAt = now;
     for (let request = this.head; request !== null; request = request.next) {
       if (request.internal) request.sentAt = now;
     }
-    this.arm();
+    this.watch.start(now);
   }
 
   /** Bytes arrived from the server. */
   received(): void {
     const now = this.sendClock.now();
-    this.lastReplyAt = now;
+    this.watch.heard(now);
     this.lastActiveAt = now;
   }
 
@@ -285,8 +275,7 @@ export class Pipeline implements ResponseHandler, AbandonListener {
   destroy(error: MemcachedCacheError, evidence: boolean): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.timer !== null) this.clock.clearTimer(this.timer);
-    this.timer = null;
+    this.watch.stop();
     let request = this.head;
     this.head = this.tail = null;
     this.pendingCount = 0;
@@ -319,12 +308,7 @@ export class Pipeline implements ResponseHandler, AbandonListener {
    */
   abandoned(_request: Request): void {
     if (this.closed || ++this.abandonedCount !== this.maxAbandoned + 1) return;
-    // The due time just moved earlier: arm again (a judge already waiting re-arms by itself).
-    if (this.timer !== null) {
-      this.clock.clearTimer(this.timer);
-      this.timer = null;
-      this.arm();
-    }
+    this.watch.rearm();
   }
 
   // ---- internals ----
@@ -337,7 +321,7 @@ export class Pipeline implements ResponseHandler, AbandonListener {
     request.payload = '';
     if (!this.connected) return; // stamped when the socket connects
     request.sentAt = this.sendClock.now();
-    if (this.timer === null) this.arm();
+    this.watch.written();
   }
 
   private handshakeStep(request: Request): void {
@@ -408,89 +392,6 @@ export class Pipeline implements ResponseHandler, AbandonListener {
     });
   }
 
-  /**
-   * When the head, if written, becomes overdue: `request_timeout` after it was sent or the server
-   * last sent anything (silent), or `SLOW_FACTOR` × `request_timeout` after it was sent however
-   * many bytes trickled in (too slow). Neither is measured across a stall of our own loop.
-   */
-  private dueAt(): number {
-    const head = this.head;
-    if (head === null || head.sentAt === 0) return Number.POSITIVE_INFINITY;
-    const since = Math.max(head.sentAt, this.stallEndedAt);
-    const timeout = this.options.requestTimeoutMs;
-    const slowAfter = this.abandonedCount > this.maxAbandoned ? timeout : SLOW_FACTOR * timeout;
-    return Math.min(Math.max(since, this.lastReplyAt) + timeout, since + slowAfter);
-  }
-
-  private arm(): void {
-    if (this.timer !== null || this.closed || !this.connected) return;
-    const due = this.dueAt();
-    if (due === Number.POSITIVE_INFINITY) return;
-    this.timerDueAt = due;
-    this.armedLoop = this.clock.loopMark?.() ?? null;
-    this.armedAt = this.clock.now();
-    this.timer = this.clock.setTimer(() => {
-      this.timer = null;
-      this.stallSeen = stallMs(this.timerDueAt, this.clock.now()) > 0;
-      // Judge after the loop read the sockets: a reply that already arrived is not "overdue".
-      this.clock.afterIO(this.judgeAfterIO);
-    }, due - this.clock.now());
-  }
-
-  private judge(): void {
-    if (this.closed || this.timer !== null) return;
-    const now = this.clock.now();
-    // A timer that fired late, or a loop busy nearly all the time since it was armed (a burst of
-    // our own, then thousands of replies to read): what looks overdue may be sitting unread.
-    // (Over a window long enough to mean something: one busy millisecond is not a saturated loop.)
-    const saturated =
-      this.armedLoop !== null &&
-      now - this.armedAt >= SATURATION_WINDOW_MS &&
-      (this.clock.busySince?.(this.armedLoop) ?? 0) >= LOOP_SATURATED;
-    if (this.stallSeen || saturated) {
-      this.stallSeen = false;
-      // Our own loop was blocked: the server is not measured across our stall (a write may have
-      // sat in our process meanwhile). But a server silent for STALL_PATIENCE timeouts of real
-      // time, or too slow for STALL_PATIENCE times as long, through however many of our stalls,
-      // is failing: a starved process must still notice a dead server.
-      const head = this.head;
-      const timeout = this.options.requestTimeoutMs;
-      const silentFor = head === null ? 0 : now - Math.max(head.sentAt, this.lastReplyAt);
-      const waitedFor = head === null ? 0 : now - head.sentAt;
-      if (silentFor < STALL_PATIENCE * timeout && waitedFor < STALL_PATIENCE * SLOW_FACTOR * timeout) {
-        this.stallEndedAt = now;
-        this.arm();
-        return;
-      }
-    }
-    if (now < this.dueAt()) {
-      this.arm();
-      return;
-    }
-    const timeout = this.options.requestTimeoutMs;
-    const head = this.head!;
-    const silent = now >= Math.max(head.sentAt, this.stallEndedAt, this.lastReplyAt) + timeout;
-    const waited = Math.round(now - head.sentAt);
-    const pile = this.abandonedCount > this.maxAbandoned;
-    this.destroy(
-      silent
-        ? new TimeoutError(`Server ${this.serverId} did not answer within ${timeout} ms (request_timeout)`, {
-            server: this.serverId,
-            details: { cause: 'server' },
-          })
-        : new TimeoutError(
-            pile
-              ? `Server ${this.serverId} is not keeping up: ${this.abandonedCount} requests whose callers gave up are still unanswered on one connection (at most ${this.maxAbandoned} may wait), the oldest written ${waited} ms ago (request_timeout ${timeout} ms)`
-              : `Server ${this.serverId} answers too slowly: a request written ${waited} ms ago is still unanswered although bytes keep arriving (request_timeout ${timeout} ms)`,
-            {
-              server: this.serverId,
-              details: { cause: 'server', slow: true, ...(pile ? { abandoned: this.abandonedCount } : {}) },
-            },
-          ),
-      true,
-    );
-  }
-
   private protocolError(reason: string): ProtocolError {
     return new ProtocolError(`Protocol error with ${this.serverId}: ${reason}`, { server: this.serverId });
   }
@@ -505,54 +406,8 @@ const DESYNC_REASON: Partial<Record<RequestKind, string>> = {
 const UNEXPECTED_REPLY = 'an unexpected reply was received (response desync)';
 
 /**
- * The server answered `version` but not the meta protocol: an old memcached, or — far more
- * likely today — a proxy (twemproxy closes the connection on any meta command, mcrouter answers
- * `mn` with an error). Not evidence against the server: it is reachable and well; the client is
- * configured for the wrong protocol.
- */
-export function noMetaProtocol(serverId: string, version: string, what: string): UnsupportedServerError {
-  return new UnsupportedServerError(
-    `Server ${serverId} (version ${version || 'unknown'}) answered \`version\` but ${what}: it does not speak the meta protocol. memcached 1.6 or newer does; a proxy such as twemproxy or mcrouter does not — behind a proxy set protocol: 'text' (component option options.protocol=text)`,
-    { server: serverId, details: { protocol: 'meta', version } },
-  );
-}
-
-/**
- * A loop busy this share of the time since the judging timer was armed could not read replies
- * promptly: judged as a stall of ours (measured: after 150,000 calls issued in one tick, reading
- * the replies kept the loop ~100 % busy for over a second, with every timer on time).
- */
-const LOOP_SATURATED = 0.9;
-const SATURATION_WINDOW_MS = 100;
-
-/** Through our own stalls, a server silent for this many `request_timeout`s is judged stuck anyway. */
-const STALL_PATIENCE = 3;
-
-/**
- * A written request still unanswered after this many `request_timeout`s, while our loop was
- * responsive, means the server cannot keep up, even if bytes trickle in: its caller's deadline
- * (at most one `request_timeout` after the write) passed long ago, and so did everyone's behind it.
- * Two, not one: a request may legitimately wait behind a deep pipeline for part of a timeout.
- */
-export const SLOW_FACTOR = 2;
-
-/**
  * Abandoned requests one connection may hold. A healthy server answers a pile this size in
  * milliseconds; a server that lets it grow past this is not keeping up (measured on 0.2: 2,333
  * after 12 s against a server trickling one byte every 100 ms, still growing).
  */
 const DEFAULT_MAX_ABANDONED = 1024;
-
-/** The same error for one request: naming its key, and whether it was never sent. */
-export function copyFor(
-  error: MemcachedCacheError,
-  key: string | undefined,
-  neverSent: boolean,
-): MemcachedCacheError {
-  const Class = error.constructor as new (message: string, options: object) => MemcachedCacheError;
-  const details = neverSent ? { ...error.details, requestSent: false } : error.details;
-  return withoutStack(
-    () =>
-      new Class(error.message, { server: error.server, key: key ?? error.key, cause: error.cause, details }),
-  );
-}

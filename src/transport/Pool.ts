@@ -7,8 +7,8 @@ import {
 } from '../component/errors.js';
 import { type Clock, systemClock } from './Clock.js';
 import { Connection, type ConnectionOptions } from './Connection.js';
-import { copyFor } from './Pipeline.js';
-import { failRequest, type Request } from './Request.js';
+
+import { copyFor, failRequest, type Request } from './Request.js';
 import type { ServerEndpoint } from './ServerEndpoint.js';
 import { type ConnectTraceContext, connectTracing, describeServer, tracePromise } from './tracing.js';
 

@@ -1,4 +1,4 @@
-import { AbortError } from '../component/errors.js';
+import { AbortError, type MemcachedCacheError, withoutStack } from '../component/errors.js';
 import type { MetaResponse } from '../protocol/MetaResponse.js';
 import { type ReplyTarget, RequestKind } from '../protocol/ReplyCollector.js';
 import type { TextValue } from '../protocol/TextReply.js';
@@ -158,4 +158,18 @@ function abortError(request: Request, serverId: string, sent: boolean): AbortErr
     key: request.key,
     ...(sent ? {} : { details: { requestSent: false } }),
   });
+}
+
+/** The same error for one request: naming its key, and whether it was never sent. */
+export function copyFor(
+  error: MemcachedCacheError,
+  key: string | undefined,
+  neverSent: boolean,
+): MemcachedCacheError {
+  const Class = error.constructor as new (message: string, options: object) => MemcachedCacheError;
+  const details = neverSent ? { ...error.details, requestSent: false } : error.details;
+  return withoutStack(
+    () =>
+      new Class(error.message, { server: error.server, key: key ?? error.key, cause: error.cause, details }),
+  );
 }

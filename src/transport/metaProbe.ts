@@ -1,3 +1,4 @@
+import { UnsupportedServerError } from '../component/errors.js';
 import { dial } from './dial.js';
 import type { ServerEndpoint } from './ServerEndpoint.js';
 
@@ -37,4 +38,17 @@ export function hangsUpOnMeta(endpoint: ServerEndpoint, timeoutMs: number): Prom
     socket.on('close', () => finish(askedMeta));
     socket.write('version\r\n');
   });
+}
+
+/**
+ * The server answered `version` but not the meta protocol: an old memcached, or — far more
+ * likely today — a proxy (twemproxy closes the connection on any meta command, mcrouter answers
+ * `mn` with an error). Not evidence against the server: it is reachable and well; the client is
+ * configured for the wrong protocol.
+ */
+export function noMetaProtocol(serverId: string, version: string, what: string): UnsupportedServerError {
+  return new UnsupportedServerError(
+    `Server ${serverId} (version ${version || 'unknown'}) answered \`version\` but ${what}: it does not speak the meta protocol. memcached 1.6 or newer does; a proxy such as twemproxy or mcrouter does not — behind a proxy set protocol: 'text' (component option options.protocol=text)`,
+    { server: serverId, details: { protocol: 'meta', version } },
+  );
 }
