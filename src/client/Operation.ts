@@ -3,8 +3,6 @@ import {
   ConnectionError,
   InvalidStateError,
   type MemcachedCacheError,
-  TimeoutError,
-  withoutStack,
 } from '../component/errors.js';
 import type { EncodedKey } from '../protocol/KeyEncoder.js';
 import type { MetaResponse } from '../protocol/MetaResponse.js';
@@ -16,6 +14,7 @@ import type { Pool } from '../transport/Pool.js';
 import { abandon, Request, type RequestListener, reserveOpaques } from '../transport/Request.js';
 import { describeServer } from '../transport/tracing.js';
 import type { Command } from './Command.js';
+import { callTimeoutError } from './callTimeout.js';
 import type { DeadlineQueue, Expirable } from './DeadlineQueue.js';
 import { type CommandTraceContext, outcomeOf } from './diagnostics.js';
 import { backoffMs, isTransportFailure, wasNeverSent } from './Retry.js';
@@ -171,58 +170,25 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
   }
 
   /**
-   * The caller's deadline passed (called by the DeadlineQueue). The error says where the time
-   * went, so nobody hunts a slow server for our own burst (`details.cause`):
-   * - `local-queue`: never written (waited in this process for a connection; it now never will
-   *   be: `requestSent: false`), or written only after half the budget was spent here;
-   * - `event-loop`: our loop was blocked for a quarter of the budget or more while the request
-   *   waited (a long synchronous stretch seen by the call clock, a late deadline timer, a loop
-   *   busy ≥ 90 % since the timer was armed), so a reply may have sat unread;
-   * - `server`: written in time, our loop responsive, no reply.
+   * The caller's deadline passed (called by the DeadlineQueue): the error says where the time
+   * went (see `callTimeoutError`).
    */
   expire(): void {
     if (this.finished) return;
     const request = this.current;
     // The reply may still come: the connection drops it. Not written yet: it never will be.
     if (request !== null) abandon(request);
-    const host = this.host;
-    const written = request !== null && request.sentAt > 0;
-    const server = this.serverId || 'the server';
-    const timeout = host.requestTimeoutMs;
-    let cause: 'local-queue' | 'event-loop' | 'server';
-    let message: string;
-    const details: Record<string, unknown> = {};
-    if (!written) {
-      cause = 'local-queue';
-      message = `No answer within ${timeout} ms (request_timeout): the request waited in this process for a connection to ${server} and was never written${this.sentBefore ? ' (an earlier attempt was)' : ''}`;
-      if (!this.sentBefore && !this.partWritten()) details.requestSent = false;
-    } else {
-      const now = host.clock.now();
-      const sentAt = request.sentAt;
-      const queuedMs = Math.max(0, sentAt - (this.dueAt - timeout));
-      const deadlines = host.deadlines;
-      const blockedMs = Math.max(
-        host.callClock.busyWithin(sentAt, now),
-        deadlines.lateByMs,
-        deadlines.loopBusy >= SATURATED ? now - sentAt : 0,
-      );
-      if (queuedMs >= timeout / 2 && queuedMs >= blockedMs) {
-        cause = 'local-queue';
-        details.queuedMs = Math.round(queuedMs);
-        message = `No answer within ${timeout} ms (request_timeout): the request waited ${Math.round(queuedMs)} ms in this process before it was written to ${server}${this.attempt > 0 ? ' (a retry: an earlier attempt failed)' : ''} (not evidence against the server)`;
-      } else if (blockedMs >= timeout / 4) {
-        cause = 'event-loop';
-        details.blockedMs = Math.round(blockedMs);
-        message = `No answer within ${timeout} ms (request_timeout): this process's event loop was busy for ${Math.round(blockedMs)} ms while the request waited, so a reply from ${server} could not be read in time (not evidence against the server)`;
-      } else {
-        cause = 'server';
-        message = `Server ${server} did not answer within ${timeout} ms (request_timeout)`;
-      }
-    }
-    details.cause = cause;
-    const key = this.command.key?.key;
-    const serverId = this.serverId || undefined;
-    this.fail(withoutStack(() => new TimeoutError(message, { server: serverId, key, details })));
+    this.fail(
+      callTimeoutError(this.host, {
+        server: this.serverId || undefined,
+        key: this.command.key?.key,
+        dueAt: this.dueAt,
+        sentAt: request === null ? 0 : request.sentAt,
+        retried: this.attempt > 0,
+        sentBefore: this.sentBefore,
+        partWritten: this.partWritten(),
+      }),
+    );
   }
 
   private dispatch(): void {
@@ -434,8 +400,6 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
 
 const READS = new Set(['get', 'gat', 'getOrLease']);
 
-/** A loop busy this share of the time since the deadline timer was armed read no reply in time. */
-const SATURATED = 0.9;
 /** One server's share of a batch sent again after a failure. */
 class PartRequest extends Request {
   constructor(
