@@ -49,6 +49,8 @@ function monotonicNow(): number {
 
 /** Read once: `process` is an accessor on the global object, a getter call on every use. */
 const nextTick = process.nextTick;
+/** Read once, like `nextTick`: one global lookup per module, not per tick. */
+const enqueueMicrotask = queueMicrotask;
 
 /**
  * Callbacks due at the end of this tick (see `atEndOfTick`), in slots `[0, endOfTickCount)`: the
@@ -81,17 +83,29 @@ function runEndOfTick(): void {
   }
 }
 
+/** Queued as a microtask: the nextTick it asks for runs once the microtask queue is empty. */
+function scheduleEndOfTick(): void {
+  nextTick(runEndOfTick);
+}
+
 /**
- * Calls `callback` once the current synchronous work and the microtasks it queued are done
- * (`process.nextTick`), sharing one nextTick among everything due at the end of this tick: the
- * tick clocks' reset and the write coalescers' flushes (a sequential call scheduled three
- * `process.nextTick`s for them, each ~700 instructions with its tick object and queue work).
+ * Calls `callback` once the current synchronous work and the microtasks it queued are done,
+ * sharing one pass among everything due at the end of this tick: the tick clocks' reset and the
+ * write coalescers' flushes (a sequential call scheduled three `process.nextTick`s for them, each
+ * ~700 instructions with its tick object and queue work).
+ *
+ * A microtask that asks for a `process.nextTick`, not a nextTick at once: in an I/O callback a
+ * nextTick runs before the promise reactions that callback queued, so the callers those replies
+ * resume (`await client.get()`, then the next call) would find the tick clocks reset and read the
+ * clock, and schedule this pass, a second time per sequential call. Queued first, the microtask
+ * runs before those reactions, and the nextTick it asks for only once all of them ran: one clock
+ * read and one pass for the reply and the call it leads to.
  */
 export function atEndOfTick(callback: () => void): void {
   endOfTickQueue[endOfTickCount++] = callback;
   if (!endOfTickScheduled) {
     endOfTickScheduled = true;
-    nextTick(runEndOfTick);
+    enqueueMicrotask(scheduleEndOfTick);
   }
 }
 
