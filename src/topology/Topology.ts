@@ -174,7 +174,7 @@ export class Topology {
   groupByServer(keys: readonly EncodedKey[], home: boolean): Map<string, readonly EncodedKey[]> {
     // One server takes every key, alive or not: no per-key routing (getMany's common case).
     const single = this.pools.single;
-    if (single !== null) return new Map([[single.endpoint.id, keys]]);
+    if (single !== null && keys.length > 0) return new Map([[single.endpoint.id, keys]]);
     const byServer = new Map<string, EncodedKey[]>();
     for (const key of keys) {
       const id = home ? this.home(key) : this.route(key);
