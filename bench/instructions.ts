@@ -11,7 +11,8 @@
 //   IR_OUT=.build-ir-b …                                    # another build directory (runs side by side)
 //
 // Cases: pget / pset (100 in flight, 100 B), sget / sset (one call at a time, 100 B),
-// pset100k / pget100k (100 in flight, 100 KB).
+// pset100k / pget100k (100 in flight, 100 KB), mget (getMany of 100 keys, one call at a time,
+// 100 B: the count is per getMany, ÷ 100 per key).
 
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -20,7 +21,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 interface Case {
-  op: 'get' | 'set';
+  op: 'get' | 'set' | 'mget';
   inflight: number;
   size: number;
   /** n of the two counts (n and 3n calls). */
@@ -34,7 +35,11 @@ export const CASES: Record<string, Case> = {
   sset: { op: 'set', inflight: 1, size: 100, n: 5_000 },
   pset100k: { op: 'set', inflight: 100, size: 100 * 1024, n: 1_000 },
   pget100k: { op: 'get', inflight: 100, size: 100 * 1024, n: 1_000 },
+  mget: { op: 'mget', inflight: 1, size: 100, n: 500 },
 };
+
+/** Keys a getMany of the `mget` case reads: 100 distinct ones. */
+const MGET_KEYS = 100;
 
 const WARM_UP = 10_000;
 
@@ -50,12 +55,23 @@ async function child(port: number, name: string, calls: number): Promise<void> {
   await client.connect();
   const keys = Array.from({ length: 1000 }, (_, i) => `ir:${name}:${i}`);
   const value = randomBytes(c.size);
-  const run = async (n: number, op: 'get' | 'set'): Promise<void> => {
+  // Built once, so the measured window holds the client's work only: call i reads window i % 10.
+  const windows = Array.from({ length: keys.length / MGET_KEYS }, (_, i) =>
+    keys.slice(i * MGET_KEYS, (i + 1) * MGET_KEYS),
+  );
+  const run = async (n: number, op: Case['op']): Promise<void> => {
     let next = 0;
     const loop = async (): Promise<void> => {
       while (next < n) {
-        const key = keys[next++ % keys.length]!;
-        if (op === 'get') {
+        const call = next++;
+        const key = keys[call % keys.length]!;
+        if (op === 'mget') {
+          const window = windows[call % windows.length]!;
+          const items = await client.getMany(window);
+          const some = window[call % MGET_KEYS]!;
+          if (items.size !== MGET_KEYS || items.get(some)?.value.length !== c.size)
+            throw new Error('bad getMany');
+        } else if (op === 'get') {
           const item = await client.get(key);
           if (item === null || item.value.length !== c.size) throw new Error('bad get');
         } else await client.set(key, value);
@@ -64,7 +80,8 @@ async function child(port: number, name: string, calls: number): Promise<void> {
     await Promise.all(Array.from({ length: c.inflight }, loop));
   };
   await run(keys.length, 'set');
-  const warm = c.size > 10_000 ? Math.min(WARM_UP, 2_000) : WARM_UP;
+  // A getMany is 100 reads: 1,000 of them warm up as much as 100,000 gets.
+  const warm = c.op === 'mget' ? 1_000 : c.size > 10_000 ? Math.min(WARM_UP, 2_000) : WARM_UP;
   await run(warm, c.op);
   await run(calls, c.op);
   await client.close();

@@ -172,7 +172,7 @@ export class MemcachedClient {
    * parallel. Missing keys are absent from the map. Duplicate keys are read once.
    */
   getMany(keys: readonly string[], options?: CallOptions): Promise<Map<string, Item>> {
-    let groups: EncodedKey[][];
+    let groups: Array<readonly EncodedKey[]>;
     try {
       this.calls.assertOpen();
       groups = this.groupByServer(keys, options?.failover === false);
@@ -180,7 +180,7 @@ export class MemcachedClient {
       return Promise.reject(error);
     }
     const result = new Map<string, Item>();
-    const read = (group: EncodedKey[]) =>
+    const read = (group: readonly EncodedKey[]) =>
       this.calls.execute(this.commands.batchRead(group, result, this.giveBackWin), options, group.length);
     if (groups.length === 1) return read(groups[0]!).then(() => result);
     return Promise.all(groups.map(read)).then(() => result);
@@ -416,11 +416,15 @@ export class MemcachedClient {
    * Validates and encodes keys (each once) and groups them by server, in first-seen order; by
    * their server in the full list for a `failover: false` call (`home`).
    */
-  private groupByServer(keys: readonly string[], home: boolean): EncodedKey[][] {
+  private groupByServer(keys: readonly string[], home: boolean): Array<readonly EncodedKey[]> {
     if (!Array.isArray(keys)) throw new InvalidValueError('getMany takes an array of keys');
-    const unique = keys.length > 1 ? new Set(keys) : keys;
+    const maxKeySize = this.options.maxKeySize;
+    const unique = keys.length > 1 ? new Set(keys) : null;
     const encoded: EncodedKey[] = [];
-    for (const key of unique) encoded.push(encodeKey(key, this.options.maxKeySize));
+    // Without duplicates the array is walked (by index, cheaper than the set's iterator).
+    if (unique === null || unique.size === keys.length)
+      for (let i = 0; i < keys.length; i++) encoded.push(encodeKey(keys[i], maxKeySize));
+    else for (const key of unique) encoded.push(encodeKey(key, maxKeySize));
     return [...this.topology.groupByServer(encoded, home).values()];
   }
 

@@ -36,7 +36,7 @@ export interface OperationHost {
   home(command: Command<unknown>): string;
   /** Where one key of a batch goes now (`home`: by the full list). */
   /** Keys by the server each goes to now (by the full list with `home`). */
-  groupByServer(keys: readonly EncodedKey[], home: boolean): Map<string, EncodedKey[]>;
+  groupByServer(keys: readonly EncodedKey[], home: boolean): Map<string, readonly EncodedKey[]>;
   /** Whether server `id` is ejected (out of the ring). */
   isOut(id: string): boolean;
   /** The pool of a server in the list; undefined for one that left it. */

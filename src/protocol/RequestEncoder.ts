@@ -44,6 +44,40 @@ export function metaGet(key: EncodedKey, flags: MetaGetFlags, opaque: number): s
   return flags === '' ? `mg ${key.token} O${opaque}${CRLF}` : `mg ${key.token} ${flags} O${opaque}${CRLF}`;
 }
 
+/**
+ * A batch of `mg`s, one per key with opaques `first`, `first + 1`, …, ended by `mn`: what
+ * `metaGet` line by line followed by `metaNoop` would build, with less work per key. An opaque
+ * is written as its hundreds (one string for up to 100 keys) and its last two digits from a
+ * table, so a key costs two string joins and no number-to-string conversion: that conversion
+ * and the extra joins were half the cost of encoding a 100-key getMany.
+ */
+export function metaGetMany(keys: readonly EncodedKey[], flags: MetaGetFlags, first: number): string {
+  const last = keys.length - 1;
+  if (last < 0) return metaNoop();
+  const flagsAndO = flags === '' ? ' O' : ` ${flags} O`;
+  let hundreds = Math.floor(first / 100);
+  let lowDigits = first % 100;
+  // Below 100 the opaque has no hundreds and its low digits no leading zero: `O7`, not `O07`.
+  let head = hundreds === 0 ? flagsAndO : flagsAndO + hundreds;
+  let tails = hundreds === 0 ? TAILS_UNPADDED : TAILS_PADDED;
+  let payload = 'mg ';
+  for (let i = 0; i < last; i++) {
+    payload += keys[i]!.token + head + tails[lowDigits]!;
+    if (++lowDigits === 100) {
+      lowDigits = 0;
+      hundreds++;
+      head = flagsAndO + hundreds;
+      tails = TAILS_PADDED;
+    }
+  }
+  return `${payload}${keys[last]!.token}${flagsAndO}${first + last}${CRLF}mn${CRLF}`;
+}
+
+/** Last two digits of an opaque, its line end and the next line's `mg `: `07\r\nmg `. */
+const TAILS_PADDED = Array.from({ length: 100 }, (_, i) => `${String(i).padStart(2, '0')}${CRLF}mg `);
+/** The same for an opaque below 100: `7\r\nmg `. */
+const TAILS_UNPADDED = Array.from({ length: 100 }, (_, i) => `${i}${CRLF}mg `);
+
 /** Mode letters of `ms`'s `M` flag. */
 export const SetMode = {
   Set: 'S',

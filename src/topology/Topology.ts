@@ -171,7 +171,10 @@ export class Topology {
    * — in first-seen order: a batch's requests, one per server (getMany, and a failed batch's
    * retry, whose keys may now belong to several servers).
    */
-  groupByServer(keys: Iterable<EncodedKey>, home: boolean): Map<string, EncodedKey[]> {
+  groupByServer(keys: readonly EncodedKey[], home: boolean): Map<string, readonly EncodedKey[]> {
+    // One server takes every key, alive or not: no per-key routing (getMany's common case).
+    const single = this.pools.single;
+    if (single !== null && keys.length > 0) return new Map([[single.endpoint.id, keys]]);
     const byServer = new Map<string, EncodedKey[]>();
     for (const key of keys) {
       const id = home ? this.home(key) : this.route(key);

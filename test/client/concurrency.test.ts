@@ -89,6 +89,34 @@ describe('concurrency and pooling on real memcached', () => {
     client.close();
   });
 
+  test('getMany across three servers: hits and misses interleaved, duplicates, base64 keys, each value under its key', async () => {
+    const client = makeClient(cluster, { requestTimeoutMs: 10_000 });
+    const getsByServer = async () => {
+      const gets = new Map<string, number>();
+      for (const [id, s] of await client.stats()) gets.set(id, Number(s.get('cmd_get')));
+      return gets;
+    };
+    // Every third key is stored; every seventh needs base64 on the wire.
+    const keys = Array.from({ length: 300 }, (_, i) => (i % 7 === 0 ? `gm3 ключ ${i}` : `gm3:${i}`));
+    const stored = keys.filter((_, i) => i % 3 === 0);
+    await Promise.all(stored.map((k) => client.set(k, `value of ${k}`)));
+    const before = await getsByServer();
+    // Each key asked twice, the second time in reverse order.
+    const many = await client.getMany([...keys, ...keys.slice().reverse()]);
+    assert.equal(many.size, stored.length);
+    for (const k of stored) assert.equal(many.get(k)?.value.toString(), `value of ${k}`, k);
+    // memcached counts a get per key asked, hit or miss: each key went on the wire once, and
+    // every server was asked for some of them.
+    let asked = 0;
+    for (const [id, gets] of await getsByServer()) {
+      const share = gets - before.get(id)!;
+      assert.ok(share > 0, `${id} was asked for none`);
+      asked += share;
+    }
+    assert.equal(asked, keys.length);
+    client.close();
+  });
+
   test('poolSize 1 never opens more than one connection under 1,000 concurrent ops', async () => {
     const client = makeClient([single], { poolSize: 1 });
     const before = await rawStat(single, 'total_connections');

@@ -372,11 +372,18 @@ describe('MemcachedClient round trips on real memcached', () => {
     await assert.rejects(fresh.set(k251, 'x'), InvalidKeyError);
     await assert.rejects(fresh.delete(k251), InvalidKeyError);
     await assert.rejects(fresh.getMany(['ok', k251]), InvalidKeyError);
+    // The error names the bad key, wherever it stands in the batch (duplicates before it).
+    await assert.rejects(
+      fresh.getMany(['ok', 'ok', 'has space', 'ok', 'bad\uD800key']),
+      (error: InvalidKeyError) => error instanceof InvalidKeyError && error.key === 'bad\uD800key',
+    );
     await assert.rejects(fresh.get(''), InvalidKeyError);
     await assert.rejects(fresh.get(undefined as unknown as string), InvalidKeyError);
     await assert.rejects(fresh.incr('é'.repeat(126)), InvalidKeyError, '252 UTF-8 bytes');
     // A base64 key may be at most 186 raw bytes.
     await assert.rejects(fresh.set(' '.repeat(187), 'x'), InvalidKeyError);
+    // No key, nothing to ask: an empty map without a round trip.
+    assert.equal((await fresh.getMany([])).size, 0);
     assert.equal(fresh.connectionCounts().get(server.address), 0, 'no connection was even opened');
     const afterStats = await serverStats(server);
     assert.equal(sentCommands(afterStats), sentCommands(before), 'the server saw no command');

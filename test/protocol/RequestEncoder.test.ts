@@ -8,6 +8,7 @@ import {
   metaDelete,
   metaGet,
   metaGetFlags,
+  metaGetMany,
   metaInvalidate,
   metaNoop,
   metaSetHeader,
@@ -136,6 +137,31 @@ describe('RequestEncoder', () => {
 
   test('touch is mg with T only', () => {
     assert.equal(metaTouch(foo, ttl(30), 11), 'mg foo T30 O11\r\n');
+  });
+
+  test('a batch of mg is the lines metaGet builds, opaques counting up from first, then mn', () => {
+    const quiet = metaGetFlags({ item: true, quiet: true });
+    const keys = Array.from({ length: 250 }, (_, i) => key(i % 3 === 0 ? `k ${i}` : `k${i}`));
+    const lineByLine = (count: number, first: number) =>
+      keys
+        .slice(0, count)
+        .map((k, i) => metaGet(k, quiet, first + i))
+        .join('') + metaNoop();
+    // Across 100s and 1000s (the opaque's hundreds change mid-batch), below 100 (no leading
+    // zero: O7, not O07) and up to the 9-digit limit.
+    for (const first of [1, 7, 99, 100, 101, 150, 199, 950, 999, 1_000, 123_456, 999_999_750])
+      for (const count of [1, 2, 3, 99, 100, 101, 250])
+        assert.equal(
+          metaGetMany(keys.slice(0, count), quiet, first),
+          lineByLine(count, first),
+          `${count} from ${first}`,
+        );
+    assert.equal(
+      metaGetMany([foo, b64], quiet, 98),
+      'mg foo v f c t q O98\r\nmg YSBi b v f c t q O99\r\nmn\r\n',
+    );
+    assert.equal(metaGetMany([foo, k], metaGetFlags({}), 5), 'mg foo O5\r\nmg k O6\r\nmn\r\n');
+    assert.equal(metaGetMany([], quiet, 5), 'mn\r\n');
   });
 
   test('mn, version, stats, flush_all', () => {

@@ -1,7 +1,7 @@
 import { type EncodedKey, encodeKey } from '../../protocol/KeyEncoder.js';
 import type { MetaResponse } from '../../protocol/MetaResponse.js';
 import { RequestKind } from '../../protocol/ReplyCollector.js';
-import { metaGet, metaGetFlags, metaNoop, metaTouch } from '../../protocol/RequestEncoder.js';
+import { metaGetFlags, metaGetMany, metaTouch } from '../../protocol/RequestEncoder.js';
 import { cappedTtl, type WireTtl, wireTtl } from '../../protocol/WireFields.js';
 import {
   type Command,
@@ -111,17 +111,15 @@ export function batchReadCommand(
     server: null,
     mutates: false,
     part: (subset) => batchReadCommand(subset, result, staleWin),
-    encode: (first) => {
-      let payload = '';
-      for (let i = 0; i < keys.length; i++) payload += metaGet(keys[i]!, BATCH_FLAGS, first + i);
-      return payload + metaNoop();
-    },
+    encode: (first) => metaGetMany(keys, BATCH_FLAGS, first),
     data: null,
     idempotent: true,
     decode: (replies: Array<MetaResponse | undefined>) => {
       for (let i = 0; i < keys.length; i++) {
         const reply = replies[i];
-        if (reply?.win && reply.stale) staleWin(keys[i]!, reply);
+        // Quiet: a miss sent nothing, its slot is empty.
+        if (reply === undefined) continue;
+        if (reply.win && reply.stale) staleWin(keys[i]!, reply);
         const item = toItem(reply);
         if (item !== null) result.set(keys[i]!.key, item);
       }
