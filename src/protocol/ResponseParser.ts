@@ -348,13 +348,21 @@ function parseFlags(buf: Buffer, start: number, end: number, response: MetaRespo
           if (response.ttl < 0) return false;
         }
         break;
-      case 99: // c cas
+      case 99: {
+        // c cas: a uint64, kept as its decimal text. Up to 15 digits (a counter of writes: at a
+        // million a second, 30 years) it is read as a number and printed back, which costs less
+        // than a slice of the buffer (a C++ call: ~300 instructions per get, callgrind); longer,
+        // it is sliced as it is (Node's own slice, without `toString`'s argument handling).
+        const cas = decimalAt(buf, p + 1, end);
+        if (cas >= 0 && buf[p + 1] !== 48) {
+          response.cas = `${cas}`;
+          break;
+        }
         tokenEnd = spaceOrEnd(buf, p + 1, end);
         if (tokenEnd === p + 1) return false;
-        // Node's own slice, without `toString`'s argument and encoding handling (~200
-        // instructions per get, measured with callgrind).
         response.cas = (buf as unknown as Latin1Slicer).latin1Slice(p + 1, tokenEnd);
         break;
+      }
       case 87: // W
         response.win = true;
         tokenEnd = spaceOrEnd(buf, p + 1, end);

@@ -69,6 +69,16 @@ describe('ResponseParser: one reply of each status', () => {
     );
   });
 
+  test('a CAS is kept as the exact text sent, on both sides of the 15 digits read as a number', () => {
+    for (const cas of ['1', '999999999999999', '1000000000000000', '9007199254740993', '0', '007']) {
+      assert.deepEqual(one(`HD c${cas} O3\r\n`), expected(S.Header, { cas, opaque: 3 }), cas);
+    }
+    assert.deepEqual(
+      one('VA 1 c123456789012345 t-1\r\nx\r\n'),
+      expected(S.Value, { value: hex('x'), cas: '123456789012345', ttl: -1 }),
+    );
+  });
+
   test('HD O15 c7', () => {
     assert.deepEqual(one('HD O15 c7\r\n'), expected(S.Header, { opaque: 15, cas: '7' }));
   });
