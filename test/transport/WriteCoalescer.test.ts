@@ -1,0 +1,87 @@
+// When the write coalescer hands a tick's requests to the socket, and in what pieces.
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import type net from 'node:net';
+import { it } from 'node:test';
+import { setImmediate as immediate } from 'node:timers/promises';
+import { WriteCoalescer } from '../../src/transport/WriteCoalescer.js';
+
+/** A socket that records what is written to it (a string, or the buffers of one corked batch). */
+class RecordingSocket extends EventEmitter {
+  writes: Array<string | Buffer[]> = [];
+  writableLength = 0;
+  writableNeedDrain = false;
+  private corked: Buffer[] | null = null;
+  write(chunk: string | Buffer): boolean {
+    if (this.corked !== null) this.corked.push(chunk as Buffer);
+    else this.writes.push(chunk as string);
+    return true;
+  }
+  cork(): void {
+    this.corked = [];
+  }
+  uncork(): void {
+    this.writes.push(this.corked!);
+    this.corked = null;
+  }
+}
+
+function coalescer(midReply: () => boolean): { socket: RecordingSocket; writer: WriteCoalescer } {
+  const socket = new RecordingSocket();
+  return { socket, writer: new WriteCoalescer(socket as unknown as net.Socket, midReply) };
+}
+
+it('a tick’s requests are written at the end of the tick, in one write', async () => {
+  const { socket, writer } = coalescer(() => false);
+  writer.append('mg a v\r\n', null);
+  writer.append('mg b v\r\n', null);
+  assert.deepEqual(socket.writes, []);
+  await Promise.resolve();
+  await new Promise<void>((resolve) => process.nextTick(resolve));
+  assert.deepEqual(socket.writes, ['mg a v\r\nmg b v\r\n']);
+});
+
+it('while a reply is arriving, the tick’s requests wait for the loop’s reads, then go in one write', async () => {
+  let midReply = true;
+  const { socket, writer } = coalescer(() => midReply);
+  writer.append('mg a v\r\n', null);
+  await new Promise<void>((resolve) => process.nextTick(resolve));
+  assert.deepEqual(socket.writes, [], 'not at the end of the tick');
+  // Another read's tick: the reply ended there, but the write is already due after the reads.
+  midReply = false;
+  writer.append('mg b v\r\n', null);
+  await immediate();
+  assert.deepEqual(socket.writes, ['mg a v\r\nmg b v\r\n']);
+  // Nothing arriving: back to the end of the tick.
+  writer.append('mg c v\r\n', null);
+  await new Promise<void>((resolve) => process.nextTick(resolve));
+  assert.deepEqual(socket.writes, ['mg a v\r\nmg b v\r\n', 'mg c v\r\n']);
+});
+
+it('a held write still goes at once when the tick has queued 64 KB', () => {
+  const { socket, writer } = coalescer(() => true);
+  const line = `mg ${'k'.repeat(200)} v\r\n`;
+  for (let i = 0; i * line.length < 64 * 1024; i++) writer.append(line, null);
+  assert.equal(socket.writes.length, 1);
+});
+
+it('a large value goes to the socket as it is, between its header and CRLF: no copy', async () => {
+  const { socket, writer } = coalescer(() => false);
+  const value = Buffer.alloc(100 * 1024, 7);
+  writer.append('ms k 102400 T0\r\n', value);
+  writer.append('mg k v\r\n', null);
+  await new Promise<void>((resolve) => process.nextTick(resolve));
+  const batch = socket.writes[0] as Buffer[];
+  assert.equal(batch.length, 3);
+  assert.equal(batch[0]!.toString(), 'ms k 102400 T0\r\n');
+  assert.equal(batch[1], value, 'the caller’s buffer itself');
+  assert.equal(batch[2]!.toString(), '\r\nmg k v\r\n');
+});
+
+it('stop() drops a held write: nothing is written after the connection is gone', async () => {
+  const { socket, writer } = coalescer(() => true);
+  writer.append('mg a v\r\n', null);
+  writer.stop();
+  await immediate();
+  assert.deepEqual(socket.writes, []);
+});
