@@ -6,7 +6,12 @@ import type { MetaResponse } from '../../src/protocol/MetaResponse.js';
 import { ResponseParser } from '../../src/protocol/ResponseParser.js';
 import type { TextReply } from '../../src/protocol/TextReply.js';
 import { TextResponseParser } from '../../src/protocol/TextResponseParser.js';
-import { DIRECT_READ_BYTES, READ_BUFFER_BYTES, SocketReader } from '../../src/transport/SocketReader.js';
+import {
+  DIRECT_READ_BYTES,
+  READ_BUFFER_BYTES,
+  SocketReader,
+  WINDOW_BYTES,
+} from '../../src/transport/SocketReader.js';
 
 /** Bytes with a period of 251 (a prime): a value starting at another offset differs from byte 0. */
 const PATTERN = Buffer.from(Array.from({ length: 251 + 1_000_000 }, (_, i) => (i % 251) * 7 + 1));
@@ -32,21 +37,30 @@ function prng(seed: number): () => number {
  * Plays `wire` into the reader as a socket would: each read fills at most the buffer `next()`
  * returned and at most what "arrived" (`cap()`); returns how many reads landed in place.
  */
-function play(reader: SocketReader, wire: Buffer, cap: () => number): { reads: number; direct: number } {
+function play(
+  reader: SocketReader,
+  wire: Buffer,
+  cap: () => number,
+): { reads: number; direct: number; copied: number } {
+  // Nothing arriving yet: the next read goes to the reused buffer.
+  const reused = reader.next();
   let offset = 0;
   let reads = 0;
   let direct = 0;
+  let copied = 0;
   while (offset < wire.length) {
     const target = reader.next();
     const n = Math.min(target.length, cap(), wire.length - offset);
     wire.copy(target, 0, offset, offset + n);
-    // The reused buffer is the one the parser gets; anything else is a value's own buffer.
-    if (target.length !== READ_BUFFER_BYTES) direct++;
+    // The reused buffer (or a window of it) is what the parser copies from; anything else is a
+    // value's own buffer.
+    if (target.buffer === reused.buffer && target.byteOffset === reused.byteOffset) copied += n;
+    else direct++;
     reader.read(n);
     offset += n;
     reads++;
   }
-  return { reads, direct };
+  return { reads, direct, copied };
 }
 
 // Sizes at the edges: the read buffer, the in-place threshold, the CRLF straddling either.
@@ -126,6 +140,26 @@ it('text: VALUE blocks of edge sizes arrive intact through the same reader', () 
     assert.equal(v.key, `k${i}`);
     assert.ok(v.value!.equals(patterned(i, sizes[i]!)), `value ${i} (${sizes[i]} bytes)`);
   });
+});
+
+it('huge values back to back: the header and a window read into the buffer, the rest in place', () => {
+  const size = 500 * 1024;
+  const count = 20;
+  const parts: Buffer[] = [];
+  for (let i = 0; i < count; i++)
+    parts.push(Buffer.from(`VA ${size} O${i}\r\n`), patterned(i, size), Buffer.from('\r\n'));
+  const got: MetaResponse[] = [];
+  const parser = new ResponseParser({ onResponse: (r) => got.push(r), onError: (e) => assert.fail(e) });
+  const reader = new SocketReader(parser);
+  // A busy socket: every read fills what it is given.
+  const { reads, copied } = play(reader, Buffer.concat(parts), () => Number.MAX_SAFE_INTEGER);
+  assert.equal(got.length, count);
+  for (const [i, r] of got.entries()) assert.ok(r.value!.equals(patterned(i, size)), `value ${i}`);
+  // The first value comes through a whole-buffer read; every later one through a window.
+  assert.ok(reads <= 2 * count + 1, `${reads} reads for ${count} values`);
+  assert.ok(copied <= READ_BUFFER_BYTES + count * WINDOW_BYTES, `${copied} bytes copied in user space`);
+  // Before the window, every value's first 256 KB were copied.
+  assert.ok(copied < (count * READ_BUFFER_BYTES) / 4);
 });
 
 it('midReply is true exactly while a kept value is still arriving', () => {
