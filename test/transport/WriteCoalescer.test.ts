@@ -8,12 +8,12 @@ import { WriteCoalescer } from '../../src/transport/WriteCoalescer.js';
 
 /** A socket that records what is written to it (a string, or the buffers of one corked batch). */
 class RecordingSocket extends EventEmitter {
-  writes: Array<string | Buffer[]> = [];
+  writes: Array<string | Array<string | Buffer>> = [];
   writableLength = 0;
   writableNeedDrain = false;
-  private corked: Buffer[] | null = null;
+  private corked: Array<string | Buffer> | null = null;
   write(chunk: string | Buffer): boolean {
-    if (this.corked !== null) this.corked.push(chunk as Buffer);
+    if (this.corked !== null) this.corked.push(chunk);
     else this.writes.push(chunk as string);
     return true;
   }
@@ -65,17 +65,28 @@ it('a held write still goes at once when the tick has queued 64 KB', () => {
   assert.equal(socket.writes.length, 1);
 });
 
-it('a large value goes to the socket as it is, between its header and CRLF: no copy', async () => {
+it('values above 512 B go to the socket as they are, between their header and CRLF: no copy', async () => {
   const { socket, writer } = coalescer(() => false);
-  const value = Buffer.alloc(100 * 1024, 7);
-  writer.append('ms k 102400 T0\r\n', value);
-  writer.append('mg k v\r\n', null);
+  const small = Buffer.alloc(512, 6);
+  const medium = Buffer.alloc(513, 7);
+  const large = Buffer.alloc(100 * 1024, 8);
+  writer.append('ms a 512\r\n', small);
+  writer.append('ms b 513\r\n', medium);
+  writer.append('ms c 102400\r\n', large);
+  writer.append('mg c v\r\n', null);
   await new Promise<void>((resolve) => process.nextTick(resolve));
-  const batch = socket.writes[0] as Buffer[];
-  assert.equal(batch.length, 3);
-  assert.equal(batch[0]!.toString(), 'ms k 102400 T0\r\n');
-  assert.equal(batch[1], value, 'the caller’s buffer itself');
-  assert.equal(batch[2]!.toString(), '\r\nmg k v\r\n');
+  assert.equal(socket.writes.length, 1, 'one corked batch: one writev');
+  const batch = socket.writes[0] as Array<string | Buffer>;
+  assert.equal(batch.length, 5);
+  assert.equal(
+    batch[0],
+    `ms a 512\r\n${small.toString('latin1')}\r\nms b 513\r\n`,
+    '512 B rides in the string',
+  );
+  assert.equal(batch[1], medium, 'the caller’s buffer itself');
+  assert.equal(batch[2], '\r\nms c 102400\r\n');
+  assert.equal(batch[3], large);
+  assert.equal(batch[4], '\r\nmg c v\r\n');
 });
 
 it('stop() drops a held write: nothing is written after the connection is gone', async () => {
