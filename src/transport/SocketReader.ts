@@ -46,12 +46,8 @@ export class SocketReader {
   /** After the last read, a value's bytes are still on their way (see `midReply`). */
   private partial = false;
 
-  constructor(
-    private readonly sink: ReadSink,
-    bufferBytes = READ_BUFFER_BYTES,
-    private readonly directBytes = DIRECT_READ_BYTES,
-  ) {
-    this.buffer = Buffer.allocUnsafe(bufferBytes);
+  constructor(private readonly sink: ReadSink) {
+    this.buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
     this.window = this.buffer.subarray(0, WINDOW_BYTES);
   }
 
@@ -66,7 +62,7 @@ export class SocketReader {
   /** Where the next read goes (asked before every read). */
   next(): Buffer {
     const huge = this.huge;
-    const target = this.sink.directTarget(huge ? WINDOW_BYTES : this.directBytes);
+    const target = this.sink.directTarget(huge ? WINDOW_BYTES : DIRECT_READ_BYTES);
     this.direct = target !== null;
     return target ?? (huge ? this.window : this.buffer);
   }
