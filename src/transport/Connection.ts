@@ -104,7 +104,11 @@ export class Connection {
         : new ResponseParser(this.pipeline, options.maxValueBytes);
     this.socket = endpoint.tls ? openTlsSocket(endpoint, onData) : this.openPlainSocket(endpoint);
     this.socket.setNoDelay(true);
-    this.writer = new WriteCoalescer(this.socket, () => this.reader?.midReply === true);
+    this.writer = new WriteCoalescer(
+      this.socket,
+      () => this.reader?.midReply === true,
+      () => this.clock.now(),
+    );
     this.pipeline.onClose((error, evidence, unsent) => this.onPipelineClosed(error, evidence, unsent));
     // An idle connection must not keep the process alive (dispatch refs it again).
     this.pipeline.onIdle(() => {
@@ -230,6 +234,7 @@ export class Connection {
       buffer: (): Buffer => reader.next(),
       callback: (bytes: number): boolean => {
         this.pipeline.received();
+        this.writer.releaseHeld();
         reader.read(bytes);
         return true;
       },

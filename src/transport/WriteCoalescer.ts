@@ -18,6 +18,13 @@ const INLINE_VALUE_BYTES = 512;
  * being built stays small.
  */
 const EAGER_FLUSH_BYTES = 64 * 1024;
+/**
+ * Longest requests are held for the loop's reads (see `untilPollEnds`): the pipeline counts a
+ * request's wait from when it was handed here, so a hold must stay short against any
+ * `request_timeout`, even when each read's callbacks are slow (a burst settling thousands of
+ * calls per read held them for seconds: timeouts blamed the server for our own wait).
+ */
+const MAX_HOLD_MS = 2;
 
 /**
  * Collects the requests written in one tick and hands them to the socket in as few writes as
@@ -29,6 +36,8 @@ export class WriteCoalescer {
   private pendingString = '';
   private parts: Array<string | Buffer> = [];
   private flushScheduled = false;
+  /** When the requests now waiting for the loop's reads were first held; -1 when none are. */
+  private heldSince = -1;
   private waitingForDrain = false;
   private stopped = false;
   /** This tick's flush, sharing the end-of-tick pass with the tick clocks (see `atEndOfTick`). */
@@ -41,10 +50,12 @@ export class WriteCoalescer {
    * one or two of them, so writing per tick cost a write syscall per one or two requests (5,906
    * writes for 12,200 gets of 100 KB, against 161 deferred); their replies come after the one
    * arriving anyway (a connection answers in order), so they lose nothing by waiting for it.
+   * Held at most `MAX_HOLD_MS` (by `now`), then written at the end of the tick as usual.
    */
   constructor(
     private readonly socket: net.Socket,
     private readonly untilPollEnds: () => boolean = () => false,
+    private readonly now: () => number = Date.now,
   ) {
     socket.on('drain', () => {
       this.waitingForDrain = false;
@@ -82,14 +93,27 @@ export class WriteCoalescer {
     }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      if (this.untilPollEnds()) setImmediate(this.flushAtEndOfTick);
-      else atEndOfTick(this.flushAtEndOfTick);
-    }
+      if (this.untilPollEnds()) {
+        this.heldSince = this.now();
+        setImmediate(this.flushAtEndOfTick);
+      } else atEndOfTick(this.flushAtEndOfTick);
+    } else if (this.heldSince >= 0) this.releaseHeld();
+  }
+
+  /**
+   * Requests held for the loop's reads longer than `MAX_HOLD_MS` are written at the end of this
+   * tick (called on each append and, by the connection, on each read).
+   */
+  releaseHeld(): void {
+    if (this.heldSince < 0 || this.now() - this.heldSince < MAX_HOLD_MS) return;
+    this.heldSince = -1;
+    atEndOfTick(this.flushAtEndOfTick);
   }
 
   /** Writes everything queued so far. */
   flush(): void {
     this.flushScheduled = false;
+    this.heldSince = -1;
     if (this.stopped || (this.pendingString === '' && this.parts.length === 0)) return;
     const socket = this.socket;
     let accepted: boolean;

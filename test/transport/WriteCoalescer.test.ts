@@ -26,10 +26,15 @@ class RecordingSocket extends EventEmitter {
   }
 }
 
-function coalescer(midReply: () => boolean): { socket: RecordingSocket; writer: WriteCoalescer } {
+function coalescer(
+  midReply: () => boolean,
+  now: () => number = () => 0,
+): { socket: RecordingSocket; writer: WriteCoalescer } {
   const socket = new RecordingSocket();
-  return { socket, writer: new WriteCoalescer(socket as unknown as net.Socket, midReply) };
+  return { socket, writer: new WriteCoalescer(socket as unknown as net.Socket, midReply, now) };
 }
+
+const endOfTick = (): Promise<void> => new Promise<void>((resolve) => process.nextTick(resolve));
 
 it('a tick’s requests are written at the end of the tick, in one write', async () => {
   const { socket, writer } = coalescer(() => false);
@@ -56,6 +61,32 @@ it('while a reply is arriving, the tick’s requests wait for the loop’s reads
   writer.append('mg c v\r\n', null);
   await new Promise<void>((resolve) => process.nextTick(resolve));
   assert.deepEqual(socket.writes, ['mg a v\r\nmg b v\r\n', 'mg c v\r\n']);
+});
+
+it('requests are held at most 2 ms: then the next append or read writes them at the end of its tick', async () => {
+  let time = 1000;
+  const { socket, writer } = coalescer(
+    () => true,
+    () => time,
+  );
+  writer.append('mg a v\r\n', null);
+  time += 1;
+  writer.append('mg b v\r\n', null);
+  writer.releaseHeld(); // a read 1 ms later
+  await endOfTick();
+  assert.deepEqual(socket.writes, [], 'held for 1 ms');
+  time += 1;
+  writer.append('mg c v\r\n', null);
+  await endOfTick();
+  assert.deepEqual(socket.writes, ['mg a v\r\nmg b v\r\nmg c v\r\n'], 'released at 2 ms by an append');
+  // Held again; this time a read (no append) releases them.
+  writer.append('mg d v\r\n', null);
+  time += 5;
+  writer.releaseHeld();
+  await endOfTick();
+  assert.deepEqual(socket.writes.at(-1), 'mg d v\r\n');
+  await immediate();
+  assert.equal(socket.writes.length, 2, 'the pending immediate finds nothing more to write');
 });
 
 it('a held write still goes at once when the tick has queued 64 KB', () => {
