@@ -10,6 +10,7 @@ import { hangsUpOnMeta, noMetaProtocol } from './metaProbe.js';
 import { Pipeline } from './Pipeline.js';
 import { Request, sendRequest } from './Request.js';
 import type { ServerEndpoint } from './ServerEndpoint.js';
+import { SocketReader } from './SocketReader.js';
 import { WriteCoalescer } from './WriteCoalescer.js';
 
 export interface ConnectionOptions {
@@ -67,6 +68,8 @@ export class Connection {
   private readonly parser: ReplyParser;
   private readonly protocol: WireProtocol;
   private readonly writer: WriteCoalescer;
+  /** Plain sockets only (TLS delivers its decrypted chunks as 'data' events). */
+  private reader: SocketReader | null = null;
   private readonly clock: Clock;
   private readonly connectTimer: PatientTimer;
   /** Why the connection closed, once it has (null while open). */
@@ -101,7 +104,11 @@ export class Connection {
         : new ResponseParser(this.pipeline, options.maxValueBytes);
     this.socket = endpoint.tls ? openTlsSocket(endpoint, onData) : this.openPlainSocket(endpoint);
     this.socket.setNoDelay(true);
-    this.writer = new WriteCoalescer(this.socket);
+    this.writer = new WriteCoalescer(
+      this.socket,
+      () => this.reader?.midReply === true,
+      () => this.clock.now(),
+    );
     this.pipeline.onClose((error, evidence, unsent) => this.onPipelineClosed(error, evidence, unsent));
     // An idle connection must not keep the process alive (dispatch refs it again).
     this.pipeline.onIdle(() => {
@@ -217,24 +224,18 @@ export class Connection {
   // ---- internals ----
 
   /**
-   * Plain sockets read into one buffer reused for the connection's life (`onread`): the parser
-   * copies out everything it keeps, so no per-read allocation is needed. While a large value is
-   * arriving, reads land straight in that value's buffer: no copy at all.
+   * Plain sockets read through a `SocketReader` (`onread`): into one buffer reused for the
+   * connection's life, or straight into the buffer of a large value arriving. No allocation per read.
    */
   private openPlainSocket(endpoint: ServerEndpoint): net.Socket {
-    const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-    let direct = false;
+    const reader = new SocketReader(this.parser);
+    this.reader = reader;
     const onread = {
-      buffer: (): Buffer => {
-        const target = this.parser.directTarget(DIRECT_READ_BYTES);
-        direct = target !== null;
-        return target ?? readBuffer;
-      },
-      callback: (bytes: number, buf: Uint8Array): boolean => {
+      buffer: (): Buffer => reader.next(),
+      callback: (bytes: number): boolean => {
         this.pipeline.received();
-        if (direct) this.parser.receivedDirect(bytes);
-        // The bytes read, without a `subarray` per read (the parser bounds itself by `bytes`).
-        else this.parser.feed(buf as Buffer, bytes);
+        this.writer.releaseHeld();
+        reader.read(bytes);
         return true;
       },
     };
@@ -291,8 +292,3 @@ export class Connection {
     });
   }
 }
-
-/** Bytes read from the socket in one go, into one buffer reused for the connection's life. */
-const READ_BUFFER_BYTES = 256 * 1024;
-/** A value with at least this much still to come is read in place. */
-const DIRECT_READ_BYTES = 64 * 1024;
