@@ -127,15 +127,47 @@ export class RawBound {
 /** `send`'s reply count for a quiet batch ended by `mn`: it is done when `MN` arrives. */
 export const QUIET = -1;
 
-/** Prebuilt `mg <key> v` batches: batch b holds keys [b*size, (b+1)*size). */
-export function getBatches(keys: readonly string[], size: number): Buffer[] {
+/** Prebuilt batches of one request line per key (`line`), batch b holding keys [b*size, (b+1)*size), then `end`. */
+function lineBatches(
+  keys: readonly string[],
+  size: number,
+  line: (key: string) => string,
+  end = '',
+): Buffer[] {
   const batches: Buffer[] = [];
   for (let start = 0; start + size <= keys.length; start += size) {
     let text = '';
-    for (let i = start; i < start + size; i++) text += `mg ${keys[i]} v\r\n`;
-    batches.push(Buffer.from(text, 'latin1'));
+    for (let i = start; i < start + size; i++) text += line(keys[i]!);
+    batches.push(Buffer.from(text + end, 'latin1'));
   }
   return batches;
+}
+
+/**
+ * Prebuilt `ms` batches: `header(key)`, the value and CRLF per key; at most `maxBatches` distinct
+ * ones (a set's bytes do not depend on what the server holds, so they are sent again in turn).
+ */
+function setLineBatches(
+  keys: readonly string[],
+  size: number,
+  value: Buffer,
+  maxBatches: number,
+  header: (key: string) => string,
+): Buffer[] {
+  const batches: Buffer[] = [];
+  const crlf = Buffer.from('\r\n');
+  for (let start = 0; start + size <= keys.length && batches.length < maxBatches; start += size) {
+    const parts: Buffer[] = [];
+    for (let i = start; i < start + size; i++)
+      parts.push(Buffer.from(header(keys[i]!), 'latin1'), value, crlf);
+    batches.push(Buffer.concat(parts));
+  }
+  return batches;
+}
+
+/** Prebuilt `mg <key> v` batches: batch b holds keys [b*size, (b+1)*size). */
+export function getBatches(keys: readonly string[], size: number): Buffer[] {
+  return lineBatches(keys, size, (key) => `mg ${key} v\r\n`);
 }
 
 /** Prebuilt `ms <key> <n> T0` batches with the value; at most `maxBatches` distinct ones. */
@@ -145,16 +177,7 @@ export function setBatches(
   value: Buffer,
   maxBatches: number,
 ): Buffer[] {
-  const batches: Buffer[] = [];
-  const crlf = Buffer.from('\r\n');
-  for (let start = 0; start + size <= keys.length && batches.length < maxBatches; start += size) {
-    const parts: Buffer[] = [];
-    for (let i = start; i < start + size; i++) {
-      parts.push(Buffer.from(`ms ${keys[i]} ${value.length} T0\r\n`, 'latin1'), value, crlf);
-    }
-    batches.push(Buffer.concat(parts));
-  }
-  return batches;
+  return setLineBatches(keys, size, value, maxBatches, (key) => `ms ${key} ${value.length} T0\r\n`);
 }
 
 /**
@@ -172,13 +195,7 @@ export class Opaques {
 
 /** Our client's get: `mg <key> v f c t O<opaque>` (ITEM_FLAGS), batch b holding keys [b*size, (b+1)*size). */
 export function metaGetBatches(keys: readonly string[], size: number, opaques: Opaques): Buffer[] {
-  const batches: Buffer[] = [];
-  for (let start = 0; start + size <= keys.length; start += size) {
-    let text = '';
-    for (let i = start; i < start + size; i++) text += `mg ${keys[i]} v f c t O${opaques.next()}\r\n`;
-    batches.push(Buffer.from(text, 'latin1'));
-  }
-  return batches;
+  return lineBatches(keys, size, (key) => `mg ${key} v f c t O${opaques.next()}\r\n`);
 }
 
 /**
@@ -187,13 +204,7 @@ export function metaGetBatches(keys: readonly string[], size: number, opaques: O
  * nothing, `MN` ends the batch.
  */
 export function quietGetBatches(keys: readonly string[], size: number, opaques: Opaques): Buffer[] {
-  const batches: Buffer[] = [];
-  for (let start = 0; start + size <= keys.length; start += size) {
-    let text = '';
-    for (let i = start; i < start + size; i++) text += `mg ${keys[i]} v f c t q O${opaques.next()}\r\n`;
-    batches.push(Buffer.from(`${text}mn\r\n`, 'latin1'));
-  }
-  return batches;
+  return lineBatches(keys, size, (key) => `mg ${key} v f c t q O${opaques.next()}\r\n`, 'mn\r\n');
 }
 
 /**
@@ -207,18 +218,11 @@ export function metaSetBatches(
   maxBatches: number,
   opaques: Opaques,
 ): Buffer[] {
-  const batches: Buffer[] = [];
-  const crlf = Buffer.from('\r\n');
-  for (let start = 0; start + size <= keys.length && batches.length < maxBatches; start += size) {
-    const parts: Buffer[] = [];
-    for (let i = start; i < start + size; i++) {
-      parts.push(
-        Buffer.from(`ms ${keys[i]} ${value.length} T0 F0 O${opaques.next()}\r\n`, 'latin1'),
-        value,
-        crlf,
-      );
-    }
-    batches.push(Buffer.concat(parts));
-  }
-  return batches;
+  return setLineBatches(
+    keys,
+    size,
+    value,
+    maxBatches,
+    (key) => `ms ${key} ${value.length} T0 F0 O${opaques.next()}\r\n`,
+  );
 }
