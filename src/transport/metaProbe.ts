@@ -4,19 +4,36 @@ import type { ServerEndpoint } from './ServerEndpoint.js';
 
 /**
  * Whether `endpoint` answers `version` and then hangs up on the meta command `mn` without a
- * reply — what twemproxy does to every meta command — checked on a fresh connection of its own.
+ * reply — what twemproxy does to every meta command — checked on a fresh connection of its own,
+ * and then whether it still answers `version` on another one.
  *
  * A handshake that saw exactly that may also have met a memcached going away between the two
- * commands (a shutdown, a crash, a restart): such a server refuses or does not answer a new
- * connection, or answers `mn` once it is back, and this resolves false. Resolves false too on any
- * error or when `timeoutMs` passes without a verdict. Sends nothing but `version` and `mn`.
+ * commands (a shutdown, a crash, a SIGKILL on a loaded machine, where the kernel closes the dying
+ * process's sockets one by one): such a server refuses or does not answer a new connection, or
+ * answers `mn` once it is back, and this resolves false. A proxy hangs up and answers again, every
+ * time. Resolves false too on any error or when `timeoutMs` passes without a verdict. Sends nothing
+ * but `version` and `mn`.
  */
-export function hangsUpOnMeta(endpoint: ServerEndpoint, timeoutMs: number): Promise<boolean> {
+export async function hangsUpOnMeta(endpoint: ServerEndpoint, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  if ((await versionThen(endpoint, 'mn', timeoutMs)) !== 'hung up') return false;
+  return (await versionThen(endpoint, null, deadline - Date.now())) === 'answered';
+}
+
+type ProbeVerdict = 'answered' | 'hung up' | 'no verdict';
+
+/**
+ * On a fresh connection: `version`, then, once answered by a single VERSION line, `next` if
+ * given. 'answered' when the last command sent got any reply, 'hung up' when the connection closed
+ * after `next` without one, 'no verdict' on anything else (refused, an error, an odd reply, no
+ * answer within `timeoutMs`).
+ */
+function versionThen(endpoint: ServerEndpoint, next: string | null, timeoutMs: number): Promise<ProbeVerdict> {
   return new Promise((resolve) => {
     let received = '';
-    let askedMeta = false;
+    let sentNext = false;
     let settled = false;
-    const finish = (verdict: boolean): void => {
+    const finish = (verdict: ProbeVerdict): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -24,18 +41,19 @@ export function hangsUpOnMeta(endpoint: ServerEndpoint, timeoutMs: number): Prom
       resolve(verdict);
     };
     const socket = dial(endpoint, (chunk) => {
-      // Anything after `mn` is an answer to it: not a hang-up.
-      if (askedMeta) return finish(false);
+      // Anything after `next` is an answer to it: not a hang-up.
+      if (sentNext) return finish('answered');
       received += chunk.toString('latin1');
       if (!received.includes('\r\n')) return;
       if (!received.startsWith('VERSION ') || received.indexOf('\r\n') !== received.length - 2)
-        return finish(false);
-      askedMeta = true;
-      socket.write('mn\r\n');
+        return finish('no verdict');
+      if (next === null) return finish('answered');
+      sentNext = true;
+      socket.write(`${next}\r\n`);
     });
-    const timer = setTimeout(() => finish(false), timeoutMs);
-    socket.on('error', () => finish(false));
-    socket.on('close', () => finish(askedMeta));
+    const timer = setTimeout(() => finish('no verdict'), Math.max(0, timeoutMs));
+    socket.on('error', () => finish('no verdict'));
+    socket.on('close', () => finish(sentNext ? 'hung up' : 'no verdict'));
     socket.write('version\r\n');
   });
 }

@@ -107,6 +107,25 @@ describe('a server without the meta protocol', () => {
     assert.equal(client.cluster.isAlive(`127.0.0.1:${dying.port}`), false, 'a failure: evidence');
   });
 
+  test('hangs up on mn twice, then is gone (a SIGKILL landing during the probe) → ConnectionError, counted against it', async () => {
+    // Seen in clean-clone CI: a killed memcached passed the version/mn probe on a loaded machine.
+    let going: FakePeer | null = null;
+    let hangUps = 0;
+    const dying = await peer((line, socket) => {
+      if (line === 'version') return 'VERSION 1.6.18\r\n';
+      socket.destroy();
+      if (++hangUps === 2) void going?.close();
+      return null;
+    });
+    going = dying;
+    const client = makeClient([fakeEndpoint(dying)], { connectTimeoutMs: 5000, failures: 1 });
+    const result = await timed(client.connect());
+    assert.equal(hangUps, 2, 'the handshake and the probe each sent mn');
+    assert.ok(result.error instanceof ConnectionError, `got ${String(result.error)}`);
+    assert.doesNotMatch(result.error.message, /meta protocol/);
+    assert.equal(client.cluster.isAlive(`127.0.0.1:${dying.port}`), false, 'a failure: evidence');
+  });
+
   test('a peer that sends garbage → ProtocolError or UnsupportedServerError, no hang', async () => {
     const garbage: Array<string | Buffer> = [
       'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n',
