@@ -28,7 +28,11 @@ type ProbeVerdict = 'answered' | 'hung up' | 'no verdict';
  * after `next` without one, 'no verdict' on anything else (refused, an error, an odd reply, no
  * answer within `timeoutMs`).
  */
-function versionThen(endpoint: ServerEndpoint, next: string | null, timeoutMs: number): Promise<ProbeVerdict> {
+function versionThen(
+  endpoint: ServerEndpoint,
+  next: string | null,
+  timeoutMs: number,
+): Promise<ProbeVerdict> {
   return new Promise((resolve) => {
     let received = '';
     let sentNext = false;
