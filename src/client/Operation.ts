@@ -1,9 +1,4 @@
-import {
-  AbortError,
-  ConnectionError,
-  InvalidStateError,
-  type MemcachedCacheError,
-} from '../component/errors.js';
+import { AbortError, type MemcachedCacheError } from '../component/errors.js';
 import type { EncodedKey } from '../protocol/KeyEncoder.js';
 import type { MetaResponse } from '../protocol/MetaResponse.js';
 import { RequestKind } from '../protocol/ReplyCollector.js';
@@ -13,11 +8,13 @@ import type { Clock, TickClock } from '../transport/Clock.js';
 import type { Pool } from '../transport/Pool.js';
 import { abandon, Request, type RequestListener, reserveOpaques } from '../transport/Request.js';
 import { describeServer } from '../transport/tracing.js';
+import { type BatchCall, BatchParts, MAX_MOVES } from './BatchParts.js';
 import type { Command } from './Command.js';
 import { callTimeoutError } from './callTimeout.js';
 import type { DeadlineQueue, Expirable } from './DeadlineQueue.js';
 import { type CommandTraceContext, outcomeOf } from './diagnostics.js';
 import { backoffMs, isTransportFailure, wasNeverSent } from './Retry.js';
+import { closedError, noPoolError, notFailingOver } from './routeErrors.js';
 
 /** What an operation needs from the client that runs it. */
 export interface OperationHost {
@@ -55,7 +52,7 @@ export interface OperationHost {
  * reached a server. Failures are not reported to server health from here: a caller's timeout or
  * a failed request says nothing a connection-level event has not said already.
  */
-export class Operation<T> extends Request implements RequestListener, Expirable {
+export class Operation<T> extends Request implements RequestListener, Expirable, BatchCall<T> {
   dueAt: number;
   prevDue: Expirable | null = null;
   nextDue: Expirable | null = null;
@@ -64,7 +61,7 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
   private moves = 0;
   private serverId = '';
   private current: Request | null = null;
-  private finished = false;
+  finished = false;
   private onAbort: (() => void) | null = null;
   /** An earlier attempt may have reached its server: `requestSent: false` can no longer be said. */
   private sentBefore = false;
@@ -73,15 +70,12 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
    * that server is ejected instead of going to a substitute.
    */
   pinned = false;
-  /** A batch sent again after a failure: its requests in flight, one per server (see `resend`). */
-  private parts: Set<PartRequest> | null = null;
-  /** Parts not yet answered, counting those waiting for their retry. */
-  private partsPending = 0;
-  private partValue: T | undefined;
+  /** A batch sent again after a failure, split by server (see BatchParts). */
+  private parts: BatchParts<T> | null = null;
 
   constructor(
-    private readonly host: OperationHost,
-    private readonly command: Command<T>,
+    readonly host: OperationHost,
+    readonly command: Command<T>,
     private readonly weight: number,
     private readonly signal: AbortSignal | undefined,
     private readonly resolve: (value: T) => void,
@@ -117,7 +111,7 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
   onReply(request: Request, reply: unknown): void {
     if (this.finished) return;
     if (this.parts !== null) {
-      this.onPartReply(request as PartRequest, reply);
+      this.parts.onReply(request, reply);
       return;
     }
     let value: T;
@@ -135,7 +129,7 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
   onFailure(request: Request, error: Error): void {
     if (this.finished) return;
     if (this.parts !== null) {
-      this.onPartFailure(request as PartRequest, error);
+      this.parts.onFailure(request, error);
       return;
     }
     const keys = this.command.keys;
@@ -186,7 +180,7 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
         sentAt: request === null ? 0 : request.sentAt,
         retried: this.attempt > 0,
         sentBefore: this.sentBefore,
-        partWritten: this.partWritten(),
+        partWritten: this.parts?.written() === true,
       }),
     );
   }
@@ -194,7 +188,7 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
   private dispatch(): void {
     if (this.finished) return;
     if (this.host.closed) {
-      this.fail(new InvalidStateError('The memcached client was closed', { key: this.command.key?.key }));
+      this.fail(closedError(this.command.key?.key));
       return;
     }
     const command = this.command;
@@ -204,7 +198,7 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
     // Asked right after the route it belongs to; a pinned call never goes to a substitute.
     const ttlCap = command.mutates && !pinned ? this.host.ttlCap() : null;
     if (pinned && id !== '' && this.host.isOut(id)) {
-      this.fail(this.notFailingOver(id));
+      this.fail(notFailingOver(id, command.key?.key));
       return;
     }
     const keys = command.keys;
@@ -227,18 +221,7 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
     const pool = this.host.poolFor(id);
     if (this.trace !== null && pool !== undefined) describeServer(this.trace, pool.endpoint);
     if (pool === undefined) {
-      // No server yet (a discovered cluster before connect()), or a call aimed at one server
-      // (stats, flush) that left the server list meanwhile.
-      const message =
-        id === ''
-          ? 'No server to send to: the server list is empty until the first discovery (connect())'
-          : `Server ${id} is no longer in the server list`;
-      this.fail(
-        new ConnectionError(message, {
-          ...(id === '' ? {} : { server: id }),
-          details: { requestSent: false },
-        }),
-      );
+      this.fail(noPoolError(id));
       return;
     }
     pool.dispatch(request);
@@ -246,111 +229,20 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
 
   /**
    * Sends a batch's `keys` again, split by the server each key maps to now (its home for a pinned
-   * call): one request per server, each answered into the same result. `attempt` and `moves`
-   * carry on from the request that failed.
+   * call); `attempt` and `moves` carry on from the request that failed.
    */
   private resend(keys: readonly EncodedKey[], attempt: number, moves: number): void {
-    if (this.finished) return;
-    if (this.host.closed) {
-      this.fail(new InvalidStateError('The memcached client was closed', { key: this.command.key?.key }));
-      return;
-    }
-    const byServer = this.host.groupByServer(keys, this.pinned);
-    if (this.parts === null) this.parts = new Set();
-    const parts = this.parts;
-    for (const [id, group] of byServer) {
-      if (this.pinned && id !== '' && this.host.isOut(id)) {
-        this.fail(this.notFailingOver(id));
-        return;
-      }
-      const pool = this.host.poolFor(id);
-      if (pool === undefined) {
-        this.fail(
-          new ConnectionError(
-            id === '' ? 'No server to send to' : `Server ${id} is no longer in the server list`,
-            {
-              ...(id === '' ? {} : { server: id }),
-              details: { requestSent: false },
-            },
-          ),
-        );
-        return;
-      }
-      const part = this.command.part!(group);
-      const request = new PartRequest(part, attempt, moves);
-      const opaque = reserveOpaques(group.length);
-      request.payload = part.encode(opaque, null);
-      request.opaque = opaque;
-      request.count = group.length;
-      request.key = group[0]!.key;
-      request.keys = group.map((k) => k.key);
-      request.collected = new Array(group.length);
-      request.listener = this;
-      parts.add(request);
-      this.partsPending++;
-      this.current = request;
-      this.serverId = id;
-      pool.dispatch(request);
-      if (this.finished) return; // the dispatch failed it at once
-    }
+    if (this.parts === null) this.parts = new BatchParts(this);
+    this.parts.send(keys, attempt, moves);
   }
 
-  private onPartReply(request: PartRequest, reply: unknown): void {
-    this.parts!.delete(request);
-    try {
-      this.partValue = request.part.decode(reply);
-    } catch (error) {
-      this.fail(error as Error);
-      return;
-    }
-    if (--this.partsPending > 0) return;
-    this.finish();
-    this.resolve(this.partValue as T);
+  partDispatched(request: Request, id: string): void {
+    this.current = request;
+    this.serverId = id;
   }
 
-  /** A part of a re-split batch failed: re-split its keys again (moved, or a retry), or fail the call. */
-  private onPartFailure(request: PartRequest, error: Error): void {
-    this.parts!.delete(request);
-    if (!wasNeverSent(error as MemcachedCacheError)) this.sentBefore = true;
-    const keys = request.part.keys!;
-    if ((error as MemcachedCacheError).details?.moved === true && request.moves < MAX_MOVES) {
-      this.resend(keys, request.attempt, request.moves + 1);
-      this.partsPending--;
-      return;
-    }
-    if (!isTransportFailure(error) || this.host.closed) {
-      this.fail(error);
-      return;
-    }
-    const wait = backoffMs(request.attempt + 1);
-    if (
-      request.attempt >= this.host.retries ||
-      !(this.command.idempotent || wasNeverSent(error as MemcachedCacheError)) ||
-      this.host.clock.now() + wait >= this.dueAt
-    ) {
-      this.fail(error);
-      return;
-    }
-    setTimeout(() => {
-      // Counted as pending until its keys are sent again, so the call cannot finish meanwhile.
-      this.resend(keys, request.attempt + 1, request.moves);
-      this.partsPending--;
-    }, wait);
-  }
-
-  /** Whether a part of a re-split batch still in flight was written (then `requestSent: false` is untrue). */
-  private partWritten(): boolean {
-    if (this.parts !== null) for (const part of this.parts) if (part.sentAt > 0) return true;
-    return false;
-  }
-
-  /** A `failover: false` call whose key's server is ejected: nothing is sent. */
-  private notFailingOver(id: string): ConnectionError {
-    const key = this.command.key?.key;
-    return new ConnectionError(
-      `Server ${id} is ejected and this key does not fail over (failover: false): nothing was sent`,
-      { server: id, key, details: { requestSent: false } },
-    );
+  partMayHaveBeenSent(): void {
+    this.sentBefore = true;
   }
 
   private abort(): void {
@@ -358,7 +250,8 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
     const request = this.current;
     // Not written yet: it never will be, so the caller may be told so.
     if (request !== null) abandon(request);
-    const neverSent = !this.sentBefore && !this.partWritten() && (request === null || request.sentAt === 0);
+    const neverSent =
+      !this.sentBefore && this.parts?.written() !== true && (request === null || request.sentAt === 0);
     this.fail(
       new AbortError('The operation was aborted', {
         server: this.serverId || undefined,
@@ -368,16 +261,21 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
     );
   }
 
-  private fail(error: Error): void {
+  fail(error: Error): void {
     this.finish();
     this.reject(error);
+  }
+
+  succeed(value: T): void {
+    this.finish();
+    this.resolve(value);
   }
 
   private finish(): void {
     this.finished = true;
     // The parts of a re-split batch still in flight: their replies, when they come, are dropped;
     // one not written yet never will be.
-    if (this.parts !== null) for (const part of this.parts) abandon(part);
+    if (this.parts !== null) this.parts.abandonAll();
     this.host.deadlines.remove(this);
     this.host.release(this.weight);
     if (this.onAbort !== null) this.signal!.removeEventListener('abort', this.onAbort);
@@ -399,17 +297,3 @@ export class Operation<T> extends Request implements RequestListener, Expirable 
 }
 
 const READS = new Set(['get', 'gat', 'getOrLease']);
-
-/** One server's share of a batch sent again after a failure. */
-class PartRequest extends Request {
-  constructor(
-    readonly part: Command<any>,
-    readonly attempt: number,
-    readonly moves: number,
-  ) {
-    super(part.kind, '', part.data, -1, 0);
-  }
-}
-
-/** A request moves at most this often: memberships change seconds apart, not within one call. */
-const MAX_MOVES = 4;
