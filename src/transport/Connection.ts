@@ -74,6 +74,8 @@ export class Connection {
   private readonly connectTimer: PatientTimer;
   /** Why the connection closed, once it has (null while open). */
   private closedBy: MemcachedCacheError | null = null;
+  /** Ends the proxy check of a hang-up during the handshake (see the socket's close). */
+  private probe: AbortController | null = null;
   /** Close as soon as the last request in flight is answered (see closeWhenIdle). */
   private closeOnIdle = false;
   private closeListeners: ConnectionCloseListener[] = [];
@@ -125,9 +127,16 @@ export class Connection {
       // Answered `version`, then hung up on `mn`: twemproxy does this to every meta command, and
       // so may a memcached going away between the two. A fresh connection tells them apart (the
       // connect timer still bounds the handshake meanwhile).
-      if (this.protocol === 'meta' && !this.pipeline.isReady && this.pipeline.serverVersion !== '') {
+      // Not after our own close (the pipeline is over; a probe would outlive the client).
+      if (
+        this.protocol === 'meta' &&
+        this.closedBy === null &&
+        !this.pipeline.isReady &&
+        this.pipeline.serverVersion !== ''
+      ) {
         const version = this.pipeline.serverVersion;
-        void hangsUpOnMeta(endpoint, options.connectTimeoutMs).then((proxy) =>
+        this.probe = new AbortController();
+        void hangsUpOnMeta(endpoint, options.connectTimeoutMs, this.probe.signal).then((proxy) =>
           proxy
             ? this.pipeline.destroy(
                 noMetaProtocol(endpoint.id, version, 'closed the connection on the meta command `mn`'),
@@ -276,6 +285,8 @@ export class Connection {
   private onPipelineClosed(error: MemcachedCacheError, evidence: boolean, unsent: Request[]): void {
     this.closedBy = error;
     this.connectTimer.cancel();
+    // Closed by the client while a hang-up was being checked: the check's socket goes too.
+    this.probe?.abort();
     this.parser.stop();
     this.writer.stop();
     this.socket.destroy();

@@ -12,12 +12,17 @@ import type { ServerEndpoint } from './ServerEndpoint.js';
  * process's sockets one by one): such a server refuses or does not answer a new connection, or
  * answers `mn` once it is back, and this resolves false. A proxy hangs up and answers again, every
  * time. Resolves false too on any error or when `timeoutMs` passes without a verdict. Sends nothing
- * but `version` and `mn`.
+ * but `version` and `mn`. `signal` ends the check at once (its socket closed), resolving false:
+ * the connection it was for was closed meanwhile, and a closed client leaves no socket behind.
  */
-export async function hangsUpOnMeta(endpoint: ServerEndpoint, timeoutMs: number): Promise<boolean> {
+export async function hangsUpOnMeta(
+  endpoint: ServerEndpoint,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  if ((await versionThen(endpoint, 'mn', timeoutMs)) !== 'hung up') return false;
-  return (await versionThen(endpoint, null, deadline - Date.now())) === 'answered';
+  if ((await versionThen(endpoint, 'mn', timeoutMs, signal)) !== 'hung up') return false;
+  return (await versionThen(endpoint, null, deadline - Date.now(), signal)) === 'answered';
 }
 
 type ProbeVerdict = 'answered' | 'hung up' | 'no verdict';
@@ -26,14 +31,16 @@ type ProbeVerdict = 'answered' | 'hung up' | 'no verdict';
  * On a fresh connection: `version`, then, once answered by a single VERSION line, `next` if
  * given. 'answered' when the last command sent got any reply, 'hung up' when the connection closed
  * after `next` without one, 'no verdict' on anything else (refused, an error, an odd reply, no
- * answer within `timeoutMs`).
+ * answer within `timeoutMs`, `signal` aborted).
  */
 function versionThen(
   endpoint: ServerEndpoint,
   next: string | null,
   timeoutMs: number,
+  signal: AbortSignal,
 ): Promise<ProbeVerdict> {
   return new Promise((resolve) => {
+    if (signal.aborted) return resolve('no verdict');
     let received = '';
     let sentNext = false;
     let settled = false;
@@ -41,6 +48,7 @@ function versionThen(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal.removeEventListener('abort', abort);
       socket.destroy();
       resolve(verdict);
     };
@@ -56,6 +64,8 @@ function versionThen(
       socket.write(`${next}\r\n`);
     });
     const timer = setTimeout(() => finish('no verdict'), Math.max(0, timeoutMs));
+    const abort = (): void => finish('no verdict');
+    signal.addEventListener('abort', abort, { once: true });
     socket.on('error', () => finish('no verdict'));
     socket.on('close', () => finish(sentNext ? 'hung up' : 'no verdict'));
     socket.write('version\r\n');

@@ -126,6 +126,47 @@ describe('a server without the meta protocol', () => {
     assert.equal(client.cluster.isAlive(`127.0.0.1:${dying.port}`), false, 'a failure: evidence');
   });
 
+  test('close() while a hang-up is being checked ends the check: its socket closes at once', async () => {
+    let versions = 0;
+    let probeSocket: net.Socket | null = null;
+    const slowProxy = await peer((line, socket) => {
+      if (line === 'version') {
+        // The handshake's `version` is answered; the check's is not, so the check waits.
+        if (++versions === 1) return 'VERSION 1.6.18\r\n';
+        probeSocket = socket;
+        return null;
+      }
+      socket.destroy(); // `mn`: hang up, as twemproxy does
+      return null;
+    });
+    const client = makeClient([fakeEndpoint(slowProxy)], { connectTimeoutMs: 5000 });
+    const connecting = timed(client.connect());
+    await waitFor(() => probeSocket !== null, 2000);
+    const probeClosed = new Promise<void>((resolve) => probeSocket!.once('close', () => resolve()));
+    const closing = timed(
+      Promise.race([probeClosed, sleep(1000).then(() => Promise.reject(new Error('still open')))]),
+    );
+    client.close();
+    const closed = await closing;
+    assert.equal(closed.error, undefined, 'the check kept its socket open after close()');
+    const result = await connecting;
+    assert.ok(result.error instanceof ConnectionError, `got ${String(result.error)}`);
+    assert.doesNotMatch(result.error.message, /meta protocol/);
+  });
+
+  test('close() during the handshake, after version: no check is started', async () => {
+    const answered = await peer((line) => (line === 'version' ? 'VERSION 1.6.18\r\n' : null)); // `mn` never answered
+    const client = makeClient([fakeEndpoint(answered)], { connectTimeoutMs: 5000 });
+    const connecting = timed(client.connect());
+    await waitFor(() => answered.lines.includes('mn'), 2000);
+    client.close();
+    const result = await connecting;
+    assert.ok(result.error instanceof MemcachedCacheError, `got ${String(result.error)}`);
+    // A check would open a second connection to the peer right after the first one closed.
+    await sleep(100);
+    assert.equal(answered.connections, 1, `lines: ${JSON.stringify(answered.lines)}`);
+  });
+
   test('a peer that sends garbage → ProtocolError or UnsupportedServerError, no hang', async () => {
     const garbage: Array<string | Buffer> = [
       'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n',
