@@ -1,4 +1,4 @@
-import type { EncodedKey } from './KeyEncoder.js';
+import { type EncodedKey, isBase64Token } from './KeyEncoder.js';
 import type { WireCas, WireFlags, WireStatsGroup, WireTtl, WireUint64 } from './WireFields.js';
 
 /**
@@ -108,10 +108,8 @@ export function metaSetHeader(
   const casFlag = cas === null ? '' : invalidate ? ` C${cas} I` : ` C${cas}`;
   // The data length is positional (`ms <key> <datalen> <flags>*`), so a base64 key's ` b` flag
   // must follow it: `ms <b64> b 2` is rejected and its data line then answers an extra `ERROR`.
-  // A key token has no space of its own, so a space second to last is the ` b` flag (read as two
-  // char codes: `endsWith` cost ~140 instructions per set, measured with callgrind).
   const token = key.token;
-  if (token.charCodeAt(token.length - 2) === 32) {
+  if (isBase64Token(token)) {
     return `ms ${token.slice(0, -2)} ${length} b T${ttl} F${clientFlags}${modeFlag}${casFlag} O${opaque}${CRLF}`;
   }
   return `ms ${token} ${length} T${ttl} F${clientFlags}${modeFlag}${casFlag} O${opaque}${CRLF}`;

@@ -1,5 +1,5 @@
 import { InvalidKeyError } from '../component/errors.js';
-import { type EncodedKey, encodeKey } from './KeyEncoder.js';
+import { type EncodedKey, encodeKey, isBase64Token, shortKey } from './KeyEncoder.js';
 import { RELATIVE_TTL_LIMIT_SECONDS } from './TtlEncoder.js';
 import type { WireCas, WireFlags, WireTtl, WireUint64 } from './WireFields.js';
 
@@ -28,8 +28,8 @@ export type TextKey = EncodedKey & { readonly [textKeyBrand]: true };
  * refused here, before anything is sent.
  */
 export function textKey(encoded: EncodedKey): TextKey {
-  if (encoded.token.endsWith(' b')) {
-    const key = encoded.key.length > 64 ? `${encoded.key.slice(0, 61)}...` : encoded.key;
+  if (isBase64Token(encoded.token)) {
+    const key = shortKey(encoded.key);
     throw new InvalidKeyError(
       `Key ${JSON.stringify(key)} has spaces, control or non-ASCII characters: the text protocol ` +
         `(protocol: 'text') cannot carry it, as it has no base64 key flag; use printable ASCII ` +
