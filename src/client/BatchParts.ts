@@ -3,11 +3,8 @@ import type { EncodedKey } from '../protocol/KeyEncoder.js';
 import { abandon, Request, type RequestListener, reserveOpaques } from '../transport/Request.js';
 import type { Command } from './Command.js';
 import type { OperationHost } from './Operation.js';
-import { backoffMs, isTransportFailure, wasNeverSent } from './Retry.js';
+import { backoffMs, isTransportFailure, MAX_MOVES, wasNeverSent } from './Retry.js';
 import { closedError, noPoolError, notFailingOver } from './routeErrors.js';
-
-/** A request moves at most this often: memberships change seconds apart, not within one call. */
-export const MAX_MOVES = 4;
 
 /** What the parts of a re-split batch need from the call they belong to. */
 export interface BatchCall<T> extends RequestListener {

@@ -8,12 +8,12 @@ import type { Clock, TickClock } from '../transport/Clock.js';
 import type { Pool } from '../transport/Pool.js';
 import { abandon, Request, type RequestListener, reserveOpaques } from '../transport/Request.js';
 import { describeServer } from '../transport/tracing.js';
-import { type BatchCall, BatchParts, MAX_MOVES } from './BatchParts.js';
+import { type BatchCall, BatchParts } from './BatchParts.js';
 import type { Command } from './Command.js';
 import { callTimeoutError } from './callTimeout.js';
 import type { DeadlineQueue, Expirable } from './DeadlineQueue.js';
 import { type CommandTraceContext, outcomeOf } from './diagnostics.js';
-import { backoffMs, isTransportFailure, wasNeverSent } from './Retry.js';
+import { backoffMs, isTransportFailure, MAX_MOVES, wasNeverSent } from './Retry.js';
 import { closedError, noPoolError, notFailingOver } from './routeErrors.js';
 
 /** What an operation needs from the client that runs it. */

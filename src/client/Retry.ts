@@ -17,3 +17,6 @@ export function wasNeverSent(error: MemcachedCacheError): boolean {
 export function backoffMs(attempt: number): number {
   return Math.min(200, 10 * 2 ** (attempt - 1));
 }
+
+/** A request moves at most this often: memberships change seconds apart, not within one call. */
+export const MAX_MOVES = 4;

@@ -81,7 +81,6 @@ export function keyBytes(encoded: EncodedKey): Buffer {
   return encoded.bytes;
 }
 
-/** Errors name the key, but a huge key is cut so logs stay readable. */
 /**
  * Whether a key token is base64 followed by the ` b` flag. A key token has no space of its own,
  * so a space second to last is that flag (two char codes: `endsWith` cost ~140 instructions per
@@ -91,7 +90,7 @@ export function isBase64Token(token: WireKey): boolean {
   return token.charCodeAt(token.length - 2) === 32;
 }
 
-/** A key short enough for an error message: at most 64 characters. */
+/** Errors name the key, but a huge key is cut so logs stay readable: at most 64 characters. */
 export function shortKey(key: string): string {
   return key.length > 64 ? `${key.slice(0, 61)}...` : key;
 }

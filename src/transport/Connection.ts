@@ -125,7 +125,7 @@ export class Connection {
         server: endpoint.id,
       });
       // Answered `version`, then hung up on `mn`: twemproxy does this to every meta command, and
-      // so may a memcached going away between the two. A fresh connection tells them apart (the
+      // so may a memcached going away between the two. Fresh connections tell them apart (the
       // connect timer still bounds the handshake meanwhile).
       // Not after our own close (the pipeline is over; a probe would outlive the client).
       if (

@@ -1,4 +1,5 @@
 import { UnsupportedServerError } from '../component/errors.js';
+import { metaNoop, versionCommand } from '../protocol/RequestEncoder.js';
 import { dial } from './dial.js';
 import type { ServerEndpoint } from './ServerEndpoint.js';
 
@@ -21,28 +22,28 @@ export async function hangsUpOnMeta(
   signal: AbortSignal,
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  if ((await versionThen(endpoint, 'mn', timeoutMs, signal)) !== 'hung up') return false;
-  return (await versionThen(endpoint, null, deadline - Date.now(), signal)) === 'answered';
+  if ((await versionThen(endpoint, true, timeoutMs, signal)) !== 'hung up') return false;
+  return (await versionThen(endpoint, false, deadline - Date.now(), signal)) === 'answered';
 }
 
 type ProbeVerdict = 'answered' | 'hung up' | 'no verdict';
 
 /**
- * On a fresh connection: `version`, then, once answered by a single VERSION line, `next` if
- * given. 'answered' when the last command sent got any reply, 'hung up' when the connection closed
- * after `next` without one, 'no verdict' on anything else (refused, an error, an odd reply, no
+ * On a fresh connection: `version`, then, once answered by a single VERSION line, `mn` when
+ * `thenMeta`. 'answered' when the last command sent got any reply, 'hung up' when the connection
+ * closed after `mn` without one, 'no verdict' on anything else (refused, an error, an odd reply, no
  * answer within `timeoutMs`, `signal` aborted).
  */
 function versionThen(
   endpoint: ServerEndpoint,
-  next: string | null,
+  thenMeta: boolean,
   timeoutMs: number,
   signal: AbortSignal,
 ): Promise<ProbeVerdict> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve('no verdict');
     let received = '';
-    let sentNext = false;
+    let sentMeta = false;
     let settled = false;
     const finish = (verdict: ProbeVerdict): void => {
       if (settled) return;
@@ -53,22 +54,22 @@ function versionThen(
       resolve(verdict);
     };
     const socket = dial(endpoint, (chunk) => {
-      // Anything after `next` is an answer to it: not a hang-up.
-      if (sentNext) return finish('answered');
+      // Anything after `mn` is an answer to it: not a hang-up.
+      if (sentMeta) return finish('answered');
       received += chunk.toString('latin1');
       if (!received.includes('\r\n')) return;
       if (!received.startsWith('VERSION ') || received.indexOf('\r\n') !== received.length - 2)
         return finish('no verdict');
-      if (next === null) return finish('answered');
-      sentNext = true;
-      socket.write(`${next}\r\n`);
+      if (!thenMeta) return finish('answered');
+      sentMeta = true;
+      socket.write(metaNoop());
     });
     const timer = setTimeout(() => finish('no verdict'), Math.max(0, timeoutMs));
     const abort = (): void => finish('no verdict');
     signal.addEventListener('abort', abort, { once: true });
     socket.on('error', () => finish('no verdict'));
-    socket.on('close', () => finish(sentNext ? 'hung up' : 'no verdict'));
-    socket.write('version\r\n');
+    socket.on('close', () => finish(sentMeta ? 'hung up' : 'no verdict'));
+    socket.write(versionCommand());
   });
 }
 
