@@ -18,7 +18,8 @@ import { ServerWatch } from './ServerWatch.js';
 
 /** Where the pipeline's bytes go: the socket's write coalescer, or a test's transcript. */
 export interface PipelineWriter {
-  append(payload: string | Buffer, data: Buffer | null): void;
+  /** `alone`: nothing else is in flight on the connection (see WriteCoalescer.append). */
+  append(payload: string | Buffer, data: Buffer | null, alone: boolean): void;
 }
 
 export interface PipelineOptions {
@@ -315,7 +316,7 @@ export class Pipeline implements ResponseHandler, AbandonListener {
 
   private write(request: Request): void {
     request.owner = this;
-    this.writer.append(request.payload, request.data);
+    this.writer.append(request.payload, request.data, this.head === request && this.connected);
     // Written once (a retry encodes anew): the line need not live until the reply; strings kept
     // by 100 requests in flight are what young-generation GCs would otherwise copy.
     request.payload = '';

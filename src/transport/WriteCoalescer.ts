@@ -68,8 +68,14 @@ export class WriteCoalescer {
     return this.socket.writableLength + this.pendingString.length;
   }
 
-  /** Queues a request line (and, for `ms`, its data block) for this tick's write. */
-  append(request: string | Buffer, data: Buffer | null): void {
+  /**
+   * Queues a request line (and, for `ms`, its data block) for this tick's write. `alone`: the
+   * connection has nothing else in flight, so nothing of this tick is queued before it either.
+   * It is then written at once: one call at a time (`await client.get()` per web request) is
+   * where waiting for the end of the tick only adds latency, as there is nothing to coalesce it
+   * with. Calls made after it in the same tick find it in flight and are coalesced as usual.
+   */
+  append(request: string | Buffer, data: Buffer | null, alone = false): void {
     // Request lines are ASCII; a Buffer one (the auth command, whose password may be any UTF-8)
     // goes through latin1, which keeps every byte as it is.
     const payload = typeof request === 'string' ? request : request.toString('latin1');
@@ -92,6 +98,10 @@ export class WriteCoalescer {
       return;
     }
     if (!this.flushScheduled) {
+      if (alone) {
+        this.flush();
+        return;
+      }
       this.flushScheduled = true;
       if (this.untilPollEnds()) {
         this.heldSince = this.now();

@@ -23,6 +23,23 @@ describe('Pipeline: matching replies', () => {
     assert.equal((a.outcome.value as MetaResponse).value?.toString(), 'x');
   });
 
+  it('tells the writer a request is alone when nothing else is in flight, so it goes out at once', () => {
+    const p = new ScriptedPipeline();
+    p.handshake();
+    const from = p.alone.length;
+    const a = p.get('a');
+    const b = p.get('b');
+    p.reply(`HD O${a.opaque}\r\n`);
+    const c = p.get('c');
+    p.reply(`HD O${b.opaque}\r\nHD O${c.opaque}\r\n`);
+    p.get('d');
+    assert.deepEqual(
+      p.alone.slice(from),
+      [true, false, false, true],
+      'b behind a, c behind b; d on an idle connection',
+    );
+  });
+
   it('a reply with the wrong opaque destroys the pipeline: every request fails, none gets the value', () => {
     const p = new ScriptedPipeline();
     p.handshake();

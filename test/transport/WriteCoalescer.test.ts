@@ -11,11 +11,13 @@ class RecordingSocket extends EventEmitter {
   writes: Array<string | Array<string | Buffer>> = [];
   writableLength = 0;
   writableNeedDrain = false;
+  /** What `write` returns: false once the kernel buffer is "full" (then 'drain' is awaited). */
+  accepting = true;
   private corked: Array<string | Buffer> | null = null;
   write(chunk: string | Buffer): boolean {
     if (this.corked !== null) this.corked.push(chunk);
     else this.writes.push(chunk as string);
-    return true;
+    return this.accepting;
   }
   cork(): void {
     this.corked = [];
@@ -44,6 +46,33 @@ it('a tick’s requests are written at the end of the tick, in one write', async
   await Promise.resolve();
   await new Promise<void>((resolve) => process.nextTick(resolve));
   assert.deepEqual(socket.writes, ['mg a v\r\nmg b v\r\n']);
+});
+
+it('a request alone on its connection is written at once; the calls after it in the tick are coalesced', async () => {
+  const { socket, writer } = coalescer(() => false);
+  writer.append('mg a v\r\n', null, true);
+  assert.deepEqual(socket.writes, ['mg a v\r\n'], 'written before the tick ends');
+  writer.append('mg b v\r\n', null);
+  writer.append('mg c v\r\n', null);
+  assert.equal(socket.writes.length, 1);
+  await endOfTick();
+  assert.deepEqual(socket.writes, ['mg a v\r\n', 'mg b v\r\nmg c v\r\n']);
+});
+
+it('alone does not jump the queue: behind a flush due at the end of the tick or a full kernel buffer it waits', async () => {
+  const { socket, writer } = coalescer(() => false);
+  writer.append('mg a v\r\n', null);
+  writer.append('mg b v\r\n', null, true);
+  assert.deepEqual(socket.writes, [], 'behind a flush already due at the end of the tick');
+  await endOfTick();
+  assert.deepEqual(socket.writes, ['mg a v\r\nmg b v\r\n']);
+  socket.accepting = false;
+  writer.append('mg c v\r\n', null, true);
+  writer.append('mg d v\r\n', null, true);
+  assert.deepEqual(socket.writes.slice(1), ['mg c v\r\n'], 'the kernel buffer is full: d waits for drain');
+  socket.accepting = true;
+  socket.emit('drain');
+  assert.deepEqual(socket.writes.slice(2), ['mg d v\r\n']);
 });
 
 it('while a reply is arriving, the tick’s requests wait for the loop’s reads, then go in one write', async () => {

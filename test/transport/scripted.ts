@@ -124,6 +124,8 @@ export interface Closed {
 export class ScriptedPipeline {
   readonly clock = new ScriptedClock();
   readonly written: string[] = [];
+  /** For each write, whether the pipeline said nothing else was in flight (`alone`). */
+  readonly alone: boolean[] = [];
   readonly pipeline: Pipeline;
   readonly parser: ResponseParser;
   closed: Closed | null = null;
@@ -132,8 +134,10 @@ export class ScriptedPipeline {
     this.pipeline = new Pipeline(
       'test:11211',
       {
-        append: (payload, data) =>
-          this.written.push(String(payload) + (data ? `${data.toString('latin1')}\r\n` : '')),
+        append: (payload, data, alone) => {
+          this.written.push(String(payload) + (data ? `${data.toString('latin1')}\r\n` : ''));
+          this.alone.push(alone);
+        },
       },
       { requestTimeoutMs, clock: this.clock, ...(maxAbandoned === undefined ? {} : { maxAbandoned }) },
     );
