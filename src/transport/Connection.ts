@@ -92,7 +92,7 @@ export class Connection {
     // The pipeline and parser exist before the socket: a socket may ask for its read buffer at once.
     this.pipeline = new Pipeline(
       endpoint.id,
-      { append: (payload, data) => this.writer.append(payload, data) },
+      { append: (payload, data, alone) => this.writer.append(payload, data, alone) },
       {
         requestTimeoutMs: options.requestTimeoutMs,
         clock: this.clock,
