@@ -1,18 +1,19 @@
-import {
-  AuthenticationError,
-  ConnectionError,
-  type MemcachedCacheError,
-  ProtocolError,
-  ServerError,
-  ValueTooLargeError,
-} from '../component/errors.js';
+import { ConnectionError, type MemcachedCacheError, ProtocolError } from '../component/errors.js';
 import type { MetaResponse } from '../protocol/MetaResponse.js';
-import { collectReply, errorWord, RequestKind, Step } from '../protocol/ReplyCollector.js';
+import { collectReply, RequestKind, Step } from '../protocol/ReplyCollector.js';
 import type { ResponseHandler } from '../protocol/ResponseParser.js';
 import type { TextReply } from '../protocol/TextReply.js';
 import { collectTextReply } from '../protocol/TextReplyCollector.js';
 import { type Clock, TickClock } from './Clock.js';
-import { noMetaProtocol } from './metaProbe.js';
+import {
+  authRefused,
+  desyncError,
+  noMetaReply,
+  outOfStepError,
+  pipelineProtocolError,
+  refusedConnection,
+  replyFailure,
+} from './pipelineErrors.js';
 import { type AbandonListener, copyFor, failRequest, type Request } from './Request.js';
 import { ServerWatch } from './ServerWatch.js';
 
@@ -95,7 +96,8 @@ export class Pipeline implements ResponseHandler, AbandonListener {
     options: PipelineOptions,
   ) {
     this.clock = options.clock;
-    // The writer sends at the end of the tick anyway: one clock read per tick is exact enough.
+    // The writer sends at the end of the tick, or at once for a lone request: within the same tick
+    // either way, so one clock read per tick is exact enough.
     this.sendClock = new TickClock(options.clock, 64, false);
     this.lastActiveAt = this.clock.now();
     const maxAbandoned = options.maxAbandoned ?? DEFAULT_MAX_ABANDONED;
@@ -200,7 +202,7 @@ export class Pipeline implements ResponseHandler, AbandonListener {
   }
 
   private unasked(): void {
-    this.destroy(this.protocolError('the server sent a reply nobody asked for'), false);
+    this.destroy(pipelineProtocolError(this.serverId, 'the server sent a reply nobody asked for'), false);
   }
 
   /** What the head request's collector made of a reply: completion, an error or a replaced connection. */
@@ -218,44 +220,26 @@ export class Pipeline implements ResponseHandler, AbandonListener {
         return;
       case Step.Failed:
         this.dequeue();
-        failRequest(request, this.failureOf(request, request.result as MetaResponse));
+        failRequest(request, replyFailure(this.serverId, request, request.result as MetaResponse));
         return;
       case Step.FailedOutOfStep:
         this.failOutOfStep(request, request.result as MetaResponse);
         return;
       case Step.Desync:
-        this.destroy(this.protocolError(DESYNC_REASON[request.kind] ?? UNEXPECTED_REPLY), false);
+        this.destroy(desyncError(this.serverId, request.kind), false);
         return;
       case Step.Refused: {
         const reply = request.result as MetaResponse;
         if (this.ready) return this.failOutOfStep(request, reply);
-        const reason = reply.text || errorWord(reply.status);
-        this.destroy(
-          new ServerError(`Server ${this.serverId} refused the connection: ${reason}`, {
-            server: this.serverId,
-            details: { reply: errorWord(reply.status), refused: true },
-          }),
-          true,
-        );
+        this.destroy(refusedConnection(this.serverId, reply), true);
         return;
       }
       case Step.AuthRefused:
-        this.destroy(
-          new AuthenticationError(`Server ${this.serverId} refused the credentials`, {
-            server: this.serverId,
-          }),
-          false,
-        );
+        this.destroy(authRefused(this.serverId), false);
         return;
-      case Step.Unsupported: {
-        const reply = request.result as MetaResponse;
-        const answer = reply.text ? `${errorWord(reply.status)} ${reply.text}` : errorWord(reply.status);
-        this.destroy(
-          noMetaProtocol(this.serverId, this.serverVersion, `answered \`mn\` with ${JSON.stringify(answer)}`),
-          false,
-        );
+      case Step.Unsupported:
+        this.destroy(noMetaReply(this.serverId, this.serverVersion, request.result as MetaResponse), false);
         return;
-      }
     }
   }
 
@@ -366,45 +350,10 @@ export class Pipeline implements ResponseHandler, AbandonListener {
   /** An error line after which the stream may carry a second reply for the same request. */
   private failOutOfStep(request: Request, reply: MetaResponse): void {
     this.dequeue();
-    failRequest(request, this.failureOf(request, reply));
-    this.destroy(
-      this.protocolError(
-        `the server answered ${errorWord(reply.status)}; the connection is replaced to stay in step`,
-      ),
-      false,
-    );
-  }
-
-  /** The error for a request that failed alone: an error line, or a value too large to read. */
-  private failureOf(request: Request, reply: MetaResponse): MemcachedCacheError {
-    if (reply.oversizeBytes >= 0) {
-      const key =
-        request.keys !== null ? (request.keys[reply.opaque - request.opaque] ?? request.key) : request.key;
-      return new ValueTooLargeError(
-        `The value stored under the key is ${reply.oversizeBytes} bytes, larger than this client reads (max_value); it was skipped`,
-        { server: this.serverId, key, details: { size: reply.oversizeBytes } },
-      );
-    }
-    const word = errorWord(reply.status);
-    return new ServerError(`Server ${this.serverId} answered ${word}${reply.text ? `: ${reply.text}` : ''}`, {
-      server: this.serverId,
-      key: request.key,
-      details: { reply: word },
-    });
-  }
-
-  private protocolError(reason: string): ProtocolError {
-    return new ProtocolError(`Protocol error with ${this.serverId}: ${reason}`, { server: this.serverId });
+    failRequest(request, replyFailure(this.serverId, request, reply));
+    this.destroy(outOfStepError(this.serverId, reply), false);
   }
 }
-
-/** Why a reply that did not fit its request broke the stream, by the request's kind. */
-const DESYNC_REASON: Partial<Record<RequestKind, string>> = {
-  [RequestKind.Batch]: 'a batched reply did not match any request in the batch',
-  [RequestKind.Meta]: 'a reply carried the wrong opaque token (response desync)',
-  [RequestKind.TextGet]: 'a get reply did not fit the keys asked (response desync)',
-};
-const UNEXPECTED_REPLY = 'an unexpected reply was received (response desync)';
 
 /**
  * Abandoned requests one connection may hold. A healthy server answers a pile this size in
