@@ -75,7 +75,7 @@ export class WriteCoalescer {
    * where waiting for the end of the tick only adds latency, as there is nothing to coalesce it
    * with. Calls made after it in the same tick find it in flight and are coalesced as usual.
    */
-  append(request: string | Buffer, data: Buffer | null, alone = false): void {
+  append(request: string | Buffer, data: Buffer | null, alone: boolean): void {
     // Request lines are ASCII; a Buffer one (the auth command, whose password may be any UTF-8)
     // goes through latin1, which keeps every byte as it is.
     const payload = typeof request === 'string' ? request : request.toString('latin1');

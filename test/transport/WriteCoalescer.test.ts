@@ -40,8 +40,8 @@ const endOfTick = (): Promise<void> => new Promise<void>((resolve) => process.ne
 
 it('a tick’s requests are written at the end of the tick, in one write', async () => {
   const { socket, writer } = coalescer(() => false);
-  writer.append('mg a v\r\n', null);
-  writer.append('mg b v\r\n', null);
+  writer.append('mg a v\r\n', null, false);
+  writer.append('mg b v\r\n', null, false);
   assert.deepEqual(socket.writes, []);
   await Promise.resolve();
   await new Promise<void>((resolve) => process.nextTick(resolve));
@@ -52,8 +52,8 @@ it('a request alone on its connection is written at once; the calls after it in 
   const { socket, writer } = coalescer(() => false);
   writer.append('mg a v\r\n', null, true);
   assert.deepEqual(socket.writes, ['mg a v\r\n'], 'written before the tick ends');
-  writer.append('mg b v\r\n', null);
-  writer.append('mg c v\r\n', null);
+  writer.append('mg b v\r\n', null, false);
+  writer.append('mg c v\r\n', null, false);
   assert.equal(socket.writes.length, 1);
   await endOfTick();
   assert.deepEqual(socket.writes, ['mg a v\r\n', 'mg b v\r\nmg c v\r\n']);
@@ -61,7 +61,7 @@ it('a request alone on its connection is written at once; the calls after it in 
 
 it('alone does not jump the queue: behind a flush due at the end of the tick or a full kernel buffer it waits', async () => {
   const { socket, writer } = coalescer(() => false);
-  writer.append('mg a v\r\n', null);
+  writer.append('mg a v\r\n', null, false);
   writer.append('mg b v\r\n', null, true);
   assert.deepEqual(socket.writes, [], 'behind a flush already due at the end of the tick');
   await endOfTick();
@@ -78,16 +78,16 @@ it('alone does not jump the queue: behind a flush due at the end of the tick or 
 it('while a reply is arriving, the tick’s requests wait for the loop’s reads, then go in one write', async () => {
   let midReply = true;
   const { socket, writer } = coalescer(() => midReply);
-  writer.append('mg a v\r\n', null);
+  writer.append('mg a v\r\n', null, false);
   await new Promise<void>((resolve) => process.nextTick(resolve));
   assert.deepEqual(socket.writes, [], 'not at the end of the tick');
   // Another read's tick: the reply ended there, but the write is already due after the reads.
   midReply = false;
-  writer.append('mg b v\r\n', null);
+  writer.append('mg b v\r\n', null, false);
   await immediate();
   assert.deepEqual(socket.writes, ['mg a v\r\nmg b v\r\n']);
   // Nothing arriving: back to the end of the tick.
-  writer.append('mg c v\r\n', null);
+  writer.append('mg c v\r\n', null, false);
   await new Promise<void>((resolve) => process.nextTick(resolve));
   assert.deepEqual(socket.writes, ['mg a v\r\nmg b v\r\n', 'mg c v\r\n']);
 });
@@ -98,18 +98,18 @@ it('requests are held at most 2 ms: then the next append or read writes them at 
     () => true,
     () => time,
   );
-  writer.append('mg a v\r\n', null);
+  writer.append('mg a v\r\n', null, false);
   time += 1;
-  writer.append('mg b v\r\n', null);
+  writer.append('mg b v\r\n', null, false);
   writer.releaseHeld(); // a read 1 ms later
   await endOfTick();
   assert.deepEqual(socket.writes, [], 'held for 1 ms');
   time += 1;
-  writer.append('mg c v\r\n', null);
+  writer.append('mg c v\r\n', null, false);
   await endOfTick();
   assert.deepEqual(socket.writes, ['mg a v\r\nmg b v\r\nmg c v\r\n'], 'released at 2 ms by an append');
   // Held again; this time a read (no append) releases them.
-  writer.append('mg d v\r\n', null);
+  writer.append('mg d v\r\n', null, false);
   time += 5;
   writer.releaseHeld();
   await endOfTick();
@@ -121,7 +121,7 @@ it('requests are held at most 2 ms: then the next append or read writes them at 
 it('a held write still goes at once when the tick has queued 64 KB', () => {
   const { socket, writer } = coalescer(() => true);
   const line = `mg ${'k'.repeat(200)} v\r\n`;
-  for (let i = 0; i * line.length < 64 * 1024; i++) writer.append(line, null);
+  for (let i = 0; i * line.length < 64 * 1024; i++) writer.append(line, null, false);
   assert.equal(socket.writes.length, 1);
 });
 
@@ -130,10 +130,10 @@ it('values above 512 B go to the socket as they are, between their header and CR
   const small = Buffer.alloc(512, 6);
   const medium = Buffer.alloc(513, 7);
   const large = Buffer.alloc(100 * 1024, 8);
-  writer.append('ms a 512\r\n', small);
-  writer.append('ms b 513\r\n', medium);
-  writer.append('ms c 102400\r\n', large);
-  writer.append('mg c v\r\n', null);
+  writer.append('ms a 512\r\n', small, false);
+  writer.append('ms b 513\r\n', medium, false);
+  writer.append('ms c 102400\r\n', large, false);
+  writer.append('mg c v\r\n', null, false);
   await new Promise<void>((resolve) => process.nextTick(resolve));
   assert.equal(socket.writes.length, 1, 'one corked batch: one writev');
   const batch = socket.writes[0] as Array<string | Buffer>;
@@ -151,7 +151,7 @@ it('values above 512 B go to the socket as they are, between their header and CR
 
 it('stop() drops a held write: nothing is written after the connection is gone', async () => {
   const { socket, writer } = coalescer(() => true);
-  writer.append('mg a v\r\n', null);
+  writer.append('mg a v\r\n', null, false);
   writer.stop();
   await immediate();
   assert.deepEqual(socket.writes, []);
