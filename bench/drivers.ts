@@ -40,6 +40,8 @@ export async function createDriver(client: ClientId, servers: readonly Endpoint[
       return memcacheClient(servers);
     case 'memcache':
       return memcache(servers);
+    case 'raw-promise':
+      return promiseBound(servers);
     default:
       throw new Error(`${client} has no per-operation driver`);
   }
@@ -74,6 +76,20 @@ async function ours(servers: readonly Endpoint[]): Promise<Driver> {
     set: (key, value) => client.set(key, value),
     mget: async (keys) => (await client.getMany(keys)).size,
     close: async () => client.close(),
+  };
+}
+
+/** The promise-per-call bound (bench/promiseBound.ts): one socket to the first server, no getMany. */
+async function promiseBound(servers: readonly Endpoint[]): Promise<Driver> {
+  const { PromiseBound } = await import('./promiseBound.js');
+  const bound = new PromiseBound();
+  await bound.connect(servers[0]!.host, servers[0]!.port);
+  return {
+    get: (key) => bound.get(key),
+    length: (value) => (value === null ? -1 : (value as Buffer).length),
+    set: (key, value) => bound.set(key, value),
+    mget: () => Promise.reject(new Error('the promise bound has no multi-get')),
+    close: async () => bound.close(),
   };
 }
 

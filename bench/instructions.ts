@@ -9,6 +9,7 @@
 //   node --import tsx bench/instructions.ts pget sget       # some of them
 //   IR_N=5000 node --import tsx bench/instructions.ts sget  # another n
 //   IR_OUT=.build-ir-b …                                    # another build directory (runs side by side)
+//   IR_CLIENT=promise-bound … pget sget                     # the promise bound instead of ours
 //
 // Cases: pget / pset (100 in flight, 100 B), sget / sset (one call at a time, 100 B),
 // pset100k / pget100k (100 in flight, 100 KB), mget (getMany of 100 keys, one call at a time,
@@ -43,16 +44,47 @@ const MGET_KEYS = 100;
 
 const WARM_UP = 10_000;
 
+/** What the child calls: ours, or the promise bound (get and set only). */
+interface Counted {
+  get(key: string): Promise<{ value: Buffer } | null>;
+  set(key: string, value: Buffer): Promise<unknown>;
+  getMany(keys: readonly string[]): Promise<Map<string, { value: Buffer }>>;
+  close(): void | Promise<void>;
+}
+
+/**
+ * `IR_CLIENT=promise-bound`: bench/promiseBound.ts, the least a client with a promise per call
+ * does, so ours can be read against it call for call. Its get resolves the value itself.
+ */
+async function promiseBound(port: number): Promise<Counted> {
+  const { PromiseBound } = await import('./promiseBound.js');
+  const bound = new PromiseBound();
+  await bound.connect('127.0.0.1', port);
+  return {
+    get: (key) => bound.get(key) as unknown as Promise<{ value: Buffer } | null>,
+    set: (key, value) => bound.set(key, value),
+    getMany: () => Promise.reject(new Error('the promise bound has no getMany')),
+    close: async () => bound.close(),
+  };
+}
+
 /** The child: warm-up, then `calls` calls of the case, then exit. */
 async function child(port: number, name: string, calls: number): Promise<void> {
-  const { MemcachedClient } = await import('../src/index.js');
   const c = CASES[name]!;
+  if (process.env.IR_CLIENT === 'promise-bound')
+    return runCalls(await promiseBound(port), c, name, calls, true);
+  const { MemcachedClient } = await import('../src/index.js');
   // Valgrind runs ~50× slower: a 100 KB call can take longer than the default second.
   const client = new MemcachedClient({
     servers: [{ id: 'bench', host: '127.0.0.1', port }],
     requestTimeoutMs: 60_000,
   });
   await client.connect();
+  return runCalls(client, c, name, calls, false);
+}
+
+/** Sets every key, warms up, then makes `calls` calls of the case. */
+async function runCalls(client: Counted, c: Case, name: string, calls: number, bare: boolean): Promise<void> {
   const keys = Array.from({ length: 1000 }, (_, i) => `ir:${name}:${i}`);
   const value = randomBytes(c.size);
   // Built once, so the measured window holds the client's work only: call i reads window i % 10.
@@ -73,7 +105,8 @@ async function child(port: number, name: string, calls: number): Promise<void> {
             throw new Error('bad getMany');
         } else if (op === 'get') {
           const item = await client.get(key);
-          if (item === null || item.value.length !== c.size) throw new Error('bad get');
+          const length = item === null ? -1 : bare ? (item as unknown as Buffer).length : item.value.length;
+          if (length !== c.size) throw new Error('bad get');
         } else await client.set(key, value);
       }
     };

@@ -34,8 +34,11 @@ export function renderReadmeBenchmark(report: Report): string {
   const ourFlags = report.tables.some((t) => t.rows.some((r) => r.client === 'raw-meta' && r.rounds > 0))
     ? ' "Our flags" is the same bound sending the requests our client sends (`v f c t`, `F0`, opaque tokens, quiet `mg` + `mn` for the multi-get): ours ÷ it is the cost of the client alone; the goals are judged against the plain bound.'
     : '';
+  const promise = report.tables.some((t) => t.rows.some((r) => r.client === 'raw-promise' && r.rounds > 0))
+    ? ' "Promise" is the least a client with a promise per call does (`bench/promiseBound.ts`: each call builds its request line and gets a promise, the calls of a tick share a write, replies are matched by opaque token and a value is copied out; no key checks, routing, deadlines, retries, flags or `Item`): ours ÷ it is what the rest of our contract costs.'
+    : '';
   const lines = [
-    `From \`bench/results/latest.md\` (${m.date.slice(0, 10)}, ${m.mode} mode, median of ${m.rounds} rounds; ${m.cores}-core ${m.cpu}, Node ${m.node}, memcached ${m.memcached}; source ${m.source.split(' ')[0]}). Ratios are of the medians of ops/s, the range in brackets is the lowest and highest ratio within one round (the clients of a round run back to back). Raw is the bound a socket allows: prebuilt requests, replies only counted (one at a time for the sequential rows, batches of 100 otherwise).${ourFlags} Server CPU is memcached's own CPU time per operation over the phase.`,
+    `From \`bench/results/latest.md\` (${m.date.slice(0, 10)}, ${m.mode} mode, median of ${m.rounds} rounds; ${m.cores}-core ${m.cpu}, Node ${m.node}, memcached ${m.memcached}; source ${m.source.split(' ')[0]}). Ratios are of the medians of ops/s, the range in brackets is the lowest and highest ratio within one round (the clients of a round run back to back). Raw is the bound a socket allows: prebuilt requests, replies only counted (one at a time for the sequential rows, batches of 100 otherwise).${ourFlags}${promise} Server CPU is memcached's own CPU time per operation over the phase.`,
     '',
     '| scenario | ours | best peer | ours ÷ best peer | goal | ours ÷ raw | goal | CPU µs/op ours / peer / raw | server CPU µs/op ours / peer |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -61,7 +64,9 @@ export function renderReadmeBenchmark(report: Report): string {
     const vsRaw =
       o.vsRaw === null
         ? '–'
-        : `${fmtShareStat(o.vsRaw)}${o.vsRawMeta === null ? '' : `; our flags ${fmtShareStat(o.vsRawMeta)}`}`;
+        : `${fmtShareStat(o.vsRaw)}${o.vsRawMeta === null ? '' : `; our flags ${fmtShareStat(o.vsRawMeta)}`}${
+            o.vsPromise === null ? '' : `; promise ${fmtShareStat(o.vsPromise)}`
+          }`;
     const peerLatency =
       t.latency && t.op !== 'mget' && o.peer.p50 !== undefined ? `, p50 ${o.peer.p50.toFixed(0)} µs` : '';
     lines.push(

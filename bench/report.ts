@@ -259,17 +259,22 @@ export function ratioStat(a: Row, b: Row): RatioStat {
 }
 
 /**
- * What a goal's scenario measured: ours, the best peer and the raw bounds, with their ratios.
- * The goals are judged against `raw`; `rawMeta` (the bound sending our requests) is shown beside it.
+ * What a goal's scenario measured: ours, the best peer and the bounds, with their ratios. The
+ * goals are judged against `raw`; `rawMeta` (the bound sending our requests) and `promise` (the
+ * least a client with a promise per call does) are shown beside it.
  */
 export interface GoalOutcome {
   ours: Row;
   peer: Row | null;
   raw: Row | null;
   rawMeta: Row | null;
+  promise: Row | null;
   vsPeer: RatioStat | null;
   vsRaw: RatioStat | null;
   vsRawMeta: RatioStat | null;
+  vsPromise: RatioStat | null;
+  /** The promise bound ÷ raw: what one promise per call costs before anything else a client does. */
+  promiseVsRaw: RatioStat | null;
   /** Ours ran cleanly: no errors, failures or cut-offs. */
   clean: boolean;
 }
@@ -288,23 +293,41 @@ export function outcomeIn(t: Table, ours: Row): GoalOutcome {
   const peer = ran(t.bestPeer);
   const raw = ran('raw');
   const rawMeta = ran('raw-meta');
+  const promise = ran('raw-promise');
   return {
     ours,
     peer,
     raw,
     rawMeta,
+    promise,
     vsPeer: peer === null ? null : ratioStat(ours, peer),
     vsRaw: raw === null ? null : ratioStat(ours, raw),
     vsRawMeta: rawMeta === null ? null : ratioStat(ours, rawMeta),
+    vsPromise: promise === null ? null : ratioStat(ours, promise),
+    promiseVsRaw: promise === null || raw === null ? null : ratioStat(promise, raw),
     clean: ours.errors === 0 && ours.failures.length === 0 && ours.cutOffs === 0,
   };
 }
 
-/** `; ours ÷ raw with our flags: X % (range) of N` when that bound ran, else ''. */
-export function withOurFlags(o: GoalOutcome): string {
-  if (o.rawMeta === null || o.vsRawMeta === null) return '';
-  if (o.rawMeta.errors > 0) return `; raw with our flags: ${o.rawMeta.errors} errors`;
-  return `; ours ÷ raw with our flags: ${fmtShareStat(o.vsRawMeta)} of ${fmt(o.rawMeta.opsPerSec)}`;
+/**
+ * `; ours ÷ raw with our flags: X % (range) of N` and `; ours ÷ promise-per-call bound: …` for
+ * the bounds that ran beside `raw`, else ''.
+ */
+export function besideRaw(o: GoalOutcome): string {
+  let text = '';
+  if (o.rawMeta !== null && o.vsRawMeta !== null)
+    text +=
+      o.rawMeta.errors > 0
+        ? `; raw with our flags: ${o.rawMeta.errors} errors`
+        : `; ours ÷ raw with our flags: ${fmtShareStat(o.vsRawMeta)} of ${fmt(o.rawMeta.opsPerSec)}`;
+  if (o.promise !== null && o.vsPromise !== null)
+    text +=
+      o.promise.errors > 0
+        ? `; promise bound: ${o.promise.errors} errors`
+        : `; ours ÷ promise-per-call bound: ${fmtShareStat(o.vsPromise)} of ${fmt(o.promise.opsPerSec)}${
+            o.promiseVsRaw === null ? '' : ` (itself ${fmtShareStat(o.promiseVsRaw)} of raw)`
+          }`;
+  return text;
 }
 
 export const fmtRatioStat = (s: RatioStat): string =>
@@ -323,7 +346,7 @@ function evaluateTargets(report: Report): Target[] {
       measured: okPeer
         ? `${fmtRatioStat(o.vsPeer!)}: ${fmt(o.ours.opsPerSec)} vs ${o.peer!.client} ${fmt(o.peer!.opsPerSec)}${
             o.raw !== null && goal.raw === undefined
-              ? `; ours ÷ raw ${fmtShareStat(o.vsRaw!)} of ${fmt(o.raw.opsPerSec)}${withOurFlags(o)}`
+              ? `; ours ÷ raw ${fmtShareStat(o.vsRaw!)} of ${fmt(o.raw.opsPerSec)}${besideRaw(o)}`
               : ''
           }`
         : 'not measured / errors',
@@ -335,7 +358,7 @@ function evaluateTargets(report: Report): Target[] {
       name: `${goal.label}: ours ÷ raw socket bound, ops/s (range: per round)`,
       goal: `≥ ${fmtShare(goal.raw)}`,
       measured: okRaw
-        ? `${fmtShareStat(o.vsRaw!)}: ${fmt(o.ours.opsPerSec)} of ${fmt(o.raw!.opsPerSec)}${withOurFlags(o)}`
+        ? `${fmtShareStat(o.vsRaw!)}: ${fmt(o.ours.opsPerSec)} of ${fmt(o.raw!.opsPerSec)}${besideRaw(o)}`
         : 'not measured',
       pass: okRaw && o.vsRaw!.median >= goal.raw,
     });

@@ -188,10 +188,10 @@ async function measure(
 }
 
 /**
- * The client's part of its keys where its id would not do: `raw-meta` asks what ours asks, so its
- * keys are as long as ours (`ours` and `rawm` have four letters).
+ * The client's part of its keys where its id would not do: the bounds' keys are as long as ours
+ * (`ours`, `rawm` and `prom` have four letters), so the server does the same work for them.
  */
-const KEY_TAGS: Partial<Record<Task['client'], string>> = { 'raw-meta': 'rawm' };
+const KEY_TAGS: Partial<Record<Task['client'], string>> = { 'raw-meta': 'rawm', 'raw-promise': 'prom' };
 
 function makeKeys(task: Task, spec: ScenarioSpec): string[] {
   const prefix = `b:${task.runTag}:${KEY_TAGS[task.client] ?? task.client}:${spec.id}:${task.process ?? 0}:`;
