@@ -9,7 +9,7 @@ import { ResponseStatus } from './ResponseStatus.js';
 
 const CR = 13;
 const LF = 10;
-const SP = 32;
+// A space is the literal 32, as in MetaReplyLine.ts (per byte, a module constant is a context load).
 
 /** A header line longer than this without CRLF is not memcached talking. */
 const MAX_LINE_BYTES = 8192;
@@ -215,7 +215,7 @@ export class ResponseParser {
   /** Parses the line `buf[start, end)` (without CRLF); returns null after failing. */
   private parseLine(buf: Buffer, start: number, end: number): MetaResponse | null {
     const lineLength = end - start;
-    if (lineLength >= 2 && (lineLength === 2 || buf[start + 2] === SP)) {
+    if (lineLength >= 2 && (lineLength === 2 || buf[start + 2] === 32)) {
       const status = twoLetterStatus(buf[start]!, buf[start + 1]!);
       if (status !== 0) {
         const response = new MetaResponse(status);
@@ -223,7 +223,7 @@ export class ResponseParser {
         if (status === ResponseStatus.Value) {
           let p = start + 3;
           let size = 0;
-          while (p < end && buf[p] !== SP) {
+          while (p < end && buf[p] !== 32) {
             const digit = buf[p]! - 48;
             if (digit < 0 || digit > 9 || p - start > 13) {
               this.fail(`a VA header has a bad size: ${quoteBytes(buf.subarray(start, end))}`);
