@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Item } from '../src/index.js';
 
 interface Case {
   op: 'get' | 'set' | 'mget';
@@ -44,35 +45,30 @@ const MGET_KEYS = 100;
 
 const WARM_UP = 10_000;
 
-/** What the child calls: ours, or the promise bound (get and set only). */
+/** What the child calls, as it is (a wrapper would be counted too): ours, or the promise bound. */
 interface Counted {
-  get(key: string): Promise<{ value: Buffer } | null>;
+  get(key: string): Promise<unknown>;
   set(key: string, value: Buffer): Promise<unknown>;
-  getMany(keys: readonly string[]): Promise<Map<string, { value: Buffer }>>;
+  /** Ours only: the promise bound has no multi-get. */
+  getMany?(keys: readonly string[]): Promise<Map<string, Item>>;
   close(): void | Promise<void>;
 }
 
-/**
- * `IR_CLIENT=promise-bound`: bench/promiseBound.ts, the least a client with a promise per call
- * does, so ours can be read against it call for call. Its get resolves the value itself.
- */
-async function promiseBound(port: number): Promise<Counted> {
-  const { PromiseBound } = await import('./promiseBound.js');
-  const bound = new PromiseBound();
-  await bound.connect('127.0.0.1', port);
-  return {
-    get: (key) => bound.get(key) as unknown as Promise<{ value: Buffer } | null>,
-    set: (key, value) => bound.set(key, value),
-    getMany: () => Promise.reject(new Error('the promise bound has no getMany')),
-    close: async () => bound.close(),
-  };
-}
+/** Bytes of the value a get resolved, -1 for a miss: an `Item`'s, or the promise bound's `Buffer`. */
+const itemLength = (item: unknown): number => (item === null ? -1 : (item as Item).value.length);
+const bufferLength = (value: unknown): number => (value === null ? -1 : (value as Buffer).length);
 
 /** The child: warm-up, then `calls` calls of the case, then exit. */
 async function child(port: number, name: string, calls: number): Promise<void> {
   const c = CASES[name]!;
-  if (process.env.IR_CLIENT === 'promise-bound')
-    return runCalls(await promiseBound(port), c, name, calls, true);
+  if (process.env.IR_CLIENT === 'promise-bound') {
+    // bench/promiseBound.ts, the least a client with a promise per call does: ours can be read
+    // against it call for call.
+    const { PromiseBound } = await import('./promiseBound.js');
+    const bound = new PromiseBound();
+    await bound.connect('127.0.0.1', port);
+    return runCalls(bound, bufferLength, c, name, calls);
+  }
   const { MemcachedClient } = await import('../src/index.js');
   // Valgrind runs ~50× slower: a 100 KB call can take longer than the default second.
   const client = new MemcachedClient({
@@ -80,11 +76,17 @@ async function child(port: number, name: string, calls: number): Promise<void> {
     requestTimeoutMs: 60_000,
   });
   await client.connect();
-  return runCalls(client, c, name, calls, false);
+  return runCalls(client, itemLength, c, name, calls);
 }
 
 /** Sets every key, warms up, then makes `calls` calls of the case. */
-async function runCalls(client: Counted, c: Case, name: string, calls: number, bare: boolean): Promise<void> {
+async function runCalls(
+  client: Counted,
+  length: (result: unknown) => number,
+  c: Case,
+  name: string,
+  calls: number,
+): Promise<void> {
   const keys = Array.from({ length: 1000 }, (_, i) => `ir:${name}:${i}`);
   const value = randomBytes(c.size);
   // Built once, so the measured window holds the client's work only: call i reads window i % 10.
@@ -99,14 +101,13 @@ async function runCalls(client: Counted, c: Case, name: string, calls: number, b
         const key = keys[call % keys.length]!;
         if (op === 'mget') {
           const window = windows[call % windows.length]!;
+          if (client.getMany === undefined) throw new Error('the promise bound has no getMany');
           const items = await client.getMany(window);
           const some = window[call % MGET_KEYS]!;
           if (items.size !== MGET_KEYS || items.get(some)?.value.length !== c.size)
             throw new Error('bad getMany');
         } else if (op === 'get') {
-          const item = await client.get(key);
-          const length = item === null ? -1 : bare ? (item as unknown as Buffer).length : item.value.length;
-          if (length !== c.size) throw new Error('bad get');
+          if (length(await client.get(key)) !== c.size) throw new Error('bad get');
         } else await client.set(key, value);
       }
     };
