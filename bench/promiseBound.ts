@@ -9,7 +9,8 @@
 // counts replies. Ours ÷ this bound is the share of a call's cost the rest of our contract adds.
 
 import { Buffer } from 'node:buffer';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { boundSocket } from './raw.js';
 
 const LF = 10;
 // A space is the literal 32 in the reply loop, as in src/protocol/MetaReplyLine.ts (a module
@@ -49,13 +50,12 @@ export class PromiseBound {
   private failure: Error | null = null;
 
   async connect(host: string, port: number): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.socket = connect({ host, port }, resolve);
-      this.socket.once('error', reject);
-    });
-    this.socket.setNoDelay(true);
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    this.socket.on('error', (error) => this.fail(error));
+    this.socket = await boundSocket(
+      host,
+      port,
+      (chunk) => this.onData(chunk),
+      (error) => this.fail(error),
+    );
   }
 
   close(): void {

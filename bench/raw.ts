@@ -15,6 +15,23 @@ const LF = 10;
 const HD = (72 << 8) | 68;
 const EN = (69 << 8) | 78;
 
+/** A bound's one socket: connected, Nagle off, its reads and errors handed to the bound. */
+export async function boundSocket(
+  host: string,
+  port: number,
+  onData: (chunk: Buffer) => void,
+  onError: (error: Error) => void,
+): Promise<Socket> {
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const connecting = connect({ host, port }, () => resolve(connecting));
+    connecting.once('error', reject);
+  });
+  socket.setNoDelay(true);
+  socket.on('data', onData);
+  socket.on('error', onError);
+  return socket;
+}
+
 export class RawBound {
   private socket!: Socket;
   private carry: Buffer | null = null;
@@ -28,13 +45,12 @@ export class RawBound {
   private failed: ((error: Error) => void) | null = null;
 
   async connect(host: string, port: number): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.socket = connect({ host, port }, resolve);
-      this.socket.once('error', reject);
-    });
-    this.socket.setNoDelay(true);
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    this.socket.on('error', (error) => this.failed?.(error));
+    this.socket = await boundSocket(
+      host,
+      port,
+      (chunk) => this.onData(chunk),
+      (error) => this.failed?.(error),
+    );
   }
 
   close(): void {
