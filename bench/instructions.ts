@@ -90,7 +90,7 @@ async function runCalls(
   // Checked once, before any call: the promise bound has no multi-get.
   if (c.op === 'mget' && client.getMany === undefined)
     throw new Error(`${name}: the promise bound has no getMany`);
-  const keys = Array.from({ length: 1000 }, (_, i) => `ir:${name}:${i}`);
+  const keys = Array.from({ length: Number(process.env.IR_KEYS ?? 1000) }, (_, i) => `ir:${name}:${i}`);
   const value = randomBytes(c.size);
   // Built once, so the measured window holds the client's work only: call i reads window i % 10.
   const windows = Array.from({ length: keys.length / MGET_KEYS }, (_, i) =>

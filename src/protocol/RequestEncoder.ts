@@ -1,4 +1,5 @@
 import { type EncodedKey, isBase64Token } from './KeyEncoder.js';
+import { opaqueLineEnd } from './opaqueLineEnd.js';
 import type { WireCas, WireFlags, WireStatsGroup, WireTtl, WireUint64 } from './WireFields.js';
 
 /**
@@ -41,7 +42,9 @@ export function metaGetFlags(fields: MetaGetFields): MetaGetFlags {
 
 /** `mg`: the flags select what comes back. */
 export function metaGet(key: EncodedKey, flags: MetaGetFlags, opaque: number): string {
-  return flags === '' ? `mg ${key.token} O${opaque}${CRLF}` : `mg ${key.token} ${flags} O${opaque}${CRLF}`;
+  return flags === ''
+    ? `mg ${key.token} ${opaqueLineEnd(opaque)}`
+    : `mg ${key.token} ${flags} ${opaqueLineEnd(opaque)}`;
 }
 
 /**
@@ -110,9 +113,9 @@ export function metaSetHeader(
   // must follow it: `ms <b64> b 2` is rejected and its data line then answers an extra `ERROR`.
   const token = key.token;
   if (isBase64Token(token)) {
-    return `ms ${token.slice(0, -2)} ${length} b T${ttl} F${clientFlags}${modeFlag}${casFlag} O${opaque}${CRLF}`;
+    return `ms ${token.slice(0, -2)} ${length} b T${ttl} F${clientFlags}${modeFlag}${casFlag} ${opaqueLineEnd(opaque)}`;
   }
-  return `ms ${token} ${length} T${ttl} F${clientFlags}${modeFlag}${casFlag} O${opaque}${CRLF}`;
+  return `ms ${token} ${length} T${ttl} F${clientFlags}${modeFlag}${casFlag} ${opaqueLineEnd(opaque)}`;
 }
 
 /**
@@ -121,13 +124,13 @@ export function metaSetHeader(
  */
 export function metaInvalidate(key: EncodedKey, ttl: WireTtl, cas: WireCas | null, opaque: number): string {
   const casFlag = cas === null ? '' : ` C${cas}`;
-  return `md ${key.token} I T${ttl}${casFlag} O${opaque}${CRLF}`;
+  return `md ${key.token} I T${ttl}${casFlag} ${opaqueLineEnd(opaque)}`;
 }
 
 /** `md`, optionally only when the CAS still matches; `quiet` answers only a failure (`q`). */
 export function metaDelete(key: EncodedKey, cas: WireCas | null, opaque: number, quiet = false): string {
   const casFlag = cas === null ? '' : ` C${cas}`;
-  return `md ${key.token}${casFlag}${quiet ? ' q' : ''} O${opaque}${CRLF}`;
+  return `md ${key.token}${casFlag}${quiet ? ' q' : ''} ${opaqueLineEnd(opaque)}`;
 }
 
 /** How `ma` creates a missing counter: with `initial`, living `ttl`. */
@@ -149,12 +152,12 @@ export function metaArithmetic(
 ): string {
   const mode = decrement ? ' MD' : '';
   const creation = create === null ? '' : ` N${create.ttl} J${create.initial}`;
-  return `ma ${key.token} v D${delta}${mode}${creation} O${opaque}${CRLF}`;
+  return `ma ${key.token} v D${delta}${mode}${creation} ${opaqueLineEnd(opaque)}`;
 }
 
 /** `mg` with `T` only: update the TTL without fetching (touch). */
 export function metaTouch(key: EncodedKey, ttl: WireTtl, opaque: number): string {
-  return `mg ${key.token} T${ttl} O${opaque}${CRLF}`;
+  return `mg ${key.token} T${ttl} ${opaqueLineEnd(opaque)}`;
 }
 
 /** Ends a pipelined batch of quiet requests: the server answers `MN` after all of them. */

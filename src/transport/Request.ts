@@ -14,7 +14,7 @@ export type RequestResult =
 
 let opaqueCounter = 0;
 /** Opaques stay within 9 digits so they parse as small integers. */
-const OPAQUE_LIMIT = 1_000_000_000;
+export const OPAQUE_LIMIT = 1_000_000_000;
 
 /**
  * Reserves `count` consecutive opaque tokens and returns the first. Process-wide, so a
