@@ -30,8 +30,9 @@ export function reserveOpaques(count: number): number {
 /**
  * One request in a connection's queue. A plain object with a `next` link: the queue is a
  * linked list so that enqueue and dequeue cost O(1) and allocate nothing extra. The client's
- * Operation extends it and is its own first attempt's request (one object per call, not two);
- * what it sends is therefore set when it is routed, not fixed at construction.
+ * Operation has the same fields (`implements Request`, not `extends`: see there) and is its own
+ * first attempt's request (one object per call, not two); what it sends is therefore set when it
+ * is routed, not fixed at construction.
  */
 export class Request implements ReplyTarget {
   next: Request | null = null;
