@@ -14,7 +14,10 @@ import type { WireCas, WireFlags, WireStatsGroup, WireTtl, WireUint64 } from './
 const CRLF = '\r\n';
 
 declare const flagsBrand: unique symbol;
-/** The flags of an `mg`, built by `metaGetFlags` from typed parts. */
+/**
+ * The flags of an `mg`, built by `metaGetFlags` from typed parts: each with the space before it
+ * (` v f c t`, '' for none), so a request line is one string join shorter.
+ */
 export type MetaGetFlags = string & { readonly [flagsBrand]: true };
 
 export interface MetaGetFields {
@@ -32,19 +35,17 @@ export interface MetaGetFields {
 
 /** `mg` flags from typed parts; the commands build theirs once where they can (see ITEM_FLAGS). */
 export function metaGetFlags(fields: MetaGetFields): MetaGetFlags {
-  let flags = fields.item ? 'v f c t' : '';
+  let flags = fields.item ? ' v f c t' : '';
   if (fields.touch !== undefined) flags += ` T${fields.touch}`;
   if (fields.lease !== undefined) flags += ` N${fields.lease}`;
   if (fields.refreshAhead !== undefined) flags += ` R${fields.refreshAhead}`;
   if (fields.quiet) flags += ' q';
-  return flags.trimStart() as MetaGetFlags;
+  return flags as MetaGetFlags;
 }
 
 /** `mg`: the flags select what comes back. */
 export function metaGet(key: EncodedKey, flags: MetaGetFlags, opaque: number): string {
-  return flags === ''
-    ? `mg ${key.token} ${opaqueLineEnd(opaque)}`
-    : `mg ${key.token} ${flags} ${opaqueLineEnd(opaque)}`;
+  return `mg ${key.token}${flags}${opaqueLineEnd(opaque)}`;
 }
 
 /**
@@ -57,7 +58,7 @@ export function metaGet(key: EncodedKey, flags: MetaGetFlags, opaque: number): s
 export function metaGetMany(keys: readonly EncodedKey[], flags: MetaGetFlags, first: number): string {
   const last = keys.length - 1;
   if (last < 0) return metaNoop();
-  const flagsAndO = flags === '' ? ' O' : ` ${flags} O`;
+  const flagsAndO = `${flags} O`;
   let hundreds = Math.floor(first / 100);
   let lowDigits = first % 100;
   // Below 100 the opaque has no hundreds and its low digits no leading zero: `O7`, not `O07`.
@@ -113,9 +114,9 @@ export function metaSetHeader(
   // must follow it: `ms <b64> b 2` is rejected and its data line then answers an extra `ERROR`.
   const token = key.token;
   if (isBase64Token(token)) {
-    return `ms ${token.slice(0, -2)} ${length} b T${ttl} F${clientFlags}${modeFlag}${casFlag} ${opaqueLineEnd(opaque)}`;
+    return `ms ${token.slice(0, -2)} ${length} b T${ttl} F${clientFlags}${modeFlag}${casFlag}${opaqueLineEnd(opaque)}`;
   }
-  return `ms ${token} ${length} T${ttl} F${clientFlags}${modeFlag}${casFlag} ${opaqueLineEnd(opaque)}`;
+  return `ms ${token} ${length} T${ttl} F${clientFlags}${modeFlag}${casFlag}${opaqueLineEnd(opaque)}`;
 }
 
 /**
@@ -124,13 +125,13 @@ export function metaSetHeader(
  */
 export function metaInvalidate(key: EncodedKey, ttl: WireTtl, cas: WireCas | null, opaque: number): string {
   const casFlag = cas === null ? '' : ` C${cas}`;
-  return `md ${key.token} I T${ttl}${casFlag} ${opaqueLineEnd(opaque)}`;
+  return `md ${key.token} I T${ttl}${casFlag}${opaqueLineEnd(opaque)}`;
 }
 
 /** `md`, optionally only when the CAS still matches; `quiet` answers only a failure (`q`). */
 export function metaDelete(key: EncodedKey, cas: WireCas | null, opaque: number, quiet = false): string {
   const casFlag = cas === null ? '' : ` C${cas}`;
-  return `md ${key.token}${casFlag}${quiet ? ' q' : ''} ${opaqueLineEnd(opaque)}`;
+  return `md ${key.token}${casFlag}${quiet ? ' q' : ''}${opaqueLineEnd(opaque)}`;
 }
 
 /** How `ma` creates a missing counter: with `initial`, living `ttl`. */
@@ -152,12 +153,12 @@ export function metaArithmetic(
 ): string {
   const mode = decrement ? ' MD' : '';
   const creation = create === null ? '' : ` N${create.ttl} J${create.initial}`;
-  return `ma ${key.token} v D${delta}${mode}${creation} ${opaqueLineEnd(opaque)}`;
+  return `ma ${key.token} v D${delta}${mode}${creation}${opaqueLineEnd(opaque)}`;
 }
 
 /** `mg` with `T` only: update the TTL without fetching (touch). */
 export function metaTouch(key: EncodedKey, ttl: WireTtl, opaque: number): string {
-  return `mg ${key.token} T${ttl} ${opaqueLineEnd(opaque)}`;
+  return `mg ${key.token} T${ttl}${opaqueLineEnd(opaque)}`;
 }
 
 /** Ends a pipelined batch of quiet requests: the server answers `MN` after all of them. */

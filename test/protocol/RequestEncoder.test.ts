@@ -44,16 +44,16 @@ describe('RequestEncoder', () => {
     assert.equal(metaGet(foo, metaGetFlags({}), 1), 'mg foo O1\r\n');
   });
 
-  test('mg flags: item, then T, N, R, then q; without item no leading space', () => {
-    assert.equal(ITEM, 'v f c t');
+  test('mg flags: item, then T, N, R, then q; each with the space before it', () => {
+    assert.equal(ITEM, ' v f c t');
     assert.equal(metaGetFlags({}), '');
-    assert.equal(metaGetFlags({ quiet: true }), 'q');
-    assert.equal(metaGetFlags({ touch: ttl(60) }), 'T60');
+    assert.equal(metaGetFlags({ quiet: true }), ' q');
+    assert.equal(metaGetFlags({ touch: ttl(60) }), ' T60');
     assert.equal(
       metaGetFlags({ item: true, quiet: true, touch: ttl(60), lease: ttl(30), refreshAhead: ttl(5) }),
-      'v f c t T60 N30 R5 q',
+      ' v f c t T60 N30 R5 q',
     );
-    assert.equal(metaGetFlags({ item: true, touch: ttl(0) }), 'v f c t T0');
+    assert.equal(metaGetFlags({ item: true, touch: ttl(0) }), ' v f c t T0');
     assert.equal(
       metaGet(foo, metaGetFlags({ item: true, lease: ttl(30), refreshAhead: ttl(5) }), 9),
       'mg foo v f c t N30 R5 O9\r\n',

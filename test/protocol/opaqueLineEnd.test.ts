@@ -6,7 +6,7 @@ import { OPAQUE_LIMIT } from '../../src/transport/Request.js';
 
 // The thousands are kept from one call to the next: every order of calls must still give each
 // opaque's own text, whatever came before it.
-const expected = (opaque: number) => `O${opaque}\r\n`;
+const expected = (opaque: number) => ` O${opaque}\r\n`;
 
 describe('opaqueLineEnd', () => {
   test('counting up across thousands, from 0 to the wrap of the opaque counter and back', () => {
