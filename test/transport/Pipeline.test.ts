@@ -84,7 +84,7 @@ describe('Pipeline: matching replies', () => {
     const first = reserveOpaques(3);
     const keys = ['k0', 'k1', 'k2'];
     const payload =
-      keys.map((k, i) => metaGet(encodeKey(k, 250), 'v q' as MetaGetFlags, first + i)).join('') + metaNoop();
+      keys.map((k, i) => metaGet(encodeKey(k, 250), ' v q' as MetaGetFlags, first + i)).join('') + metaNoop();
     const batch = new Request(RequestKind.Batch, payload, null, first, 3);
     batch.key = 'k0';
     batch.keys = keys;
@@ -249,7 +249,7 @@ describe('Pipeline: a settled request is never written (requestSent: false is a 
     const opaque = reserveOpaques(1);
     const request = new Request(
       RequestKind.Meta,
-      metaGet(encodeKey('late', 250), 'v' as MetaGetFlags, opaque),
+      metaGet(encodeKey('late', 250), ' v' as MetaGetFlags, opaque),
       null,
       opaque,
       0,

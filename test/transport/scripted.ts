@@ -172,7 +172,7 @@ export class ScriptedPipeline {
     const opaque = reserveOpaques(1);
     const request = new Request(
       RequestKind.Meta,
-      metaGet(encodeKey(key, 250), 'v' as MetaGetFlags, opaque),
+      metaGet(encodeKey(key, 250), ' v' as MetaGetFlags, opaque),
       null,
       opaque,
       0,
