@@ -74,7 +74,7 @@ export function metaGetMany(keys: readonly EncodedKey[], flags: MetaGetFlags, fi
       tails = TAILS_PADDED;
     }
   }
-  return `${payload}${keys[last]!.token}${flagsAndO}${first + last}${CRLF}mn${CRLF}`;
+  return `${payload}${keys[last]!.token}${flags}${opaqueLineEnd(first + last)}mn${CRLF}`;
 }
 
 /** Last two digits of an opaque, its line end and the next line's `mg `: `07\r\nmg `. */
