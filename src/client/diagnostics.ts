@@ -16,9 +16,9 @@
  * Nothing is built when nobody subscribes. Contexts never carry the value: values may be secrets.
  */
 import { type TracingChannel, tracingChannel } from 'node:diagnostics_channel';
-import { MetaResponse } from '../protocol/MetaResponse.js';
+import type { MetaResponse } from '../protocol/MetaResponse.js';
 import { ResponseStatus } from '../protocol/ResponseStatus.js';
-import { TextReply, TextStatus, type TextValue } from '../protocol/TextReply.js';
+import { TextReply, TextStatus, TextValue } from '../protocol/TextReply.js';
 import type { ServerAttributes } from '../transport/tracing.js';
 
 export const COMMAND_TRACING = 'memcached-cache:command';
@@ -91,7 +91,7 @@ export function outcomeOf(
   response: MetaResponse | TextReply | TextValue | null | undefined,
 ): CommandOutcome {
   if (response instanceof TextReply) return textOutcomeOf(command, response);
-  if (!(response instanceof MetaResponse)) return response?.value != null ? 'hit' : 'miss';
+  if (response == null || response instanceof TextValue) return response?.value != null ? 'hit' : 'miss';
   switch (command) {
     case 'set':
     case 'add':

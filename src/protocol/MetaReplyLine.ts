@@ -33,33 +33,37 @@ interface Latin1Slicer {
 }
 
 /**
- * Decodes the flags this client uses; returns false when a numeric flag is malformed. One pass
- * over the bytes: each token is read as it is scanned (`decimalAt` leaves its end in `tokenEnd`).
+ * Decodes the flags this client uses, from `start` up to the CR that ends the line; returns where
+ * that CR is, or -1 when a numeric flag is malformed or no CR comes before `limit` (the line is not
+ * all here yet). One pass over the bytes, finding the line's end as it goes (no search for the LF
+ * first): each token is read as it is scanned, and ends at a space or the CR. A token's reader
+ * leaves in `next` where the next token may start: past the space after it, or at the CR, so
+ * that a space costs no turn of the loop of its own (each turn loads and checks the buffer again).
  */
-export function parseFlags(buf: Buffer, start: number, end: number, response: MetaResponse): boolean {
+export function parseFlags(buf: Buffer, start: number, limit: number, response: MetaResponse): number {
   let p = start;
-  while (p < end) {
-    const flag = buf[p]!;
-    if (flag === 32) {
-      p++;
-      continue;
-    }
-    switch (flag) {
+  while (p < limit) {
+    switch (buf[p]!) {
+      case 13: // the CR: the line ends
+        return p;
+      case 32: // more than one space between flags, or after the VA size
+        p++;
+        continue;
       case 79: // O opaque
-        response.opaque = decimalAt(buf, p + 1, end);
-        if (response.opaque < 0) return false;
+        response.opaque = decimalAt(buf, p + 1, limit);
+        if (response.opaque < 0) return -1;
         break;
       case 102: // f client flags
-        response.clientFlags = decimalAt(buf, p + 1, end);
-        if (response.clientFlags < 0) return false;
+        response.clientFlags = decimalAt(buf, p + 1, limit);
+        if (response.clientFlags < 0) return -1;
         break;
       case 116: // t ttl, -1 means no expiry
-        if (buf[p + 1] === 45 && buf[p + 2] === 49 && (p + 3 === end || buf[p + 3] === 32)) {
+        if (p + 3 < limit && buf[p + 1] === 45 && buf[p + 2] === 49) {
           response.ttl = -1;
-          tokenEnd = p + 3;
+          if (!ended(buf, p + 3, limit)) return -1;
         } else {
-          response.ttl = decimalAt(buf, p + 1, end);
-          if (response.ttl < 0) return false;
+          response.ttl = decimalAt(buf, p + 1, limit);
+          if (response.ttl < 0) return -1;
         }
         break;
       case 99: {
@@ -67,62 +71,76 @@ export function parseFlags(buf: Buffer, start: number, end: number, response: Me
         // million a second, 30 years) it is read as a number and printed back, which costs less
         // than a slice of the buffer (a C++ call: ~300 instructions per get, callgrind); longer,
         // it is sliced as it is (Node's own slice, without `toString`'s argument handling).
-        const cas = decimalAt(buf, p + 1, end);
+        const cas = decimalAt(buf, p + 1, limit);
         if (cas >= 0 && buf[p + 1] !== 48) {
           response.cas = `${cas}`;
           break;
         }
-        tokenEnd = spaceOrEnd(buf, p + 1, end);
-        if (tokenEnd === p + 1) return false;
-        response.cas = (buf as unknown as Latin1Slicer).latin1Slice(p + 1, tokenEnd);
+        const end = tokenEndAt(buf, p + 1, limit);
+        if (end === p + 1 || !ended(buf, end, limit)) return -1;
+        response.cas = (buf as unknown as Latin1Slicer).latin1Slice(p + 1, end);
         break;
       }
       case 87: // W
         response.win = true;
-        tokenEnd = spaceOrEnd(buf, p + 1, end);
+        if (!ended(buf, tokenEndAt(buf, p + 1, limit), limit)) return -1;
         break;
       case 88: // X
         response.stale = true;
-        tokenEnd = spaceOrEnd(buf, p + 1, end);
+        if (!ended(buf, tokenEndAt(buf, p + 1, limit), limit)) return -1;
         break;
       case 90: // Z
         response.winSent = true;
-        tokenEnd = spaceOrEnd(buf, p + 1, end);
+        if (!ended(buf, tokenEndAt(buf, p + 1, limit), limit)) return -1;
         break;
-      default:
-        tokenEnd = spaceOrEnd(buf, p + 1, end); // flags we did not ask for are ignored
+      default: // flags we did not ask for are ignored
+        if (!ended(buf, tokenEndAt(buf, p + 1, limit), limit)) return -1;
         break;
     }
-    p = tokenEnd;
+    p = next;
   }
-  return true;
+  return -1;
 }
 
-/** Where the token `decimalAt` or `spaceOrEnd` just read ends. */
-let tokenEnd = 0;
+/** Where the next token may start, left by the reader of the last one (see `parseFlags`). */
+let next = 0;
 
-function spaceOrEnd(buf: Buffer, start: number, end: number): number {
+/**
+ * Whether a token ends at `end`, below `limit` (at a space or the CR), leaving in `next` where the
+ * next token may start.
+ */
+function ended(buf: Buffer, end: number, limit: number): boolean {
+  if (end >= limit) return false;
+  const byte = buf[end];
+  next = byte === 32 ? end + 1 : end;
+  return byte === 32 || byte === 13;
+}
+
+/** A space or the CR: what ends a token of a reply line. */
+export function endsToken(byte: number): boolean {
+  return byte === 32 || byte === 13;
+}
+
+/** Where the token at `start` ends: at a space, the CR, or `limit` (not all here yet). */
+function tokenEndAt(buf: Buffer, start: number, limit: number): number {
   let p = start;
-  while (p < end && buf[p] !== 32) p++;
+  while (p < limit && !endsToken(buf[p]!)) p++;
   return p;
 }
 
 /**
- * The non-negative decimal (at most 15 digits) that starts at `start` and ends at a space or
- * `end`, and its end in `tokenEnd`; -2 when it is not one.
+ * The non-negative decimal (at most 15 digits) that starts at `start` and ends at a space or the
+ * CR before `limit` (`next` then set as `ended` does); -2 when it is not one, or not all here yet.
  */
-function decimalAt(buf: Buffer, start: number, end: number): number {
+function decimalAt(buf: Buffer, start: number, limit: number): number {
   let n = 0;
   let p = start;
-  for (; p < end; p++) {
-    const byte = buf[p]!;
-    if (byte === 32) break;
-    const digit = byte - 48;
-    if (digit < 0 || digit > 9) return -2;
+  for (; p < limit; p++) {
+    const digit = buf[p]! - 48;
+    if (digit < 0 || digit > 9) break;
     n = n * 10 + digit;
   }
-  tokenEnd = p;
-  return p === start || p - start > 15 ? -2 : n;
+  return p === start || p - start > 15 || !ended(buf, p, limit) ? -2 : n;
 }
 
 /** The status of a word reply line (`END`, `STAT`, `VERSION`, `OK`, `STORED`, the errors), or 0. */

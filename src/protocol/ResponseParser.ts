@@ -2,8 +2,8 @@
 import { Buffer } from 'node:buffer';
 import { ProtocolError } from '../component/errors.js';
 import { DataBlockReader } from './DataBlockReader.js';
-import { parseFlags, twoLetterStatus, wordStatus } from './MetaReplyLine.js';
-import { MetaResponse } from './MetaResponse.js';
+import { endsToken, parseFlags, twoLetterStatus, wordStatus } from './MetaReplyLine.js';
+import { type MetaResponse, metaResponse } from './MetaResponse.js';
 import { notFollowedByCrlf, quoteBytes } from './quoteBytes.js';
 import { ResponseStatus } from './ResponseStatus.js';
 
@@ -46,6 +46,10 @@ export class ResponseParser {
   private readonly block = new DataBlockReader();
   /** Size parsed from the last `VA` header. */
   private valueSize = 0;
+  /** Where the CR of the line `metaLine` just read is. */
+  private lineEnd = 0;
+  /** What is wrong with the line `metaLine` just gave up on, '' when nothing is (see there). */
+  private lineProblem = '';
   private stopped = false;
   /**
    * The memory under the last chunk and where the chunk starts in it, for copying values out (see
@@ -123,21 +127,32 @@ export class ResponseParser {
   private parse(buf: Buffer, start: number, len: number): void {
     let pos = start;
     while (pos < len && !this.stopped) {
-      let lf = buf.indexOf(LF, pos);
-      // Bytes past `len` are an earlier read's: not this stream's yet.
-      if (lf >= len) lf = -1;
-      if (lf === -1) {
-        if (len - pos > MAX_LINE_BYTES)
-          return this.fail(`a response line is longer than 8 KB: ${quoteBytes(buf.subarray(pos, len))}`);
-        // Copy: a subarray would keep the whole socket chunk alive.
-        this.rest = Buffer.from(buf.subarray(pos, len));
-        return;
+      // Nearly every line is a two-letter meta reply: read in one pass that finds its CRLF as it
+      // goes. Anything else (a word line, a line not all here yet, a malformed one) is read again
+      // once its end is known.
+      let response = this.metaLine(buf, pos, len);
+      if (response !== null) {
+        pos = this.lineEnd + 2;
+      } else {
+        let lf = buf.indexOf(LF, pos);
+        // Bytes past `len` are an earlier read's: not this stream's yet.
+        if (lf >= len) lf = -1;
+        if (lf === -1) {
+          if (len - pos > MAX_LINE_BYTES)
+            return this.fail(`a response line is longer than 8 KB: ${quoteBytes(buf.subarray(pos, len))}`);
+          // Copy: a subarray would keep the whole socket chunk alive.
+          this.rest = Buffer.from(buf.subarray(pos, len));
+          return;
+        }
+        if (lf === pos || buf[lf - 1] !== CR)
+          return this.fail(
+            `a response line does not end with CRLF: ${quoteBytes(buf.subarray(pos, lf + 1))}`,
+          );
+        const other = this.otherLine(buf, pos, lf - 1);
+        if (other === null) return;
+        response = other;
+        pos = lf + 1;
       }
-      if (lf === pos || buf[lf - 1] !== CR)
-        return this.fail(`a response line does not end with CRLF: ${quoteBytes(buf.subarray(pos, lf + 1))}`);
-      const response = this.parseLine(buf, pos, lf - 1);
-      if (response === null) return;
-      pos = lf + 1;
       if (response.status !== ResponseStatus.Value) {
         this.handler.onResponse(response);
         continue;
@@ -215,42 +230,76 @@ export class ResponseParser {
     return !this.stopped;
   }
 
-  /** Parses the line `buf[start, end)` (without CRLF); returns null after failing. */
-  private parseLine(buf: Buffer, start: number, end: number): MetaResponse | null {
-    const lineLength = end - start;
-    if (lineLength >= 2 && (lineLength === 2 || buf[start + 2] === 32)) {
-      const status = twoLetterStatus(buf[start]!, buf[start + 1]!);
-      if (status !== 0) {
-        const response = new MetaResponse(status);
-        let flagsStart = start + 3;
-        if (status === ResponseStatus.Value) {
-          let p = start + 3;
-          let size = 0;
-          while (p < end && buf[p] !== 32) {
-            const digit = buf[p]! - 48;
-            if (digit < 0 || digit > 9 || p - start > 13) {
-              this.fail(`a VA header has a bad size: ${quoteBytes(buf.subarray(start, end))}`);
-              return null;
-            }
-            size = size * 10 + digit;
-            p++;
-          }
-          if (p === start + 3 || size > this.maxSaneBytes) {
-            this.fail(`a VA header has a bad size: ${quoteBytes(buf.subarray(start, end))}`);
-            return null;
-          }
-          this.valueSize = size;
-          flagsStart = p + 1;
-        } else if (status === ResponseStatus.Debug) {
-          response.text = buf.toString('latin1', flagsStart, end);
-          return response;
+  /**
+   * Reads the two-letter meta reply line at `start` (`VA`, `HD`, `EN`…, `ME` aside) up to its CRLF,
+   * which must come before `limit`; leaves where its CR is in `lineEnd`, and a `VA`'s size in
+   * `valueSize`. Null for any other line, one not all here yet, or a malformed one (what is
+   * wrong with it in `lineProblem`): `otherLine` reads those once their end is known.
+   */
+  private metaLine(buf: Buffer, start: number, limit: number): MetaResponse | null {
+    this.lineProblem = '';
+    if (limit - start < 4) return null;
+    const status = twoLetterStatus(buf[start]!, buf[start + 1]!);
+    if (status === 0 || status === ResponseStatus.Debug) return null;
+    const response = metaResponse(status);
+    let cr = start + 2;
+    const third = buf[cr]!;
+    if (third === 32) {
+      let flagsStart = start + 3;
+      if (status === ResponseStatus.Value) {
+        let p = flagsStart;
+        let size = 0;
+        for (; p < limit; p++) {
+          const digit = buf[p]! - 48;
+          if (digit < 0 || digit > 9) break;
+          size = size * 10 + digit;
         }
-        if (flagsStart < end && !parseFlags(buf, flagsStart, end, response)) {
-          this.fail(`a response has a malformed flag: ${quoteBytes(buf.subarray(start, end))}`);
+        if (p === limit) return null;
+        if (p === flagsStart || p - flagsStart > 10 || size > this.maxSaneBytes || !endsToken(buf[p]!)) {
+          this.lineProblem = 'a VA header has a bad size';
           return null;
         }
-        return response;
+        this.valueSize = size;
+        flagsStart = p;
       }
+      cr = parseFlags(buf, flagsStart, limit, response);
+      if (cr === -1) {
+        this.lineProblem = 'a response has a malformed flag';
+        return null;
+      }
+    } else if (third !== 13) {
+      return null;
+    } else if (status === ResponseStatus.Value) {
+      this.lineProblem = 'a VA header has a bad size';
+      return null;
+    }
+    if (cr + 1 >= limit) return null;
+    if (buf[cr + 1] !== LF) {
+      this.lineProblem = 'a response line has a CR before its end';
+      return null;
+    }
+    this.lineEnd = cr;
+    return response;
+  }
+
+  /**
+   * The line `buf[start, end)` (without its CRLF) that `metaLine` did not read: a malformed meta
+   * line fails, an `ME` line keeps its text, any other is a word line. Null after failing.
+   */
+  private otherLine(buf: Buffer, start: number, end: number): MetaResponse | null {
+    if (this.lineProblem !== '') {
+      this.fail(`${this.lineProblem}: ${quoteBytes(buf.subarray(start, end))}`);
+      return null;
+    }
+    const length = end - start;
+    if (
+      length >= 2 &&
+      (length === 2 || buf[start + 2] === 32) &&
+      twoLetterStatus(buf[start]!, buf[start + 1]!) === ResponseStatus.Debug
+    ) {
+      const response = metaResponse(ResponseStatus.Debug);
+      response.text = buf.toString('latin1', Math.min(start + 3, end), end);
+      return response;
     }
     return this.parseWordLine(buf.toString('latin1', start, end));
   }
@@ -262,7 +311,7 @@ export class ResponseParser {
       this.fail(`an unexpected response line was received: ${quoteBytes(line)}`);
       return null;
     }
-    const response = new MetaResponse(status);
+    const response = metaResponse(status);
     response.text = space === -1 ? '' : line.slice(space + 1);
     return response;
   }

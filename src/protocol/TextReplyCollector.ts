@@ -1,4 +1,4 @@
-import { MetaResponse } from './MetaResponse.js';
+import { type MetaResponse, metaResponse } from './MetaResponse.js';
 import { type ReplyTarget, RequestKind, Step } from './ReplyCollector.js';
 import { ResponseStatus } from './ResponseStatus.js';
 import { type TextReply, TextStatus, type TextValue } from './TextReply.js';
@@ -80,7 +80,7 @@ function offsetOf(keys: readonly string[], key: string): number {
 }
 
 function oversize(value: TextValue, opaque: number): MetaResponse {
-  const failure = new MetaResponse(ResponseStatus.Value);
+  const failure = metaResponse(ResponseStatus.Value);
   failure.oversizeBytes = value.oversizeBytes;
   failure.opaque = opaque;
   return failure;
@@ -94,7 +94,7 @@ function oversize(value: TextValue, opaque: number): MetaResponse {
  * means we were turned away (or, for the auth `set`, refused).
  */
 function errorReply(target: ReplyTarget, reply: TextReply): Step {
-  const failure = new MetaResponse(TEXT_ERROR_STATUS[reply.status as TextError]);
+  const failure = metaResponse(TEXT_ERROR_STATUS[reply.status as TextError]);
   failure.text = reply.text;
   target.result = failure;
   if (target.kind === RequestKind.Auth)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ProtocolError } from '../../src/component/errors.js';
-import { MetaResponse } from '../../src/protocol/MetaResponse.js';
+import { metaResponse } from '../../src/protocol/MetaResponse.js';
 import { ResponseParser } from '../../src/protocol/ResponseParser.js';
 import { isErrorStatus, ResponseStatus } from '../../src/protocol/ResponseStatus.js';
 import { expected, feedSplit, type Plain, parseAll, plain, recorder } from './collect.js';
@@ -167,7 +167,7 @@ describe('ResponseParser: one reply of each status', () => {
   });
 
   test('a fresh MetaResponse has the documented defaults', () => {
-    assert.deepEqual(plain(new MetaResponse(S.Header)), expected(S.Header));
+    assert.deepEqual(plain(metaResponse(S.Header)), expected(S.Header));
   });
 });
 
@@ -289,6 +289,22 @@ describe('ResponseParser: chunking', () => {
         assert.deepEqual(rec.errors, [], `cuts ${i},${j}`);
         assert.deepEqual(rec.responses.map(plain), want, `cuts ${i},${j}`);
         assert.equal(rec.parser.hasPartial, false);
+      }
+    }
+  });
+
+  test('bytes past the end a read passes are never read, wherever the read ends', () => {
+    // A transport reads into one reused buffer and passes how many bytes are this read's: what
+    // lies past them is an earlier read's. Here it is what would complete, or corrupt, the line
+    // or value cut short: a CRLF, a digit, a space and a flag, a whole reply.
+    for (const stale of ['\r\n7 O5\r\nHD O6\r\n', '\nHD O6\r\n', '5 O5\r\n', ' O5\r\n']) {
+      for (let cut = 0; cut <= bytes.length; cut++) {
+        const rec = recorder();
+        const reused = Buffer.concat([bytes.subarray(0, cut), Buffer.from(stale, 'latin1')]);
+        rec.parser.feed(reused, cut);
+        rec.parser.feed(bytes.subarray(cut));
+        assert.deepEqual(rec.errors, [], `cut ${cut}, then ${JSON.stringify(stale)}`);
+        assert.deepEqual(rec.responses.map(plain), want, `cut ${cut}, then ${JSON.stringify(stale)}`);
       }
     }
   });
