@@ -45,7 +45,8 @@ export function metaGetFlags(fields: MetaGetFields): MetaGetFlags {
 
 /** `mg`: the flags select what comes back. */
 export function metaGet(key: EncodedKey, flags: MetaGetFlags, opaque: number): string {
-  return `mg ${key.token}${flags}${opaqueLineEnd(opaque)}`;
+  // biome-ignore lint/style/useTemplate: a template converts each part with a ToString call; `+` of parts its feedback knows as strings only checks them (~40 instructions per get, callgrind).
+  return 'mg ' + key.token + flags + opaqueLineEnd(opaque);
 }
 
 /**
