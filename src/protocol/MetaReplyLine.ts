@@ -1,12 +1,12 @@
-// The fields of one meta reply line, decoded for ResponseParser (which frames the stream: lines,
-// data blocks, what a read left unfinished): its status word and the flags this client asks for.
-// Pure functions over the bytes; the hot path of every reply.
+// One meta reply line read for ResponseParser (which frames the stream: lines, data blocks, what a
+// read left unfinished): its status, a `VA`'s size and the flags this client asks for, up to the
+// CRLF that ends it. Pure functions over the bytes; the hot path of every reply.
 //
-// A space is the literal 32 here, not a module constant: optimized code loads a module's `const`
-// from its context and checks it, per byte scanned (~84 instructions per `VA … f c t O` reply,
-// callgrind on the parser alone).
+// A space, CR or LF is a literal here, not a module constant: optimized code loads a module's
+// `const` from its context and checks it, per byte scanned (~84 instructions per `VA … f c t O`
+// reply, callgrind on the parser alone).
 
-import type { MetaResponse } from './MetaResponse.js';
+import { type MetaResponse, metaResponse } from './MetaResponse.js';
 import { ResponseStatus } from './ResponseStatus.js';
 
 /** The status of a two-letter reply line (`VA`, `HD`, `EN`…), or 0 when it is not one. */
@@ -32,6 +32,75 @@ interface Latin1Slicer {
   latin1Slice(start: number, end: number): string;
 }
 
+/** What `readMetaLine` found besides the response; one per parser, overwritten line by line. */
+export class MetaLineRead {
+  /** Where the CR of the line just read is. */
+  cr = 0;
+  /** The size of a `VA` line's data block. */
+  valueSize = 0;
+  /** What is wrong with the line just given up on, '' when nothing is (see `readMetaLine`). */
+  problem = '';
+}
+
+/**
+ * Reads the two-letter meta reply line at `start` (`VA`, `HD`, `EN`…, `ME` aside) up to its CRLF,
+ * which must come before `limit`: one pass that finds the line's end as it goes (no search for the
+ * LF first). Leaves where its CR is, and a `VA`'s size, in `read`. Null for any other line, one not
+ * all here yet, or a malformed one (what is wrong with it in `read.problem`): the parser reads
+ * those again once their end is known. A `VA` size above `maxSaneBytes` is malformed.
+ */
+export function readMetaLine(
+  buf: Buffer,
+  start: number,
+  limit: number,
+  maxSaneBytes: number,
+  read: MetaLineRead,
+): MetaResponse | null {
+  read.problem = '';
+  if (limit - start < 4) return null;
+  const status = twoLetterStatus(buf[start]!, buf[start + 1]!);
+  if (status === 0 || status === ResponseStatus.Debug) return null;
+  const response = metaResponse(status);
+  let cr = start + 2;
+  const third = buf[cr]!;
+  if (third === 32) {
+    let flagsStart = start + 3;
+    if (status === ResponseStatus.Value) {
+      let p = flagsStart;
+      let size = 0;
+      for (; p < limit; p++) {
+        const digit = buf[p]! - 48;
+        if (digit < 0 || digit > 9) break;
+        size = size * 10 + digit;
+      }
+      if (p === limit) return null;
+      if (p === flagsStart || p - flagsStart > 10 || size > maxSaneBytes || !endsToken(buf[p]!)) {
+        read.problem = 'a VA header has a bad size';
+        return null;
+      }
+      read.valueSize = size;
+      flagsStart = p;
+    }
+    cr = parseFlags(buf, flagsStart, limit, response);
+    if (cr === -1) {
+      read.problem = 'a response has a malformed flag';
+      return null;
+    }
+  } else if (third !== 13) {
+    return null;
+  } else if (status === ResponseStatus.Value) {
+    read.problem = 'a VA header has a bad size';
+    return null;
+  }
+  if (cr + 1 >= limit) return null;
+  if (buf[cr + 1] !== 10) {
+    read.problem = 'a response line has a CR before its end';
+    return null;
+  }
+  read.cr = cr;
+  return response;
+}
+
 /**
  * Decodes the flags this client uses, from `start` up to the CR that ends the line; returns where
  * that CR is, or -1 when a numeric flag is malformed or no CR comes before `limit` (the line is not
@@ -40,7 +109,7 @@ interface Latin1Slicer {
  * leaves in `next` where the next token may start: past the space after it, or at the CR, so
  * that a space costs no turn of the loop of its own (each turn loads and checks the buffer again).
  */
-export function parseFlags(buf: Buffer, start: number, limit: number, response: MetaResponse): number {
+function parseFlags(buf: Buffer, start: number, limit: number, response: MetaResponse): number {
   let p = start;
   while (p < limit) {
     switch (buf[p]!) {
@@ -117,7 +186,7 @@ function ended(buf: Buffer, end: number, limit: number): boolean {
 }
 
 /** A space or the CR: what ends a token of a reply line. */
-export function endsToken(byte: number): boolean {
+function endsToken(byte: number): boolean {
   return byte === 32 || byte === 13;
 }
 

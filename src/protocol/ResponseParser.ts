@@ -2,7 +2,7 @@
 import { Buffer } from 'node:buffer';
 import { ProtocolError } from '../component/errors.js';
 import { DataBlockReader } from './DataBlockReader.js';
-import { endsToken, parseFlags, twoLetterStatus, wordStatus } from './MetaReplyLine.js';
+import { MetaLineRead, readMetaLine, twoLetterStatus, wordStatus } from './MetaReplyLine.js';
 import { type MetaResponse, metaResponse } from './MetaResponse.js';
 import { notFollowedByCrlf, quoteBytes } from './quoteBytes.js';
 import { ResponseStatus } from './ResponseStatus.js';
@@ -44,12 +44,8 @@ export class ResponseParser {
   private valueResponse: MetaResponse | null = null;
   /** That data block, when it spans chunks (or is skipped). */
   private readonly block = new DataBlockReader();
-  /** Size parsed from the last `VA` header. */
-  private valueSize = 0;
-  /** Where the CR of the line `metaLine` just read is. */
-  private lineEnd = 0;
-  /** What is wrong with the line `metaLine` just gave up on, '' when nothing is (see there). */
-  private lineProblem = '';
+  /** What `readMetaLine` found besides the response (the line's end, a `VA`'s size, a problem). */
+  private readonly line = new MetaLineRead();
   private stopped = false;
   /**
    * The memory under the last chunk and where the chunk starts in it, for copying values out (see
@@ -130,9 +126,9 @@ export class ResponseParser {
       // Nearly every line is a two-letter meta reply: read in one pass that finds its CRLF as it
       // goes. Anything else (a word line, a line not all here yet, a malformed one) is read again
       // once its end is known.
-      let response = this.metaLine(buf, pos, len);
+      let response = readMetaLine(buf, pos, len, this.maxSaneBytes, this.line);
       if (response !== null) {
-        pos = this.lineEnd + 2;
+        pos = this.line.cr + 2;
       } else {
         let lf = buf.indexOf(LF, pos);
         // Bytes past `len` are an earlier read's: not this stream's yet.
@@ -157,7 +153,7 @@ export class ResponseParser {
         this.handler.onResponse(response);
         continue;
       }
-      const size = this.valueSize;
+      const size = this.line.valueSize;
       if (size > this.maxValueBytes) {
         response.oversizeBytes = size;
         this.valueResponse = response;
@@ -231,64 +227,13 @@ export class ResponseParser {
   }
 
   /**
-   * Reads the two-letter meta reply line at `start` (`VA`, `HD`, `EN`…, `ME` aside) up to its CRLF,
-   * which must come before `limit`; leaves where its CR is in `lineEnd`, and a `VA`'s size in
-   * `valueSize`. Null for any other line, one not all here yet, or a malformed one (what is
-   * wrong with it in `lineProblem`): `otherLine` reads those once their end is known.
-   */
-  private metaLine(buf: Buffer, start: number, limit: number): MetaResponse | null {
-    this.lineProblem = '';
-    if (limit - start < 4) return null;
-    const status = twoLetterStatus(buf[start]!, buf[start + 1]!);
-    if (status === 0 || status === ResponseStatus.Debug) return null;
-    const response = metaResponse(status);
-    let cr = start + 2;
-    const third = buf[cr]!;
-    if (third === 32) {
-      let flagsStart = start + 3;
-      if (status === ResponseStatus.Value) {
-        let p = flagsStart;
-        let size = 0;
-        for (; p < limit; p++) {
-          const digit = buf[p]! - 48;
-          if (digit < 0 || digit > 9) break;
-          size = size * 10 + digit;
-        }
-        if (p === limit) return null;
-        if (p === flagsStart || p - flagsStart > 10 || size > this.maxSaneBytes || !endsToken(buf[p]!)) {
-          this.lineProblem = 'a VA header has a bad size';
-          return null;
-        }
-        this.valueSize = size;
-        flagsStart = p;
-      }
-      cr = parseFlags(buf, flagsStart, limit, response);
-      if (cr === -1) {
-        this.lineProblem = 'a response has a malformed flag';
-        return null;
-      }
-    } else if (third !== 13) {
-      return null;
-    } else if (status === ResponseStatus.Value) {
-      this.lineProblem = 'a VA header has a bad size';
-      return null;
-    }
-    if (cr + 1 >= limit) return null;
-    if (buf[cr + 1] !== LF) {
-      this.lineProblem = 'a response line has a CR before its end';
-      return null;
-    }
-    this.lineEnd = cr;
-    return response;
-  }
-
-  /**
-   * The line `buf[start, end)` (without its CRLF) that `metaLine` did not read: a malformed meta
+   * The line `buf[start, end)` (without its CRLF) that `readMetaLine` did not read: a malformed meta
    * line fails, an `ME` line keeps its text, any other is a word line. Null after failing.
    */
   private otherLine(buf: Buffer, start: number, end: number): MetaResponse | null {
-    if (this.lineProblem !== '') {
-      this.fail(`${this.lineProblem}: ${quoteBytes(buf.subarray(start, end))}`);
+    const problem = this.line.problem;
+    if (problem !== '') {
+      this.fail(`${problem}: ${quoteBytes(buf.subarray(start, end))}`);
       return null;
     }
     const length = end - start;
