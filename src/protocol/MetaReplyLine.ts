@@ -118,6 +118,8 @@ function parseFlags(buf: Buffer, start: number, limit: number, response: MetaRes
       case 32: // more than one space between flags, or after the VA size
         p++;
         continue;
+      case 10: // an LF ends the line before its CR: malformed (see `tokenEndAt`)
+        return -1;
       case 79: // O opaque
         response.opaque = decimalAt(buf, p + 1, limit);
         if (response.opaque < 0) return -1;
@@ -180,9 +182,9 @@ let next = 0;
  */
 function ended(buf: Buffer, end: number, limit: number): boolean {
   if (end >= limit) return false;
-  const byte = buf[end];
+  const byte = buf[end]!;
   next = byte === 32 ? end + 1 : end;
-  return byte === 32 || byte === 13;
+  return endsToken(byte);
 }
 
 /** A space or the CR: what ends a token of a reply line. */
@@ -190,10 +192,17 @@ function endsToken(byte: number): boolean {
   return byte === 32 || byte === 13;
 }
 
-/** Where the token at `start` ends: at a space, the CR, or `limit` (not all here yet). */
+/**
+ * Where the token at `start` ends: at a space, the CR, or `limit` (not all here yet); or at an LF,
+ * which no token may hold: a line ends at its first LF, so a line read in one go and the same line
+ * split across reads (where the LF is searched for) must both fail there.
+ */
 function tokenEndAt(buf: Buffer, start: number, limit: number): number {
   let p = start;
-  while (p < limit && !endsToken(buf[p]!)) p++;
+  for (; p < limit; p++) {
+    const byte = buf[p]!;
+    if (byte === 32 || byte === 13 || byte === 10) break;
+  }
   return p;
 }
 

@@ -402,6 +402,18 @@ describe('ResponseParser: malformed input stops the parser with one ProtocolErro
     });
   }
 
+  test('an LF inside a line fails it, read in one go or split anywhere (a line ends at its first LF)', () => {
+    for (const wire of ['MN k=\n\r\n', 'HD Wx\ny\r\n', 'VA 1 kz\n\r\nx\r\n', 'MN \nk\r\n', 'HD O1 \n\r\n']) {
+      const bytes = Buffer.from(wire, 'latin1');
+      for (let cut = 0; cut <= bytes.length; cut++) {
+        const rec = parseAll(bytes, cut === 0 ? [] : [cut]);
+        assert.equal(rec.errors.length, 1, `${JSON.stringify(wire)} cut at ${cut}`);
+        assert.match(rec.errors[0]!.message, /does not end with CRLF/);
+        assert.equal(rec.responses.length, 0);
+      }
+    }
+  });
+
   test('a header line of more than 8 KB without LF', () => {
     const error = rejects(`HD ${'k'.repeat(8200)}`);
     assert.match(error.message, /longer than 8 KB/);
