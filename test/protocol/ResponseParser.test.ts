@@ -403,7 +403,14 @@ describe('ResponseParser: malformed input stops the parser with one ProtocolErro
   }
 
   test('an LF inside a line fails it, read in one go or split anywhere (a line ends at its first LF)', () => {
-    for (const wire of ['MN k=\n\r\n', 'HD Wx\ny\r\n', 'VA 1 kz\n\r\nx\r\n', 'MN \nk\r\n', 'HD O1 \n\r\n']) {
+    for (const wire of [
+      'MN k=\n\r\n',
+      'HD Wx\ny\r\n',
+      'VA 1 kz\n\r\nx\r\n',
+      'MN \nk\r\n',
+      'HD O1 \n\r\n',
+      'HD c\n\r\n',
+    ]) {
       const bytes = Buffer.from(wire, 'latin1');
       for (let cut = 0; cut <= bytes.length; cut++) {
         const rec = parseAll(bytes, cut === 0 ? [] : [cut]);
