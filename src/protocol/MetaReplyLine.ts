@@ -201,7 +201,7 @@ function tokenEndAt(buf: Buffer, start: number, limit: number): number {
   let p = start;
   for (; p < limit; p++) {
     const byte = buf[p]!;
-    if (byte === 32 || byte === 13 || byte === 10) break;
+    if (endsToken(byte) || byte === 10) break;
   }
   return p;
 }

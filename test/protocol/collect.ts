@@ -5,34 +5,10 @@ import { ResponseParser } from '../../src/protocol/ResponseParser.js';
 import type { ResponseStatus } from '../../src/protocol/ResponseStatus.js';
 
 /** MetaResponse as a plain object (value as hex) so deepStrictEqual can compare it. */
-export interface Plain {
-  status: ResponseStatus;
-  value: string | null;
-  oversizeBytes: number;
-  opaque: number;
-  cas: string;
-  clientFlags: number;
-  ttl: number;
-  win: boolean;
-  stale: boolean;
-  winSent: boolean;
-  text: string;
-}
+export type Plain = Omit<MetaResponse, 'value'> & { value: string | null };
 
 export function plain(r: MetaResponse): Plain {
-  return {
-    status: r.status,
-    value: r.value === null ? null : r.value.toString('hex'),
-    oversizeBytes: r.oversizeBytes,
-    opaque: r.opaque,
-    cas: r.cas,
-    clientFlags: r.clientFlags,
-    ttl: r.ttl,
-    win: r.win,
-    stale: r.stale,
-    winSent: r.winSent,
-    text: r.text,
-  };
+  return { ...r, value: r.value === null ? null : r.value.toString('hex') };
 }
 
 /** The defaults of a fresh MetaResponse, overridden by `fields`. */
