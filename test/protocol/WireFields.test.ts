@@ -423,7 +423,7 @@ describe('properties', () => {
           if (key === undefined || ttl === undefined || flags === undefined || cas === undefined) return;
           assertOneLine(
             metaSetHeader(key, length, ttl, flags, mode, cas, opaque, invalidate),
-            /^ms [\x21-\x7e]+ \d+( b)? T\d+ F\d+( M[ERAP])?( C\d+( I)?)? O\d+\r\n$/,
+            /^ms [\x21-\x7e]+ \d+( b)?( T[1-9]\d*)?( F[1-9]\d*)?( M[ERAP])?( C\d+( I)?)? O\d+\r\n$/,
           );
         },
       ),

@@ -225,6 +225,26 @@ describe('encoders and parser against a real memcached', () => {
     assert.equal(noop!.status, S.NoOp);
   });
 
+  test('a set sending no TTL and no flags (both 0) replaces a TTL and flags the key had', async () => {
+    const key = encodeKey('wire:defaults', 250);
+    const [, before, , after] = await conn.send(
+      [
+        metaSetHeader(key, 1, ttl(600), flags(9), SetMode.Set, null, 5),
+        'x\r\n',
+        metaGet(key, ITEM, 6),
+        metaSetHeader(key, 1, T0, F0, SetMode.Set, null, 7),
+        'y\r\n',
+        metaGet(key, ITEM, 8),
+      ],
+      4,
+    );
+    assert.equal(before!.clientFlags, 9);
+    assert.ok(before!.ttl > 0 && before!.ttl <= 600, `ttl ${before!.ttl}`);
+    assert.equal(after!.value!.toString('latin1'), 'y');
+    assert.equal(after!.clientFlags, 0);
+    assert.equal(after!.ttl, -1, 'no TTL sent: the item never expires');
+  });
+
   test('add of an existing key is NS; a stale CAS is EX; the right CAS is HD', async () => {
     const key = encodeKey('wire:cas', 250);
     const [, got] = await conn.send(
