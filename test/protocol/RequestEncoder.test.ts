@@ -88,10 +88,7 @@ describe('RequestEncoder', () => {
 
   test('ms: invalidate adds I after the CAS, and only with a CAS', () => {
     const none = flags(0);
-    assert.equal(
-      metaSetHeader(k, 1, ttl(0), none, SetMode.Set, cas('5'), 1, true),
-      'ms k 1 C5 I O1\r\n',
-    );
+    assert.equal(metaSetHeader(k, 1, ttl(0), none, SetMode.Set, cas('5'), 1, true), 'ms k 1 C5 I O1\r\n');
     assert.equal(metaSetHeader(k, 1, ttl(0), none, SetMode.Set, null, 2, true), 'ms k 1 O2\r\n');
   });
 
