@@ -6,6 +6,7 @@ import { MetaLineRead, readMetaLine, twoLetterStatus, wordStatus } from './MetaR
 import { type MetaResponse, metaResponse } from './MetaResponse.js';
 import { notFollowedByCrlf, quoteBytes } from './quoteBytes.js';
 import { ResponseStatus } from './ResponseStatus.js';
+import { ValueCopier } from './ValueCopier.js';
 
 const CR = 13;
 const LF = 10;
@@ -47,14 +48,8 @@ export class ResponseParser {
   /** What `readMetaLine` found besides the response (the line's end, a `VA`'s size, a problem). */
   private readonly line = new MetaLineRead();
   private stopped = false;
-  /**
-   * The memory under the last chunk and where the chunk starts in it, for copying values out (see
-   * `parse`), and the chunk they were read from: a connection reads into one buffer for its whole
-   * life, so they are read once, not per read (a Buffer's `buffer` is a C++ builtin call).
-   */
-  private chunkMemory: ArrayBuffer | null = null;
-  private chunkOffset = 0;
-  private chunkOf: Buffer | null = null;
+  /** Copies values out of the read they arrived in. */
+  private readonly values = new ValueCopier();
   /** A `VA` size above this is garbage and fails the stream. */
   private readonly maxSaneBytes: number;
 
@@ -95,6 +90,7 @@ export class ResponseParser {
    */
   feed(chunk: Buffer, end = chunk.length): void {
     if (this.stopped || end === 0) return;
+    this.values.newRead();
     let pos = 0;
     if (this.rest !== null) {
       // Complete the split line from the start of this chunk only: concatenating the whole
@@ -166,19 +162,7 @@ export class ResponseParser {
         if (buf[pos + size] !== CR || buf[pos + size + 1] !== LF) {
           return this.fail(notFollowedByCrlf(buf.subarray(pos + size, pos + size + 2)));
         }
-        const value = Buffer.allocUnsafe(size);
-        // TypedArray#set from a plain Uint8Array over just the value's bytes: Buffer#copy's
-        // argument handling, and reading a Buffer's `buffer`/`byteOffset`, were generic property
-        // loads on every value (~900 and ~550 instructions per small value, measured with
-        // callgrind), and `subarray` looks up the species constructor (Node's Buffer subclass
-        // disables V8's shortcut for it): ~300 more.
-        if (this.chunkOf !== buf) {
-          this.chunkMemory = buf.buffer as ArrayBuffer;
-          this.chunkOffset = buf.byteOffset;
-          this.chunkOf = buf;
-        }
-        value.set(new Uint8Array(this.chunkMemory!, this.chunkOffset + pos, size));
-        response.value = value;
+        response.value = this.values.copy(buf, pos, size, len);
         pos += size + 2;
         this.handler.onResponse(response);
       } else {

@@ -761,6 +761,40 @@ describe('ResponseParser: one reused read buffer, fed with the bytes read (feed(
     assert.deepEqual(rec.errors, []);
   });
 
+  test('thousands of values of every size, read into one buffer in reads of random length, all keep their bytes', () => {
+    // Small values are views of slabs the parser copies runs of a read into (ValueCopier): no
+    // value may ever see another's bytes, a later run's or a later read's.
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const values: Buffer[] = [];
+    let stream = '';
+    for (let i = 0; i < 3000; i++) {
+      const size = random(10) === 0 ? 4000 + random(2000) : random(300);
+      const value = Buffer.from(Array.from({ length: size }, (_, j) => (i * 31 + j) % 256));
+      values.push(value);
+      stream += i % 7 === 0 ? `EN O${i}\r\n` : '';
+      stream += `VA ${size} O${i}\r\n${value.toString('latin1')}\r\n`;
+    }
+    const bytes = Buffer.from(stream, 'latin1');
+    const rec = recorder();
+    const buffer = Buffer.alloc(16 * 1024);
+    for (let pos = 0; pos < bytes.length; ) {
+      const n = Math.min(bytes.length - pos, 1 + random(buffer.length));
+      bytes.copy(buffer, 0, pos, pos + n);
+      buffer.fill(0x3f, n); // what a read leaves past its end is never anyone's value
+      rec.parser.feed(buffer, n);
+      pos += n;
+    }
+    assert.deepEqual(rec.errors, []);
+    const got = rec.responses.filter((r) => r.status === ResponseStatus.Value);
+    assert.equal(got.length, values.length);
+    for (const [i, r] of got.entries())
+      assert.ok(r.value!.equals(values[i]!), `value ${i} (${values[i]!.length} B)`);
+  });
+
   test('a value copied out of the reused buffer keeps its bytes when the next read overwrites it', () => {
     const rec = recorder();
     const buffer = Buffer.alloc(64);
