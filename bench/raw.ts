@@ -225,7 +225,8 @@ export function quietGetBatches(keys: readonly string[], size: number, opaques: 
 
 /**
  * Our client's set of a Buffer with no TTL or flags given: `ms <key> <n> O<opaque>`
- * (metaSetHeader: a TTL and flags of 0 are not sent), the value and CRLF; at most `maxBatches` distinct batches.
+ * (metaSetHeader: a TTL and flags of 0 are not sent), the value and CRLF; at most `maxBatches`
+ * distinct batches.
  */
 export function metaSetBatches(
   keys: readonly string[],

@@ -6,6 +6,7 @@
 // `const` from its context and checks it, per byte scanned (~84 instructions per `VA … f c t O`
 // reply, callgrind on the parser alone).
 
+import { latin1Slice } from './latin1Slice.js';
 import { type MetaResponse, metaResponse } from './MetaResponse.js';
 import { ResponseStatus } from './ResponseStatus.js';
 
@@ -25,11 +26,6 @@ export function twoLetterStatus(a: number, b: number): ResponseStatus | 0 {
     default:
       return 0;
   }
-}
-
-/** `Buffer#latin1Slice`: on every Buffer since Node 0.x, left out of its type declarations. */
-interface Latin1Slicer {
-  latin1Slice(start: number, end: number): string;
 }
 
 /** What `readMetaLine` found besides the response; one per parser, overwritten line by line. */
@@ -149,7 +145,7 @@ function parseFlags(buf: Buffer, start: number, limit: number, response: MetaRes
         }
         const end = tokenEndAt(buf, p + 1, limit);
         if (end === p + 1 || !ended(buf, end, limit)) return -1;
-        response.cas = (buf as unknown as Latin1Slicer).latin1Slice(p + 1, end);
+        response.cas = latin1Slice(buf, p + 1, end);
         break;
       }
       case 87: // W

@@ -16,8 +16,9 @@ export const SLAB_BYTES = 8 * 1024;
  * bytes), a `set` and `allocUnsafe`'s checks; a view costs one typed array and `Buffer.from`'s
  * checks (callgrind: a getMany of 100 keys 443,000 → 417,000 instructions, a pipelined get
  * 7,624 → 7,459; one call at a time, about the same). Bytes copied past the last value handed
- * out are not kept: the next run copies over them. Like a slice of Node's pool, a small value's `buffer` is shared
- * with others; unlike one, its `byteOffset` is where it was in the read, not a multiple of 8.
+ * out are not kept: the next run copies over them. Like a slice of Node's pool, a small value's
+ * `buffer` is shared with others; unlike one, its `byteOffset` is where it sat in the read, not a
+ * multiple of 8.
  */
 export class ValueCopier {
   private slabBytes: Uint8Array = newSlab();

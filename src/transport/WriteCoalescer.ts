@@ -2,6 +2,7 @@
 import { Buffer } from 'node:buffer';
 import type net from 'node:net';
 import { setImmediate } from 'node:timers';
+import { latin1Slice } from '../protocol/latin1Slice.js';
 import { atEndOfTick } from './Clock.js';
 
 /**
@@ -12,10 +13,6 @@ import { atEndOfTick } from './Clock.js';
  */
 const INLINE_VALUE_BYTES = 512;
 
-/** `Buffer#latin1Slice`: on every Buffer since Node 0.x, left out of its type declarations. */
-interface Latin1Slicer {
-  latin1Slice(start: number, end: number): string;
-}
 /**
  * Once this much is queued in one tick it is written at once instead of at the end of the tick:
  * during a long synchronous burst of calls the server then works in parallel with our loop
@@ -89,9 +86,7 @@ export class WriteCoalescer {
     } else if (data.length <= INLINE_VALUE_BYTES) {
       // latin1 maps bytes 1:1 to chars, so a small value survives the string round trip exactly,
       // and a run of small requests stays one string: one native write for the whole tick.
-      // `latin1Slice` is what `toString('latin1')` ends in, without its argument and encoding
-      // checks (~60 instructions per set, callgrind).
-      this.pendingString += `${payload}${(data as unknown as Latin1Slicer).latin1Slice(0, data.length)}\r\n`;
+      this.pendingString += `${payload}${latin1Slice(data, 0, data.length)}\r\n`;
     } else {
       // Bigger values are not turned into strings nor copied: the socket gets the caller's
       // buffer (or, for a string value, its UTF-8 encoding) as it is. The CRLF after the data
