@@ -104,6 +104,7 @@ export { Lock } from './lock/Lock.js';
 export { MemcachedLock } from './lock/MemcachedLock.js';
 export { MemoryLock, MemoryLockStore } from './lock/MemoryLock.js';
 export { NullLock } from './lock/NullLock.js';
-export type { AutoDiscoveryMode, DiscoverySource, DiscoveryStatus } from './topology/ClusterDiscovery.js';
+export type { DiscoveryStatus } from './topology/ClusterDiscovery.js';
+export type { AutoDiscoveryMode, DiscoverySource } from './topology/serverListSource.js';
 export type { ServerEndpoint } from './transport/ServerEndpoint.js';
 export { CONNECT_TRACING, type ConnectTraceContext, type ServerAttributes } from './transport/tracing.js';

@@ -7,7 +7,7 @@ import { DISTRIBUTIONS, type Distribution, selectorOption, WIRE_PROTOCOLS } from
 import { endpointsFromServerList } from '../client/endpoints.js';
 import { MemcachedClient } from '../client/MemcachedClient.js';
 import { MemcachedCacheError, type MemcachedErrorCode } from '../component/errors.js';
-import { AUTO_DISCOVERY_MODES, type AutoDiscoveryMode } from '../topology/ClusterDiscovery.js';
+import { AUTO_DISCOVERY_MODES, type AutoDiscoveryMode } from '../topology/serverListSource.js';
 import type { WireProtocol } from '../transport/Connection.js';
 import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
 

@@ -2,7 +2,7 @@ import { rendezvousSelector } from '../cluster/RendezvousSelector.js';
 import type { SelectorFactory } from '../cluster/ServerSelector.js';
 import { ConfigError } from '../component/errors.js';
 import { frozenTable } from '../component/frozenTable.js';
-import { AUTO_DISCOVERY_MODES, type AutoDiscoveryMode } from '../topology/ClusterDiscovery.js';
+import { AUTO_DISCOVERY_MODES, type AutoDiscoveryMode } from '../topology/serverListSource.js';
 import type { WireProtocol } from '../transport/Connection.js';
 import { type ServerEndpoint, withHiddenPassword } from '../transport/ServerEndpoint.js';
 

@@ -12,7 +12,7 @@ import { ConfigError } from '../component/errors.js';
 import type { ContextLike } from '../component/IContext.js';
 import type { IReferences } from '../component/IReferences.js';
 import { parseServerList } from '../component/ServerList.js';
-import type { AutoDiscoveryMode } from '../topology/ClusterDiscovery.js';
+import type { AutoDiscoveryMode } from '../topology/serverListSource.js';
 import type { WireProtocol } from '../transport/Connection.js';
 import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
 import { type ClientNumbers, readClientOptions, readOption } from './ComponentOptions.js';

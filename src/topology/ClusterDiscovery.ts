@@ -1,42 +1,11 @@
-import net from 'node:net';
-import { serverId } from '../cluster/ServerSelector.js';
-import { ConfigError, ConnectionError, MemcachedCacheError, TimeoutError } from '../component/errors.js';
-import {
-  type ClusterConfigCommand,
-  type ClusterNode,
-  maxClusterConfigBytes,
-  parseClusterConfig,
-} from '../protocol/ClusterConfig.js';
-import { fetchClusterConfig } from '../transport/ClusterConfigProbe.js';
-import { resolveAddresses } from '../transport/dial.js';
+import { ConfigError, ConnectionError, MemcachedCacheError } from '../component/errors.js';
 import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
-
-/**
- * Where the server list comes from when it is discovered instead of configured:
- * - `elasticache`: `config get cluster` on a configuration endpoint (AWS ElastiCache for
- *   Memcached ≥ 1.4.14, Google Memorystore for Memcached's discovery endpoint);
- * - `elasticache_legacy`: the item `AmazonElastiCache:cluster` (ElastiCache engines before 1.4.14);
- * - `dns`: every address the configured host resolves to (e.g. a Kubernetes headless service).
- */
-export type AutoDiscoveryMode = 'elasticache' | 'elasticache_legacy' | 'dns';
-
-/** A source of the server list: an auto-discovery mode, or `discovery` (a caller's `discoverServers`). */
-export type DiscoverySource = AutoDiscoveryMode | 'discovery';
-
-export const AUTO_DISCOVERY_MODES: readonly AutoDiscoveryMode[] = [
-  'elasticache',
-  'elasticache_legacy',
-  'dns',
-];
-
-/** One discovered server list. */
-export interface DiscoveredServers {
-  readonly servers: ServerEndpoint[];
-  /** The cluster configuration's version; null for DNS, which has none. */
-  readonly version: number | null;
-  /** The endpoint that answered. */
-  readonly from: string;
-}
+import {
+  type DiscoveredServers,
+  type DiscoverySource,
+  fetchServerList,
+  type ServerListFetchOptions,
+} from './serverListSource.js';
 
 /** What discovery has done so far (for diagnostics and the CLI). */
 export interface DiscoveryStatus {
@@ -60,17 +29,12 @@ export interface TopologyHealth {
   onAllFailing(listener: () => void): () => void;
 }
 
-export interface ClusterDiscoveryOptions {
+/** `maxServers` also rejects a longer list (`discoveryMaxServers`). */
+export interface ClusterDiscoveryOptions extends ServerListFetchOptions {
   mode: DiscoverySource;
   /** The configuration endpoints (or, for `dns`, the names to resolve; unused for `discovery`). */
   endpoints: readonly ServerEndpoint[];
-  /** For `discovery`: returns the current server list. */
-  fetch?: () => Promise<ServerEndpoint[]>;
   intervalMs: number;
-  /** Longest one attempt may take. */
-  timeoutMs: number;
-  /** Most servers a discovered list may hold; a longer one is rejected (`discoveryMaxServers`). */
-  maxServers: number;
   /** The data servers in use now: for ElastiCache, each also answers `config get cluster`. */
   known: () => readonly ServerEndpoint[];
   /** The health of the servers in use (asked from `start()` on, so it may be built after this). */
@@ -78,11 +42,6 @@ export interface ClusterDiscoveryOptions {
   /** Applies a list that passed the checks (newer version, not empty). */
   apply: (found: DiscoveredServers) => void;
 }
-
-const COMMANDS: Record<Exclude<AutoDiscoveryMode, 'dns'>, ClusterConfigCommand> = {
-  elasticache: 'config get cluster',
-  elasticache_legacy: 'get AmazonElastiCache:cluster',
-};
 
 /**
  * Answers in a row from the configuration endpoints with a version below the applied one that
@@ -158,7 +117,7 @@ export class ClusterDiscovery {
     const failures: Array<{ endpoint: string; error: MemcachedCacheError }> = [];
     for (const [index, endpoint] of this.options.endpoints.entries()) {
       try {
-        const found = await this.discover(endpoint);
+        const found = await fetchServerList(this.options.mode, endpoint, this.options);
         if (found.servers.length === 0) throw emptyList(endpoint.id, found.version);
         this.accept(found, true);
         this.preferred = index;
@@ -203,7 +162,7 @@ export class ClusterDiscovery {
       let found: DiscoveredServers;
       try {
         if (index < 0) this.nextNode++;
-        found = await this.discover(endpoint);
+        found = await fetchServerList(this.options.mode, endpoint, this.options);
       } catch (error) {
         if (this.stopped) return;
         this.lastError = asCacheError(error, endpoint.id);
@@ -305,75 +264,6 @@ export class ClusterDiscovery {
     const nodes = this.options.known().filter((server) => !ids.has(server.id));
     if (nodes.length > 0) list.push({ endpoint: nodes[this.nextNode % nodes.length]!, index: -1 });
     return list;
-  }
-
-  private async discover(endpoint: ServerEndpoint): Promise<DiscoveredServers> {
-    const { mode, timeoutMs } = this.options;
-    if (mode === 'discovery') {
-      const servers = await bounded(this.options.fetch!(), timeoutMs, 'the discovery service');
-      return { servers, version: null, from: 'discovery' };
-    }
-    if (mode === 'dns') {
-      const addresses = await bounded(resolveAddresses(endpoint.host), timeoutMs, `DNS for ${endpoint.host}`);
-      return {
-        servers: addresses.map((address) =>
-          nodeEndpoint(endpoint, { host: endpoint.host, address, port: endpoint.port }),
-        ),
-        version: null,
-        from: endpoint.id,
-      };
-    }
-    const maxBytes = maxClusterConfigBytes(this.options.maxServers);
-    const body = await fetchClusterConfig(endpoint, COMMANDS[mode], timeoutMs, maxBytes);
-    let config: ReturnType<typeof parseClusterConfig>;
-    try {
-      config = parseClusterConfig(body);
-    } catch (error) {
-      throw new ConfigError(`${endpoint.id}: ${(error as Error).message}`, { server: endpoint.id });
-    }
-    return {
-      servers: config.nodes.map((node) => nodeEndpoint(endpoint, node)),
-      version: config.version,
-      from: endpoint.id,
-    };
-  }
-}
-
-/**
- * A discovered node's endpoint: its address and port, with the configuration endpoint's TLS and
- * credentials (a cluster's nodes share them). Over TLS the certificate is checked against the
- * node's DNS name, not the IP connected to.
- */
-function nodeEndpoint(config: ServerEndpoint, node: ClusterNode): ServerEndpoint {
-  const endpoint: ServerEndpoint = {
-    id: serverId(node.address, node.port),
-    host: node.address,
-    port: node.port,
-  };
-  if (config.tls) {
-    endpoint.tls = { ...config.tls };
-    if (net.isIP(node.host) === 0) endpoint.tls.servername = node.host;
-  }
-  if (config.username !== undefined) {
-    endpoint.username = config.username;
-    endpoint.password = config.password ?? '';
-  }
-  return endpoint;
-}
-
-/** `promise`, or TimeoutError after `timeoutMs` (a hung resolver must not stop discovery). */
-async function bounded<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new TimeoutError(`${what} gave no answer within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
