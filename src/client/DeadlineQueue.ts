@@ -1,4 +1,5 @@
-import { type Clock, PatientTimer } from '../transport/Clock.js';
+import type { Clock } from '../transport/Clock.js';
+import { PatientTimer } from '../transport/PatientTimer.js';
 
 /** Something with a caller's deadline; linked into the queue through its own fields (no allocation). */
 export interface Expirable {

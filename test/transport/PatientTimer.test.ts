@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PatientTimer, STALL_GRACE_MS, systemClock } from '../../src/transport/Clock.js';
+import { systemClock } from '../../src/transport/Clock.js';
+import { PatientTimer, STALL_GRACE_MS } from '../../src/transport/PatientTimer.js';
 import { ScriptedClock } from './scripted.js';
 
 describe('PatientTimer', () => {
