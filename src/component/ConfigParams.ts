@@ -13,41 +13,11 @@
  * One deliberate difference: numbers are parsed with `Number()` rather than `parseFloat()`, so
  * `"12abc"` is *not* an integer (pip-services would read 12).
  */
+import { configValueToString, parseBooleanText, toNullableNumber } from './configText.js';
 import { ConfigError } from './errors.js';
 
 /** A value accepted where a map of parameters is expected. */
 export type ConfigValues = ConfigParams | ReadonlyMap<string, unknown> | Record<string, unknown>;
-
-/** Converts any value to the string stored in the map; `null`/`undefined` stay `null`. */
-export function configValueToString(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'string') return value;
-  if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.map((v) => configValueToString(v) ?? '').join(',');
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
-}
-
-/** Parses a number the way the lenient readers do; `null` when the text is not a number. */
-function toNullableNumber(text: string | null): number | null {
-  if (text === null) return null;
-  const trimmed = text.trim();
-  if (trimmed === '') return null;
-  const n = Number(trimmed);
-  return Number.isFinite(n) ? n : null;
-}
-
-const TRUE_WORDS = new Set(['true', 't', '1', 'yes', 'y', 'on']);
-const FALSE_WORDS = new Set(['false', 'f', '0', 'no', 'n', 'off']);
-
-/** Boolean words accepted by every boolean reader in this package (case-insensitive). */
-export function parseBooleanText(text: string | null): boolean | null {
-  if (text === null) return null;
-  const word = text.trim().toLowerCase();
-  if (TRUE_WORDS.has(word)) return true;
-  if (FALSE_WORDS.has(word)) return false;
-  return null;
-}
 
 export class ConfigParams implements Iterable<[string, string | null]> {
   // A true private field: `util.inspect` and `console.log` do not show it, so logging a config

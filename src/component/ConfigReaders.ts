@@ -13,7 +13,7 @@
  * A missing key, a `null` value or an empty/blank string all mean "not set" → the default.
  */
 import type { ConfigParams } from './ConfigParams.js';
-import { parseBooleanText } from './ConfigParams.js';
+import { parseBooleanText } from './configText.js';
 import { ConfigError } from './errors.js';
 
 export interface IntegerRange {
