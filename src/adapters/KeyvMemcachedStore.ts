@@ -46,24 +46,7 @@ import { MemcachedClient } from '../client/MemcachedClient.js';
 import { secondsForMs } from '../protocol/TtlEncoder.js';
 import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
 import { decode, encode } from './keyvValues.js';
-
-const GENERATION_PREFIX = 'keyv-namespace:';
-const DEFAULT_GENERATION_REFRESH_MS = 1000;
-
-/** A namespace's generation as this process last read or set it. */
-interface Generation {
-  value: number;
-  /** When (`performance.now()`, immune to clock steps) the request that read it was sent. */
-  readAt: number;
-  /** The order in which that request was sent: a later request's answer replaces an earlier's. */
-  sequence: number;
-  /** The background re-read in flight, if any. */
-  refreshing: Promise<number> | null;
-}
-
-/** Per client, per namespace: every store on one client sees the other's `clear()` at once. */
-const generationsByClient = new WeakMap<MemcachedClient, Map<string, Generation>>();
-let generationRequests = 0;
+import { DEFAULT_GENERATION_REFRESH_MS, NamespaceGenerations } from './namespaceGenerations.js';
 
 export interface KeyvMemcachedStoreOptions extends Partial<Omit<MemcachedClientOptions, 'servers'>> {
   /** An existing client to use (not closed by `disconnect()`); otherwise one is created. */
@@ -85,14 +68,13 @@ export class KeyvMemcachedStore extends EventEmitter {
   namespace: string | undefined;
   readonly client: MemcachedClient;
   private readonly ownsClient: boolean;
-  private readonly generationRefreshMs: number;
-  private readonly generations: Map<string, Generation>;
+  private readonly generations: NamespaceGenerations;
 
   constructor(options: KeyvMemcachedStoreOptions = {}) {
     super();
     const { client, servers, generationRefreshMs, ...clientOptions } = options;
-    this.generationRefreshMs = generationRefreshMs ?? DEFAULT_GENERATION_REFRESH_MS;
-    if (!Number.isFinite(this.generationRefreshMs) || this.generationRefreshMs < 0)
+    const refreshMs = generationRefreshMs ?? DEFAULT_GENERATION_REFRESH_MS;
+    if (!Number.isFinite(refreshMs) || refreshMs < 0)
       throw new RangeError(`generationRefreshMs must be a number ≥ 0, got ${String(generationRefreshMs)}`);
     this.opts = { ...options, dialect: 'memcached' };
     if (client !== undefined) {
@@ -106,9 +88,7 @@ export class KeyvMemcachedStore extends EventEmitter {
       });
       this.ownsClient = true;
     }
-    const generations = generationsByClient.get(this.client) ?? new Map<string, Generation>();
-    generationsByClient.set(this.client, generations);
-    this.generations = generations;
+    this.generations = new NamespaceGenerations(this.client, refreshMs);
   }
 
   get<Value>(key: string): Promise<Value | undefined> {
@@ -188,77 +168,13 @@ export class KeyvMemcachedStore extends EventEmitter {
         await this.client.flush();
         return;
       }
-      const namespace = this.namespace;
-      const sent = { at: performance.now(), sequence: ++generationRequests };
-      const value = await this.client.incr(GENERATION_PREFIX + namespace, 1, { initial: Date.now() });
-      this.learn(namespace, Number(value ?? 0n), sent);
+      await this.generations.bump(this.namespace);
     });
   }
 
   /** Closes the client if this store created it. */
   async disconnect(): Promise<void> {
     if (this.ownsClient) this.client.close();
-  }
-
-  /**
-   * The namespace's generation: the cached one while younger than `generationRefreshMs` (a
-   * background re-read starts at half that age), else read now.
-   */
-  private generation(namespace: string): number | Promise<number> {
-    const cached = this.generations.get(namespace);
-    if (cached === undefined) return this.readGeneration(namespace);
-    const age = performance.now() - cached.readAt;
-    if (age >= this.generationRefreshMs) return cached.refreshing ?? this.readGeneration(namespace);
-    if (age >= this.generationRefreshMs / 2 && cached.refreshing === null)
-      // A failed background read is not this operation's failure: the next one past the full
-      // age reads again and reports.
-      this.readGeneration(namespace).catch(() => {});
-    return cached.value;
-  }
-
-  /** Reads the generation key (shared by concurrent callers) and caches what it says. */
-  private readGeneration(namespace: string): Promise<number> {
-    const sent = { at: performance.now(), sequence: ++generationRequests };
-    // delta 0 reads the counter; `initial` (the wall clock, so a re-created generation is newer
-    // than any before it) creates it atomically when missing.
-    const reading = this.client
-      .incr(GENERATION_PREFIX + namespace, 0, { initial: Date.now() })
-      .then((value) => this.learn(namespace, Number(value ?? 0n), sent))
-      .finally(() => {
-        const cached = this.generations.get(namespace);
-        if (cached?.refreshing === reading) cached.refreshing = null;
-      });
-    const cached = this.generations.get(namespace);
-    if (cached !== undefined) cached.refreshing = reading;
-    else
-      this.generations.set(namespace, {
-        value: Number.NaN,
-        readAt: Number.NEGATIVE_INFINITY,
-        sequence: 0,
-        refreshing: reading,
-      });
-    return reading;
-  }
-
-  /**
-   * Caches a generation read or set by the request `sent`, unless a request sent after it already
-   * answered: a re-read sent before this process's `clear()` and answered after it must not roll
-   * the cache back to the cleared generation. (Not "keep the larger": a generation re-created
-   * after eviction by a process whose clock is behind may be smaller, and every process must
-   * still agree on it.) Returns the generation to use.
-   */
-  private learn(namespace: string, value: number, sent: { at: number; sequence: number }): number {
-    const cached = this.generations.get(namespace);
-    if (cached === undefined) {
-      this.generations.set(namespace, { value, readAt: sent.at, sequence: sent.sequence, refreshing: null });
-      return value;
-    }
-    if (sent.sequence > cached.sequence) {
-      cached.value = value;
-      cached.readAt = sent.at;
-      cached.sequence = sent.sequence;
-    }
-    return cached.value;
   }
 
   /**
@@ -273,7 +189,7 @@ export class KeyvMemcachedStore extends EventEmitter {
   private storageKeyOrPromise(key: string): string | Promise<string> {
     const ns = this.namespace;
     if (ns === undefined || ns === '' || !key.startsWith(`${ns}:`)) return key;
-    const generation = this.generation(ns);
+    const generation = this.generations.current(ns);
     const rest = key.substring(ns.length);
     return typeof generation === 'number'
       ? `${ns}@${generation}${rest}`
@@ -283,7 +199,7 @@ export class KeyvMemcachedStore extends EventEmitter {
   private async storageKeys(keys: readonly string[]): Promise<string[]> {
     const ns = this.namespace;
     if (ns === undefined || ns === '') return keys.slice();
-    const generation = await this.generation(ns);
+    const generation = await this.generations.current(ns);
     return keys.map((key) =>
       key.startsWith(`${ns}:`) ? `${ns}@${generation}${key.substring(ns.length)}` : key,
     );
