@@ -9,6 +9,7 @@ import { readOption } from '../connector/ComponentOptions.js';
 import { MemcachedComponent } from '../connector/MemcachedComponent.js';
 import { secondsForMs } from '../protocol/TtlEncoder.js';
 import { CacheInstrumentation, TIMING_RETRIEVE, TIMING_STORE } from './CacheInstrumentation.js';
+import { CacheTimes } from './CacheTimes.js';
 import { JsonCodec } from './codec/JsonCodec.js';
 import type { EncodedValue, ValueCodec } from './codec/ValueCodec.js';
 import { getOrStore } from './LoadCoordinator.js';
@@ -42,11 +43,7 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
   // Set by configure(), which the constructor runs with the defaults (COMPONENT_OPTIONS).
   private codec!: ValueCodec;
   private near!: NearCache;
-  private defaultTtlMs!: number;
-  private maxExpirationMs!: number;
-  private leaseTimeoutMs!: number;
-  private staleTtlMs!: number;
-  private refreshAheadMs!: number;
+  private times!: CacheTimes;
 
   constructor(codec?: ValueCodec) {
     super('MemcachedCache');
@@ -75,11 +72,13 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
         );
       const maxValueBytes = readOption(config, 'max_value');
       return () => {
-        this.staleTtlMs = staleTtlMs;
-        this.refreshAheadMs = refreshAheadMs;
-        this.maxExpirationMs = maxExpirationMs;
-        this.defaultTtlMs = defaultTtlMs;
-        this.leaseTimeoutMs = leaseTimeoutMs;
+        this.times = new CacheTimes(
+          defaultTtlMs,
+          maxExpirationMs,
+          leaseTimeoutMs,
+          staleTtlMs,
+          refreshAheadMs,
+        );
         this.codec = this.customCodec ?? new JsonCodec({ compressionThreshold: threshold, maxValueBytes });
         this.near = new NearCache(maxSize, nearTtlMs);
       };
@@ -126,12 +125,12 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
           const later = this.decodeLater<T>(item.value, item.flags, key);
           if (later !== null) {
             return later.then((value) => {
-              this.near.setIfUnwritten(fullKey, stamp, item.value, item.flags, this.maxExpirationMs);
+              this.near.setIfUnwritten(fullKey, stamp, item.value, item.flags, this.times.maxExpirationMs);
               return value;
             }, rethrowTraced(context));
           }
           const value = this.decode<T>(item.value, item.flags, key);
-          this.near.setIfUnwritten(fullKey, stamp, item.value, item.flags, this.maxExpirationMs);
+          this.near.setIfUnwritten(fullKey, stamp, item.value, item.flags, this.times.maxExpirationMs);
           return value;
         } catch (error) {
           throw withTrace(error, context);
@@ -152,7 +151,7 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
     try {
       const client = this.lifecycle.openClient(context);
       const fullKey = this.lifecycle.fullKey(context, key);
-      const ttlMs = this.ttlMs(timeout, key);
+      const ttlMs = this.times.ttlMs(timeout, key);
       const encoded = this.codec.encode(value, key);
       this.near.written(fullKey);
       const stamp = this.near.stamp();
@@ -242,7 +241,7 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
             });
           const [key, value] = entry as readonly [string, T];
           const fullKey = this.lifecycle.fullKey(context, key);
-          const ttl = secondsForMs(this.ttlMs(timeout, key));
+          const ttl = secondsForMs(this.times.ttlMs(timeout, key));
           const encoded = this.codec.encode(value, key);
           return { key: fullKey, value: encoded.data, flags: encoded.flags, ttl };
         }),
@@ -277,19 +276,24 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
   ): Promise<T> {
     return this.lifecycle.traced(context, async (client) => {
       const fullKey = this.lifecycle.fullKey(context, key);
-      const ttlMs = this.ttlMs(timeout, key);
-      const refreshAheadMs = this.msOption(options?.refreshAhead, this.refreshAheadMs, 'refreshAhead', key);
+      const ttlMs = this.times.ttlMs(timeout, key);
+      const refreshAheadMs = this.times.perCall(
+        options?.refreshAhead,
+        this.times.refreshAheadMs,
+        'refreshAhead',
+        key,
+      );
       this.near.written(fullKey);
       try {
         return await getOrStore(client, {
           fullKey,
           key,
           ttlSeconds: secondsForMs(ttlMs),
-          leaseSeconds: secondsForMs(this.leaseTimeoutMs),
-          leaseTimeoutMs: this.leaseTimeoutMs,
+          leaseSeconds: secondsForMs(this.times.leaseTimeoutMs),
+          leaseTimeoutMs: this.times.leaseTimeoutMs,
           // memcached's clock counts whole seconds: secondsForMs rounds up, so a refresh is never late.
           refreshAheadSeconds: refreshAheadMs > 0 ? secondsForMs(refreshAheadMs) : 0,
-          staleSeconds: secondsForMs(this.staleTtlMs),
+          staleSeconds: secondsForMs(this.times.staleTtlMs),
           loader,
           encode: (value) => this.loadedValue(value, key),
           decode: (item) => this.decodeAny<T>(item.value, item.flags, key),
@@ -311,7 +315,7 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
   async invalidate(context: ContextLike, key: string, staleMs?: number): Promise<boolean> {
     return this.lifecycle.traced(context, async (client) => {
       const fullKey = this.lifecycle.fullKey(context, key);
-      const ms = this.msOption(staleMs, this.staleTtlMs, 'staleMs', key);
+      const ms = this.times.perCall(staleMs, this.times.staleTtlMs, 'staleMs', key);
       this.near.written(fullKey);
       try {
         return await client.invalidate(fullKey, secondsForMs(Math.max(ms, 1)));
@@ -324,25 +328,6 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
   /** The underlying client, for operations the ICache contract lacks (incr, cas, stats …). */
   getClient(context?: ContextLike): MemcachedClient {
     return this.lifecycle.openClient(context);
-  }
-
-  /** TTL in ms from the caller's timeout: ≤ 0/missing → default; clamped to max_expiration. */
-  private ttlMs(timeout: number | null | undefined, key: string): number {
-    if (timeout === null || timeout === undefined) return Math.min(this.defaultTtlMs, this.maxExpirationMs);
-    if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
-      const got = typeof timeout === 'number' ? 'NaN' : `a ${typeof timeout}`;
-      throw new InvalidValueError(`timeout must be a number of milliseconds, got ${got}`, { key });
-    }
-    const ms = timeout <= 0 ? this.defaultTtlMs : timeout;
-    return Math.min(ms, this.maxExpirationMs);
-  }
-
-  /** A per-call duration in ms (undefined: the option's value); must be a finite number ≥ 0. */
-  private msOption(value: number | undefined, fallback: number, name: string, key: string): number {
-    if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
-      throw new InvalidValueError(`${name} must be a number of milliseconds ≥ 0`, { key });
-    return value;
   }
 
   /**
