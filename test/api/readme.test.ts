@@ -51,11 +51,11 @@ const CONNECTOR_FIELDS: Partial<Record<ComponentOptionName, keyof ConnectorOptio
 const CACHE_FIELDS: Partial<Record<ComponentOptionName, string[]>> = {
   max_size: ['near', 'maxSize'],
   near_cache_ttl: ['near', 'ttlMs'],
-  max_expiration: ['maxExpirationMs'],
-  timeout: ['defaultTtlMs'],
-  lease_timeout: ['leaseTimeoutMs'],
-  stale_ttl: ['staleTtlMs'],
-  refresh_ahead: ['refreshAheadMs'],
+  max_expiration: ['times', 'maxExpirationMs'],
+  timeout: ['times', 'defaultTtlMs'],
+  lease_timeout: ['times', 'leaseTimeoutMs'],
+  stale_ttl: ['times', 'staleTtlMs'],
+  refresh_ahead: ['times', 'refreshAheadMs'],
   compression_threshold: ['codec', 'compressionThreshold'],
 };
 
