@@ -46,7 +46,7 @@ import { MemcachedClient } from '../client/MemcachedClient.js';
 import { secondsForMs } from '../protocol/TtlEncoder.js';
 import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
 import { decode, encode } from './keyvValues.js';
-import { DEFAULT_GENERATION_REFRESH_MS, NamespaceGenerations } from './namespaceGenerations.js';
+import { NamespaceGenerations, refreshMsOption } from './namespaceGenerations.js';
 
 export interface KeyvMemcachedStoreOptions extends Partial<Omit<MemcachedClientOptions, 'servers'>> {
   /** An existing client to use (not closed by `disconnect()`); otherwise one is created. */
@@ -73,9 +73,7 @@ export class KeyvMemcachedStore extends EventEmitter {
   constructor(options: KeyvMemcachedStoreOptions = {}) {
     super();
     const { client, servers, generationRefreshMs, ...clientOptions } = options;
-    const refreshMs = generationRefreshMs ?? DEFAULT_GENERATION_REFRESH_MS;
-    if (!Number.isFinite(refreshMs) || refreshMs < 0)
-      throw new RangeError(`generationRefreshMs must be a number ≥ 0, got ${String(generationRefreshMs)}`);
+    const refreshMs = refreshMsOption(generationRefreshMs);
     this.opts = { ...options, dialect: 'memcached' };
     if (client !== undefined) {
       this.client = client;

@@ -4,7 +4,7 @@ import type { MemcachedClient } from '../client/MemcachedClient.js';
 // `<namespace>@<generation>:`, and `clear()` moves to the next generation), as this process knows it.
 
 const GENERATION_PREFIX = 'keyv-namespace:';
-export const DEFAULT_GENERATION_REFRESH_MS = 1000;
+const DEFAULT_GENERATION_REFRESH_MS = 1000;
 
 /** A namespace's generation as this process last read or set it. */
 interface Generation {
@@ -22,12 +22,24 @@ const generationsByClient = new WeakMap<MemcachedClient, Map<string, Generation>
 let generationRequests = 0;
 
 /**
+ * A store's `generationRefreshMs` (default 1,000), checked: a number ≥ 0. Checked before the store
+ * builds its client, so a bad option leaves nothing open.
+ */
+export function refreshMsOption(value: number | undefined): number {
+  const refreshMs = value ?? DEFAULT_GENERATION_REFRESH_MS;
+  if (!Number.isFinite(refreshMs) || refreshMs < 0)
+    throw new RangeError(`generationRefreshMs must be a number ≥ 0, got ${String(value)}`);
+  return refreshMs;
+}
+
+/**
  * One store's view of its client's namespace generations: read from memcached, cached for
  * `refreshMs`, moved on by `bump`. Stores on one client share what they learn.
  */
 export class NamespaceGenerations {
   private readonly generations: Map<string, Generation>;
 
+  /** `refreshMs`: from `refreshMsOption`. */
   constructor(
     private readonly client: MemcachedClient,
     private readonly refreshMs: number,

@@ -26,11 +26,21 @@ export class CacheTimes {
     return Math.min(ms, this.maxExpirationMs);
   }
 
-  /** A per-call duration in ms (undefined: the option's value); must be a finite number ≥ 0. */
-  perCall(value: number | undefined, fallback: number, name: string, key: string): number {
-    if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
-      throw new InvalidValueError(`${name} must be a number of milliseconds ≥ 0`, { key });
-    return value;
+  /** A `getOrStore` call's `refreshAhead` in ms (undefined: the `refresh_ahead` option). */
+  refreshAhead(value: number | undefined, key: string): number {
+    return perCall(value, this.refreshAheadMs, 'refreshAhead', key);
   }
+
+  /** An `invalidate` call's `staleMs` (undefined: the `stale_ttl` option). */
+  stale(value: number | undefined, key: string): number {
+    return perCall(value, this.staleTtlMs, 'staleMs', key);
+  }
+}
+
+/** A per-call duration in ms (undefined: the option's value); must be a finite number ≥ 0. */
+function perCall(value: number | undefined, fallback: number, name: string, key: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    throw new InvalidValueError(`${name} must be a number of milliseconds ≥ 0`, { key });
+  return value;
 }

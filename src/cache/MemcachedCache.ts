@@ -277,12 +277,7 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
     return this.lifecycle.traced(context, async (client) => {
       const fullKey = this.lifecycle.fullKey(context, key);
       const ttlMs = this.times.ttlMs(timeout, key);
-      const refreshAheadMs = this.times.perCall(
-        options?.refreshAhead,
-        this.times.refreshAheadMs,
-        'refreshAhead',
-        key,
-      );
+      const refreshAheadMs = this.times.refreshAhead(options?.refreshAhead, key);
       this.near.written(fullKey);
       try {
         return await getOrStore(client, {
@@ -315,7 +310,7 @@ export class MemcachedCache<V = any> extends MemcachedComponent implements ICach
   async invalidate(context: ContextLike, key: string, staleMs?: number): Promise<boolean> {
     return this.lifecycle.traced(context, async (client) => {
       const fullKey = this.lifecycle.fullKey(context, key);
-      const ms = this.times.perCall(staleMs, this.times.staleTtlMs, 'staleMs', key);
+      const ms = this.times.stale(staleMs, key);
       this.near.written(fullKey);
       try {
         return await client.invalidate(fullKey, secondsForMs(Math.max(ms, 1)));
