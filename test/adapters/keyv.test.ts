@@ -207,5 +207,17 @@ describe('KeyvMemcachedStore', () => {
     assert.equal(await keyv.set('x', 'y'), false);
     assert.ok(relayed.length >= 1);
     await dead.disconnect();
+
+  it('a bad generationRefreshMs is refused by name', () => {
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, '5' as unknown as number]) {
+      assert.throws(
+        () => new KeyvMemcachedStore({ servers: '127.0.0.1:1', generationRefreshMs: bad }),
+        (e: unknown) => e instanceof RangeError && /generationRefreshMs must be a number ≥ 0/.test(e.message),
+        String(bad),
+      );
+    }
+    const shared = new KeyvMemcachedStore({ client, generationRefreshMs: 0 });
+    assert.equal(shared.client, client);
+  });
   });
 });
