@@ -207,6 +207,7 @@ describe('KeyvMemcachedStore', () => {
     assert.equal(await keyv.set('x', 'y'), false);
     assert.ok(relayed.length >= 1);
     await dead.disconnect();
+  });
 
   it('a bad generationRefreshMs is refused by name', () => {
     for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, '5' as unknown as number]) {
@@ -218,6 +219,5 @@ describe('KeyvMemcachedStore', () => {
     }
     const shared = new KeyvMemcachedStore({ client, generationRefreshMs: 0 });
     assert.equal(shared.client, client);
-  });
   });
 });
