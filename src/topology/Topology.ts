@@ -1,17 +1,18 @@
 import { type ClusterChangeListener, ClusterRouter } from '../cluster/ClusterRouter.js';
 import { Listeners } from '../cluster/Listeners.js';
 import { primarySelector } from '../cluster/PrimarySelector.js';
-import type { SelectorFactory, ServerSpec } from '../cluster/ServerSelector.js';
+import type { SelectorFactory } from '../cluster/ServerSelector.js';
 import { ConfigError, type MemcachedCacheError } from '../component/errors.js';
 import { type EncodedKey, keyBytes } from '../protocol/KeyEncoder.js';
 import { type WireTtl, wireTtl } from '../protocol/WireFields.js';
 import type { Clock } from '../transport/Clock.js';
 import type { Pool } from '../transport/Pool.js';
-import { type ServerEndpoint, withHiddenPassword } from '../transport/ServerEndpoint.js';
+import type { ServerEndpoint } from '../transport/ServerEndpoint.js';
 import { FailureDetector } from './FailureDetector.js';
 import { OutageRecord } from './OutageRecord.js';
 import { replayOutage } from './OutageReplay.js';
 import { ServerPools } from './ServerPools.js';
+import { checkedServers, serverSpec } from './serverList.js';
 import {
   type OutageReplayed,
   replayChannel,
@@ -318,49 +319,4 @@ export class Topology {
     this.detector.close();
     this.pools.close();
   }
-}
-
-/**
- * Checks each endpoint of a server list (what the ring and the pools rely on) and hides its
- * password; throws ConfigError naming the entry. `what` names the list in the message.
- */
-function checkedServers(servers: readonly ServerEndpoint[], what: string): ServerEndpoint[] {
-  if (!Array.isArray(servers)) throw new ConfigError(`${what} must be an array of server endpoints`);
-  const ids = new Set<string>();
-  return servers.map((endpoint, i) => {
-    const entry = `${what} entry ${i}`;
-    if (
-      endpoint === null ||
-      typeof endpoint !== 'object' ||
-      typeof endpoint.id !== 'string' ||
-      endpoint.id === ''
-    )
-      throw new ConfigError(`${entry} is not a server endpoint`, { details: { entry: i } });
-    const weight = endpoint.weight;
-    if (weight !== undefined && (!Number.isInteger(weight) || weight < 0 || weight > MAX_WEIGHT))
-      throw new ConfigError(
-        `${entry} (${endpoint.id}): weight must be a whole number from 0 to ${MAX_WEIGHT}, got ${String(weight)}`,
-        { server: endpoint.id, details: { entry: i } },
-      );
-    if (ids.has(endpoint.id))
-      throw new ConfigError(`${entry} (${endpoint.id}) is listed twice`, {
-        server: endpoint.id,
-        details: { entry: i },
-      });
-    ids.add(endpoint.id);
-    return withHiddenPassword(endpoint);
-  });
-}
-
-/** A weight beyond this would give one server millions of ketama points: a typo, not a plan. */
-const MAX_WEIGHT = 10_000;
-
-/** What the router needs of an endpoint. */
-function serverSpec(endpoint: ServerEndpoint): ServerSpec {
-  return {
-    id: endpoint.id,
-    host: endpoint.socketPath ?? endpoint.host,
-    port: endpoint.socketPath ? 0 : endpoint.port,
-    weight: endpoint.weight ?? 1,
-  };
 }
