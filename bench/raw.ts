@@ -209,18 +209,18 @@ export class Opaques {
   }
 }
 
-/** Our client's get: `mg <key> v f c t O<opaque>` (ITEM_FLAGS), batch b holding keys [b*size, (b+1)*size). */
+/** Our client's get: `mg <key> v f c O<opaque>` (ITEM_FLAGS), batch b holding keys [b*size, (b+1)*size). */
 export function metaGetBatches(keys: readonly string[], size: number, opaques: Opaques): Buffer[] {
-  return lineBatches(keys, size, (key) => `mg ${key} v f c t O${opaques.next()}\r\n`);
+  return lineBatches(keys, size, (key) => `mg ${key} v f c O${opaques.next()}\r\n`);
 }
 
 /**
- * Our client's getMany on one server: `mg <key> v f c t q O<opaque>` per key (BATCH_FLAGS in
+ * Our client's getMany on one server: `mg <key> v f c q O<opaque>` per key (BATCH_FLAGS in
  * src/client/commands/ReadCommands.ts), then `mn`. Sent with `QUIET`: hits answer `VA`, misses
  * nothing, `MN` ends the batch.
  */
 export function quietGetBatches(keys: readonly string[], size: number, opaques: Opaques): Buffer[] {
-  return lineBatches(keys, size, (key) => `mg ${key} v f c t q O${opaques.next()}\r\n`, 'mn\r\n');
+  return lineBatches(keys, size, (key) => `mg ${key} v f c q O${opaques.next()}\r\n`, 'mn\r\n');
 }
 
 /**

@@ -32,7 +32,7 @@ export function renderReadmeBenchmark(report: Report): string {
   // The second bound appears only in reports that measured it, so a report without it renders
   // exactly as before.
   const ourFlags = report.tables.some((t) => t.rows.some((r) => r.client === 'raw-meta' && r.rounds > 0))
-    ? ' "Our flags" is the same bound sending the requests our client sends (`v f c t`, opaque tokens, quiet `mg` + `mn` for the multi-get): ours ÷ it is the cost of the client alone; the goals are judged against the plain bound.'
+    ? ' "Our flags" is the same bound sending the requests our client sends (`v f c`, opaque tokens, quiet `mg` + `mn` for the multi-get): ours ÷ it is the cost of the client alone; the goals are judged against the plain bound.'
     : '';
   const promise = report.tables.some((t) => t.rows.some((r) => r.client === 'raw-promise' && r.rounds > 0))
     ? ' "Promise" is the least a client with a promise per call does (`bench/promiseBound.ts`: each call builds its request line and gets a promise, the calls of a tick share a write, replies are matched by opaque token and a value is copied out; no key checks, routing, deadlines, retries, flags or `Item`): ours ÷ it is what the rest of our contract costs.'

@@ -284,7 +284,7 @@ async function runDriver(task: Task, spec: ScenarioSpec, driver: Driver): Promis
 /**
  * The raw bounds. `ourFlags` false: the plain bound (`mg <key> v`, `ms <key> <n> T0`, a multi-get
  * of 100 plain `mg`s). True (`raw-meta`): the requests our client sends for the same calls, byte
- * for byte — `mg … v f c t O<n>`, `ms … O<n>`, and for the multi-get quiet `mg … q O<n>` ×
+ * for byte — `mg … v f c O<n>`, `ms … O<n>`, and for the multi-get quiet `mg … q O<n>` ×
  * 100 + `mn`, done at `MN`.
  */
 async function runRaw(task: Task, spec: ScenarioSpec, ourFlags: boolean): Promise<PhaseResult[]> {

@@ -44,16 +44,16 @@ export interface Command<T> {
   decode(reply: any): T;
 }
 
-/**
- * The item flags every read asks for: value, client flags, CAS, remaining TTL. One home for the
- * `mg` flag set. (The TTL lets a plain read that was handed a stale item's win give it back.)
- */
+/** The item flags every read asks for: value, client flags, CAS. One home for the `mg` flag set. */
 export const ITEM_FLAGS = metaGetFlags({ item: true });
+/** The same and the remaining TTL, for the reads that return it (`getWithTtl`). */
+export const ITEM_TTL_FLAGS = metaGetFlags({ item: true, ttl: true });
 
 /**
  * Called when a plain read (not `getOrLease`) of a stale item was handed its win token: memcached
  * gives `W` to the first `mg` of a stale item, whatever asked, and a reader that will not reload
- * must give it back or no one reloads until the stale value expires.
+ * must give it back or no one reloads until the stale value expires. The reply has the CAS (`c`),
+ * not the TTL: the give-back keeps the item's expiry as it is.
  */
 export type StaleWinHandler = (key: EncodedKey, reply: MetaResponse) => void;
 
@@ -90,7 +90,7 @@ export class MetaGetCommand<T> implements Command<T> {
   }
 }
 
-/** `mg <key> v f c t T<ttl>`: gat, a read that changes the key's TTL. */
+/** `mg <key> v f c T<ttl>`: gat, a read that changes the key's TTL. */
 export class MetaGatCommand<T> extends MetaGetCommand<T> {
   override readonly mutates = true;
 

@@ -13,7 +13,7 @@ import { resolveClientOptions } from './ClientOptions.js';
 import type { Command, WriteKind } from './Command.js';
 import type { CommandLimits } from './commands/CommandLimits.js';
 import { type CommandSet, META_COMMANDS, TEXT_COMMANDS } from './commands/CommandSet.js';
-import type { CounterArguments } from './commands/KeyCommands.js';
+import { type CounterArguments, giveBackWinCommand } from './commands/KeyCommands.js';
 import { leaseCommand } from './commands/ReadCommands.js';
 import type { ServerCommandFor } from './commands/ServerCommands.js';
 import {
@@ -386,13 +386,18 @@ export class MemcachedClient {
   // ---- internals ----
 
   /**
-   * A plain read was handed a stale item's win (see StaleWinHandler): mark it stale again for
-   * what is left of it, only if it is still that version, which hands the win to the next reader
-   * (a `getOrLease` that will reload). Fire and forget: the read has its value already.
+   * A plain read was handed a stale item's win (see StaleWinHandler): mark it stale again, expiry
+   * unchanged, only if it is still that version, which hands the win to the next reader (a
+   * `getOrLease` that will reload). Fire and forget: the read has its value already.
    */
   private readonly giveBackWin = (key: EncodedKey, reply: MetaResponse): void => {
-    const left = reply.ttl > 0 ? reply.ttl : 1;
-    this.invalidate(key.key, left, { cas: reply.cas }).catch(() => {});
+    let command: Command<boolean>;
+    try {
+      command = giveBackWinCommand(key, reply.cas);
+    } catch {
+      return; // a CAS no uint64 (from a server that is not memcached): nothing to give back to
+    }
+    this.calls.execute(command, undefined).catch(() => {});
   };
 
   /** The hot writes: shed before any argument is checked, then built and run. */

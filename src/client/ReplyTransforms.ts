@@ -38,8 +38,8 @@ export function isLeasePlaceholder(response: MetaResponse): boolean {
 }
 
 /**
- * `toItem` plus the remaining TTL the read asked for anyway (ITEM_FLAGS has `t`); memcached's -1
- * (never expires) becomes null.
+ * `toItem` plus the remaining TTL the read asked for (ITEM_TTL_FLAGS); memcached's -1 (never
+ * expires) becomes null.
  */
 export function toItemWithTtl(response: MetaResponse | undefined): ItemWithTtl | null {
   const item = toItem(response);

@@ -293,6 +293,31 @@ describe('MemcachedClient round trips on real memcached', () => {
     assert.deepEqual([fresh.win, fresh.stale, fresh.item?.value.toString()], [false, false, 'new']);
   });
 
+  test('a plain read gives a stale win back with the expiry the item had: one that never expires stays so', async () => {
+    const key = 'rt:stale-forever';
+    await client.set(key, 'v1');
+    const read = await client.get(key);
+    await client.set(key, 'v2');
+    // Written over a CAS that is no longer current: stored, stale, never expires (TTL 0).
+    await client.revalidate(key, 'v3', read!.cas, { ttl: 0 });
+    const commands = recordCommands();
+    const giveBacks = (list: typeof commands.started) =>
+      list.filter((c) => c.command === 'invalidate' && c.key === key).length;
+    try {
+      assert.equal((await client.get(key))?.value.toString(), 'v3');
+      assert.equal(giveBacks(commands.started), 1, 'the win was given back');
+      assert.ok(await waitFor(() => giveBacks(commands.settled) === 1, 2000), 'the give-back was answered');
+    } finally {
+      commands.stop();
+    }
+    const winner = await client.getOrLease(key, 10);
+    assert.deepEqual(
+      [winner.win, winner.stale, winner.ttl, winner.item?.value.toString()],
+      [true, true, -1, 'v3'],
+      'the next getOrLease wins the reload of a value that still never expires',
+    );
+  });
+
   test('getOrLease refreshAhead: one caller wins with the current value once the TTL left is below it', async () => {
     await client.set('rt:ahead', 'current', { ttl: 3 });
     const far = await client.getOrLease('rt:ahead', 10, { refreshAhead: 1 });

@@ -38,24 +38,33 @@ describe('RequestEncoder', () => {
   });
 
   test('mg', () => {
-    assert.equal(metaGet(foo, ITEM, 14), 'mg foo v f c t O14\r\n');
-    assert.equal(metaGet(foo, metaGetFlags({ item: true, quiet: true }), 0), 'mg foo v f c t q O0\r\n');
-    assert.equal(metaGet(b64, ITEM, 3), 'mg YSBi b v f c t O3\r\n');
+    assert.equal(metaGet(foo, ITEM, 14), 'mg foo v f c O14\r\n');
+    assert.equal(metaGet(foo, metaGetFlags({ item: true, quiet: true }), 0), 'mg foo v f c q O0\r\n');
+    assert.equal(metaGet(b64, ITEM, 3), 'mg YSBi b v f c O3\r\n');
     assert.equal(metaGet(foo, metaGetFlags({}), 1), 'mg foo O1\r\n');
   });
 
-  test('mg flags: item, then T, N, R, then q; each with the space before it', () => {
-    assert.equal(ITEM, ' v f c t');
+  test('mg flags: item, its TTL, then T, N, R, then q; each with the space before it', () => {
+    assert.equal(ITEM, ' v f c');
+    assert.equal(metaGetFlags({ item: true, ttl: true }), ' v f c t');
+    assert.equal(metaGetFlags({ ttl: true }), ' t');
     assert.equal(metaGetFlags({}), '');
     assert.equal(metaGetFlags({ quiet: true }), ' q');
     assert.equal(metaGetFlags({ touch: ttl(60) }), ' T60');
     assert.equal(
-      metaGetFlags({ item: true, quiet: true, touch: ttl(60), lease: ttl(30), refreshAhead: ttl(5) }),
+      metaGetFlags({
+        item: true,
+        ttl: true,
+        quiet: true,
+        touch: ttl(60),
+        lease: ttl(30),
+        refreshAhead: ttl(5),
+      }),
       ' v f c t T60 N30 R5 q',
     );
-    assert.equal(metaGetFlags({ item: true, touch: ttl(0) }), ' v f c t T0');
+    assert.equal(metaGetFlags({ item: true, touch: ttl(0) }), ' v f c T0');
     assert.equal(
-      metaGet(foo, metaGetFlags({ item: true, lease: ttl(30), refreshAhead: ttl(5) }), 9),
+      metaGet(foo, metaGetFlags({ item: true, ttl: true, lease: ttl(30), refreshAhead: ttl(5) }), 9),
       'mg foo v f c t N30 R5 O9\r\n',
     );
   });
@@ -116,6 +125,8 @@ describe('RequestEncoder', () => {
     assert.equal(metaInvalidate(foo, ttl(30), null, 1), 'md foo I T30 O1\r\n');
     assert.equal(metaInvalidate(foo, ttl(30), cas('9'), 2), 'md foo I T30 C9 O2\r\n');
     assert.equal(metaInvalidate(b64, ttl(1), null, 3), 'md YSBi b I T1 O3\r\n');
+    // No TTL: the item keeps its expiry (a plain read giving back a stale item's win).
+    assert.equal(metaInvalidate(foo, null, cas('9'), 4), 'md foo I C9 O4\r\n');
   });
 
   test('ma: increment, decrement, auto-create, bigint delta', () => {
@@ -158,10 +169,7 @@ describe('RequestEncoder', () => {
           lineByLine(count, first),
           `${count} from ${first}`,
         );
-    assert.equal(
-      metaGetMany([foo, b64], quiet, 98),
-      'mg foo v f c t q O98\r\nmg YSBi b v f c t q O99\r\nmn\r\n',
-    );
+    assert.equal(metaGetMany([foo, b64], quiet, 98), 'mg foo v f c q O98\r\nmg YSBi b v f c q O99\r\nmn\r\n');
     assert.equal(metaGetMany([foo, k], metaGetFlags({}), 5), 'mg foo O5\r\nmg k O6\r\nmn\r\n');
     assert.equal(metaGetMany([], quiet, 5), 'mn\r\n');
   });

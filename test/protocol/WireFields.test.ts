@@ -431,21 +431,21 @@ describe('properties', () => {
     );
   });
 
-  test('md I T: one line or nothing', () => {
+  test('md I (T): one line or nothing', () => {
     fc.assert(
       fc.property(
         anyKey,
-        anyInput,
+        fc.option(anyInput, { nil: null }),
         fc.option(anyInput, { nil: null }),
         fc.nat(),
         (rawKey, rawTtl, rawCas, opaque) => {
           const key = attemptKey(rawKey);
-          const ttl = attempt('wireTtl', rawTtl, 'staleTtl');
+          const ttl = rawTtl === null ? null : attempt('wireTtl', rawTtl, 'staleTtl');
           const cas = rawCas === null ? null : attempt('wireCas', rawCas, 'cas');
           if (key === undefined || ttl === undefined || cas === undefined) return;
           assertOneLine(
             metaInvalidate(key, ttl, cas, opaque),
-            /^md [\x21-\x7e]+( b)? I T\d+( C\d+)? O\d+\r\n$/,
+            /^md [\x21-\x7e]+( b)? I( T\d+)?( C\d+)? O\d+\r\n$/,
           );
         },
       ),
@@ -507,11 +507,12 @@ describe('properties', () => {
         anyKey,
         fc.boolean(),
         fc.boolean(),
+        fc.boolean(),
         maybeTtl,
         maybeTtl,
         maybeTtl,
         fc.nat(),
-        (rawKey, item, quiet, rawTouch, rawLease, rawRefresh, opaque) => {
+        (rawKey, item, ttl, quiet, rawTouch, rawLease, rawRefresh, opaque) => {
           const key = attemptKey(rawKey);
           const touch = rawTouch === undefined ? undefined : attempt('wireTtl', rawTouch, 'ttl');
           const lease = rawLease === undefined ? undefined : attempt('wireTtl', rawLease, 'leaseTtl');
@@ -523,6 +524,7 @@ describe('properties', () => {
           if (rawRefresh !== undefined && refreshAhead === undefined) return;
           const fields = {
             item,
+            ttl,
             quiet,
             ...(touch === undefined ? {} : { touch }),
             ...(lease === undefined ? {} : { lease }),
@@ -530,7 +532,7 @@ describe('properties', () => {
           };
           assertOneLine(
             metaGet(key, metaGetFlags(fields), opaque),
-            /^mg [\x21-\x7e]+( b)?( v f c t)?( T\d+)?( N\d+)?( R\d+)?( q)? O\d+\r\n$/,
+            /^mg [\x21-\x7e]+( b)?( v f c)?( t)?( T\d+)?( N\d+)?( R\d+)?( q)? O\d+\r\n$/,
           );
           if (touch !== undefined)
             assertOneLine(metaTouch(key, touch, opaque), /^mg [\x21-\x7e]+( b)? T\d+ O\d+\r\n$/);

@@ -39,6 +39,7 @@ const cas = (value: string | bigint) => wireCas(value, 'cas');
 const u64 = (value: number | bigint) => wireUint64(value, 'delta');
 const ITEM = metaGetFlags({ item: true });
 const ITEM_QUIET = metaGetFlags({ item: true, quiet: true });
+const ITEM_TTL = metaGetFlags({ item: true, ttl: true });
 const T0 = ttl(0);
 const F0 = flags(0);
 
@@ -205,7 +206,7 @@ describe('encoders and parser against a real memcached', () => {
       [
         metaSetHeader(key, 3, T0, flags(5), SetMode.Set, null, 1),
         'bar\r\n',
-        metaGet(key, ITEM, 2),
+        metaGet(key, ITEM_TTL, 2),
         metaGet(encodeKey('wire:missing', 250), ITEM, 3),
         metaGet(encodeKey('wire:missing', 250), ITEM_QUIET, 4),
         metaNoop(),
@@ -231,10 +232,10 @@ describe('encoders and parser against a real memcached', () => {
       [
         metaSetHeader(key, 1, ttl(600), flags(9), SetMode.Set, null, 5),
         'x\r\n',
-        metaGet(key, ITEM, 6),
+        metaGet(key, ITEM_TTL, 6),
         metaSetHeader(key, 1, T0, F0, SetMode.Set, null, 7),
         'y\r\n',
-        metaGet(key, ITEM, 8),
+        metaGet(key, ITEM_TTL, 8),
       ],
       4,
     );
@@ -380,7 +381,7 @@ describe('encoders and parser against a real memcached', () => {
         metaSetHeader(key, 1, T0, F0, SetMode.Set, null, 70),
         'x\r\n',
         metaTouch(key, ttl(300), 71),
-        metaGet(key, ITEM, 72),
+        metaGet(key, ITEM_TTL, 72),
       ],
       3,
     );

@@ -1,4 +1,4 @@
-import { encodeKey } from '../../protocol/KeyEncoder.js';
+import { type EncodedKey, encodeKey } from '../../protocol/KeyEncoder.js';
 import { metaArithmetic, metaDelete, metaInvalidate } from '../../protocol/RequestEncoder.js';
 import { cappedTtl, type WireCas, wireCas, wireTtl, wireUint64 } from '../../protocol/WireFields.js';
 import { type Command, keyCommand } from '../Command.js';
@@ -39,6 +39,23 @@ export function invalidateCommand(
     'invalidate',
     encoded,
     (opaque, ttlCap) => metaInvalidate(encoded, cappedTtl(ttl, ttlCap), wire, opaque),
+    isHeader,
+    true,
+    true,
+  );
+}
+
+/**
+ * `md … I C<cas>`, no `T`: a plain read hands back the stale item's win it was given (see
+ * StaleWinHandler), only while the item is still the version it read, and with the item's expiry
+ * left as it is (a stale value that never expires stays so).
+ */
+export function giveBackWinCommand(key: EncodedKey, cas: string): Command<boolean> {
+  const wire = optionalCas(cas, key.key);
+  return keyCommand(
+    'invalidate',
+    key,
+    (opaque) => metaInvalidate(key, null, wire, opaque),
     isHeader,
     true,
     true,

@@ -6,6 +6,7 @@ import { cappedTtl, type WireTtl, wireTtl } from '../../protocol/WireFields.js';
 import {
   type Command,
   ITEM_FLAGS,
+  ITEM_TTL_FLAGS,
   keyCommand,
   MetaGatCommand,
   MetaGetCommand,
@@ -23,13 +24,19 @@ export function getCommand(
   return new MetaGetCommand('get', encodeKey(key, limits.maxKeySize), ITEM_FLAGS, toItem, staleWin);
 }
 
-/** A get that also returns the remaining TTL: the same `mg … v f c t` on the wire as `get`. */
+/** A get that also returns the remaining TTL: `get`'s `mg … v f c` and `t`. */
 export function getWithTtlCommand(
   key: string,
   limits: CommandLimits,
   staleWin: StaleWinHandler,
 ): MetaGetCommand<ItemWithTtl | null> {
-  return new MetaGetCommand('get', encodeKey(key, limits.maxKeySize), ITEM_FLAGS, toItemWithTtl, staleWin);
+  return new MetaGetCommand(
+    'get',
+    encodeKey(key, limits.maxKeySize),
+    ITEM_TTL_FLAGS,
+    toItemWithTtl,
+    staleWin,
+  );
 }
 
 /** Get and touch: the item, with a new TTL (seconds). */
@@ -70,7 +77,9 @@ export function leaseCommand(
   const ahead =
     refreshAhead === undefined || refreshAhead === 0 ? undefined : wireTtl(refreshAhead, 'refreshAhead', key);
   const flags = metaGetFlags(
-    ahead === undefined ? { item: true, lease } : { item: true, lease, refreshAhead: ahead },
+    ahead === undefined
+      ? { item: true, ttl: true, lease }
+      : { item: true, ttl: true, lease, refreshAhead: ahead },
   );
   return new MetaGetCommand('getOrLease', encoded, flags, toLeasedItem);
 }
