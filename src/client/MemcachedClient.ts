@@ -395,7 +395,7 @@ export class MemcachedClient {
     try {
       command = giveBackWinCommand(key, reply.cas);
     } catch {
-      return; // a CAS no uint64 (from a server that is not memcached): nothing to give back to
+      return; // a CAS that is not a uint64 (a server that is not memcached): no version to name
     }
     this.calls.execute(command, undefined).catch(() => {});
   };
