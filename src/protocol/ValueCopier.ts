@@ -1,5 +1,6 @@
 // Imported: the global `Buffer` is an accessor on globalThis, a getter call on every use.
 import { Buffer } from 'node:buffer';
+import { bufferViewClass } from './bufferView.js';
 
 /** Values up to this size share slabs; a larger one gets a buffer of its own. */
 export const SLAB_VALUE_BYTES = 4 * 1024;
@@ -13,9 +14,10 @@ export const SLAB_BYTES = 8 * 1024;
  * Small values are not copied one by one: the first of a run copies the rest of the read (as
  * much as the slab has room for) into a slab, and it and the values after it are views of that
  * copy. A copy of its own per value cost two typed arrays (the value's and a view of its source
- * bytes), a `set` and `allocUnsafe`'s checks; a view costs one typed array and `Buffer.from`'s
- * checks (callgrind: a getMany of 100 keys 443,000 → 417,000 instructions, a pipelined get
- * 7,624 → 7,459; one call at a time, about the same). Bytes copied past the last value handed
+ * bytes), a `set` and `allocUnsafe`'s checks; a view costs one typed array (callgrind: a getMany
+ * of 100 keys 443,000 → 417,000 instructions, a pipelined get 7,624 → 7,459; one call at a time,
+ * about the same; then without `Buffer.from`'s checks, see bufferView.ts: 408,252 → 385,591 and
+ * 7,435 → 7,216). Bytes copied past the last value handed
  * out are not kept: the next run copies over them. Like a slice of Node's pool, a small value's
  * `buffer` is shared with others; unlike one, its `byteOffset` is where it sat in the read, not a
  * multiple of 8.
@@ -64,7 +66,7 @@ export class ValueCopier {
       this.copyRun(buf, pos, size, end);
     const at = this.runAt + (pos - this.runStart);
     if (at + size > this.used) this.used = at + size;
-    return Buffer.from(this.slab, at, size);
+    return new BufferView(this.slab, at, size);
   }
 
   /** Copies `buf[pos, end)`, or as much of it as the slab has room for (at least `size`). */
@@ -82,6 +84,9 @@ export class ValueCopier {
     this.runAt = this.used;
   }
 }
+
+/** How a small value's view of its slab is made (chosen once: one class for every call site). */
+const BufferView = bufferViewClass();
 
 /** Not zero-filled: every byte handed out is copied in first. */
 function newSlab(): Uint8Array {

@@ -791,8 +791,10 @@ describe('ResponseParser: one reused read buffer, fed with the bytes read (feed(
     assert.deepEqual(rec.errors, []);
     const got = rec.responses.filter((r) => r.status === ResponseStatus.Value);
     assert.equal(got.length, values.length);
-    for (const [i, r] of got.entries())
-      assert.ok(r.value!.equals(values[i]!), `value ${i} (${values[i]!.length} B)`);
+    for (const [i, r] of got.entries()) {
+      assert.ok(Buffer.isBuffer(r.value) && r.value instanceof Buffer, `value ${i} is a Buffer`);
+      assert.ok(r.value.equals(values[i]!), `value ${i} (${values[i]!.length} B)`);
+    }
   });
 
   test('a value copied out of the reused buffer keeps its bytes when the next read overwrites it', () => {
