@@ -16,11 +16,10 @@ export const SLAB_BYTES = 8 * 1024;
  * copy. A copy of its own per value cost two typed arrays (the value's and a view of its source
  * bytes), a `set` and `allocUnsafe`'s checks; a view costs one typed array (callgrind: a getMany
  * of 100 keys 443,000 → 417,000 instructions, a pipelined get 7,624 → 7,459; one call at a time,
- * about the same; then without `Buffer.from`'s checks, see bufferView.ts: 408,252 → 385,591 and
- * 7,435 → 7,216). Bytes copied past the last value handed
- * out are not kept: the next run copies over them. Like a slice of Node's pool, a small value's
- * `buffer` is shared with others; unlike one, its `byteOffset` is where it sat in the read, not a
- * multiple of 8.
+ * about the same; then, made without `Buffer.from`'s checks (bufferView.ts), 407,270 → 384,742
+ * and 7,403 → 7,150). Bytes copied past the last value handed out are not kept: the next run
+ * copies over them. Like a slice of Node's pool, a small value's `buffer` is shared with others;
+ * unlike one, its `byteOffset` is where it sat in the read, not a multiple of 8.
  */
 export class ValueCopier {
   private slabBytes: Uint8Array = newSlab();
